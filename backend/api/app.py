@@ -1,0 +1,22 @@
+"""The service-facing API (port 8000): products send notifications here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from backend.api.routes import health, notifications, tokens, users
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Herald service API",
+        version="0.1.0",
+        description="Send notifications, manage readers and mint browser tokens. "
+        "Authenticate with your tenant's secret key in `X-API-Key`.",
+    )
+    for module in (notifications, users, tokens, health):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

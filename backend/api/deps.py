@@ -1,0 +1,54 @@
+"""Dependencies shared by the service API's routes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+import redis
+from fastapi import Depends, Header, HTTPException, status
+from sqlalchemy.orm import Session
+
+from backend.config import Settings, get_settings
+from backend.db import session_scope
+from backend.models import Tenant
+from backend.redis_client import get_redis
+from backend.tenants import tenant_for_key
+
+_KEY_CACHE_SECONDS = 10.0
+_key_cache: dict[str, tuple[float, Tenant]] = {}
+
+
+def get_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+RedisDep = Annotated[redis.Redis, Depends(get_redis)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, {"WWW-Authenticate": "ApiKey"})
+
+
+def current_tenant(
+    session: SessionDep,
+    x_api_key: Annotated[str | None, Header(description="The tenant's secret key")] = None,
+) -> Tenant:
+    if not x_api_key:
+        raise _unauthorized("missing X-API-Key header")
+    cached = _key_cache.get(x_api_key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    tenant = tenant_for_key(session, x_api_key, "secret")
+    if tenant is None:
+        raise _unauthorized("invalid API key")
+    session.expunge(tenant)
+    _key_cache[x_api_key] = (time.monotonic() + _KEY_CACHE_SECONDS, tenant)
+    return tenant
+
+
+TenantDep = Annotated[Tenant, Depends(current_tenant)]

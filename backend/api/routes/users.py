@@ -1,0 +1,22 @@
+"""Readers' profiles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+
+from backend.api.deps import SessionDep, TenantDep
+from backend.readers import update_profile
+from backend.schemas import UserPublic, UserUpdate
+
+router = APIRouter(prefix="/v1/users", tags=["users"])
+
+
+@router.put("/{user_id}", response_model=UserPublic)
+def put_user(
+    body: UserUpdate, tenant: TenantDep, session: SessionDep,
+    user_id: str = Path(min_length=1, max_length=200),
+) -> UserPublic:
+    """Create or update a reader's profile; fields left out keep their value."""
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    user = update_profile(session, tenant.id, user_id, fields)
+    return UserPublic.model_validate(user)

@@ -1,0 +1,92 @@
+"""Every setting Herald reads, in one place. Each is a ``HERALD_`` environment variable."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, PrivateAttr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
+
+    # Unset URLs mean "use the embedded servers under data_dir" (development default).
+    redis_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".herald")
+    embedded_redis_port: int = 16379
+    embedded_postgres_port: int = 15432
+
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    gateway_port: int = 8001
+    flower_port: int = 5555
+    # Where workers reach the gateway's push API; defaults to the local gateway.
+    gateway_url: str | None = None
+    # Shared secret between workers and gateway nodes for /internal/*.
+    internal_key: str | None = None
+
+    batch_size: int = Field(100, ge=1, le=5000)
+    bridge_block_ms: int = 1000
+    bridge_consumer: str = Field(default_factory=socket.gethostname)
+    retry_base_seconds: float = 30.0
+    retry_max_attempts: int = 5
+    idempotency_ttl_seconds: int = 86_400
+    # Celery's Redis transport redelivers unacknowledged messages after this long.
+    visibility_timeout_seconds: int = 300
+    worker_concurrency: int = 2
+
+    smtp_url: str | None = None
+    email_from: str = "Herald <no-reply@localhost>"
+
+    ws_handshake_timeout_seconds: float = 5.0
+    ws_send_queue_size: int = 1000
+    ws_max_frame_bytes: int = 64 * 1024
+    token_max_ttl_seconds: int = 7 * 86_400
+
+    # Decided once from the environment: filling in embedded URLs later does not change it.
+    _embedded: bool = PrivateAttr(default=False)
+
+    def model_post_init(self, __context: object) -> None:
+        self._embedded = self.redis_url is None or self.database_url is None
+
+    @property
+    def embedded(self) -> bool:
+        """Running the one-machine development default (some server is embedded)."""
+        return self._embedded
+
+    @property
+    def push_url(self) -> str:
+        base = self.gateway_url or f"http://{self.host}:{self.gateway_port}"
+        return base.rstrip("/") + "/internal/push"
+
+    def require_internal_key(self) -> str:
+        """The internal key; in embedded development mode one is made and kept in data_dir."""
+        if self.internal_key:
+            return self.internal_key
+        if not self.embedded:
+            raise RuntimeError("HERALD_INTERNAL_KEY must be set when Redis/PostgreSQL URLs are set")
+        path = self.data_dir / "internal_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        self.internal_key = path.read_text().strip()
+        return self.internal_key
+
+    def require_urls(self) -> tuple[str, str]:
+        if not self.redis_url or not self.database_url:
+            raise RuntimeError(
+                "Redis/PostgreSQL URLs unresolved: run through `herald up`, or set "
+                "HERALD_REDIS_URL and HERALD_DATABASE_URL"
+            )
+        return self.redis_url, self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

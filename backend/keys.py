@@ -1,0 +1,31 @@
+"""Every Redis key and stream name Herald uses, in one place, all prefixed ``herald:``."""
+
+PREFIX = "herald:"
+
+INGEST_STREAM = PREFIX + "ingest"
+BRIDGE_GROUP = "bridge"
+DEAD_LETTER_STREAM = PREFIX + "dead-letters"
+
+
+def idempotency(tenant_id: str, key: str) -> str:
+    return f"{PREFIX}idem:{tenant_id}:{key}"
+
+
+def accepted(notification_id: str) -> str:
+    """Marks an id the API accepted whose row the worker has not written yet."""
+    return f"{PREFIX}accepted:{notification_id}"
+
+
+def gateway_node_channel(node_id: str) -> str:
+    return f"{PREFIX}gw:node:{node_id}"
+
+
+def presence(tenant_id: str, user_id: str) -> str:
+    return f"{PREFIX}gw:presence:{tenant_id}:{user_id}"
+
+
+def reader_channel(tenant_id: str, user_id: str) -> str:
+    return f"{PREFIX}gw:reader:{tenant_id}:{user_id}"
+
+
+BEAT_LOCK = PREFIX + "beat:lock"

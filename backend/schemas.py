@@ -1,0 +1,143 @@
+"""Pydantic schemas of the service API: the public contract, and the OpenAPI page's source."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from backend.render import check_syntax
+
+Priority = Literal["high", "normal", "low"]
+Channel = Literal["in_app", "email", "slack"]
+Status = Literal["accepted", "persisted", "delivered", "read", "fallback_sent", "failed"]
+
+
+def _check_locale(value: str) -> str:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (ValueError, UnknownLocaleError) as exc:
+        raise ValueError(f"unknown locale {value!r}") from exc
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+def _check_email(value: str) -> str:
+    local, at, domain = value.partition("@")
+    if not (local and at and "." in domain) or any(c.isspace() for c in value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+def _check_template(value: str) -> str:
+    check_syntax(value)
+    return value
+
+
+UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(_check_locale)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+Email = Annotated[str, Field(max_length=320), AfterValidator(_check_email)]
+TemplateText = Annotated[str, AfterValidator(_check_template)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Content(Strict):
+    title: Annotated[TemplateText, Field(min_length=1, max_length=500)]
+    body: Annotated[TemplateText, Field(max_length=10_000)] = ""
+
+
+class NotificationCreate(Strict):
+    recipients: Annotated[list[UserId], Field(min_length=1, max_length=1000)]
+    content: Content
+    data: dict[str, Any] = Field(default_factory=dict)
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    priority: Priority = "normal"
+    channels: Annotated[list[Channel], Field(min_length=1)] = ["in_app", "email"]
+    locale: LocaleTag | None = None
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NotificationCreate:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels: each channel may appear once")
+        return self
+
+
+class Recipient(BaseModel):
+    id: uuid.UUID
+    recipient: str
+
+
+class NotificationAccepted(BaseModel):
+    id: uuid.UUID
+    status: Literal["accepted", "scheduled"]
+    notifications: list[Recipient]
+
+
+class AttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    attempt: int
+    outcome: str
+    error: str | None
+    at: datetime
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    status: Status
+    recipient: str | None = None
+    seq: int | None = None
+    category: str | None = None
+    priority: Priority | None = None
+    title: str | None = None
+    body: str | None = None
+    created_at: datetime | None = None
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    attempts: list[AttemptPublic] = []
+
+
+class UserUpdate(Strict):
+    name: Annotated[str, Field(max_length=200)] | None = None
+    locale: LocaleTag | None = None
+    timezone: TimeZone | None = None
+    email: Email | None = None
+    slack_webhook_url: HttpUrl | None = None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str = Field(validation_alias="external_id")
+    name: str | None
+    locale: str | None
+    timezone: str | None
+    email: str | None
+    slack_webhook_url: str | None
+
+
+class TokenCreate(Strict):
+    user_id: UserId
+    ttl_seconds: Annotated[int, Field(ge=1)] = 3600
+
+
+class TokenPublic(BaseModel):
+    token: str
+    expires_at: datetime

@@ -1,0 +1,55 @@
+"""The producer side of the ingest stream: what the API does once a request is valid.
+
+One Lua script checks the idempotency key, appends every notification of the request to
+the stream and remembers the answer, atomically: a retried request can never enqueue a
+second copy, and a request is acknowledged only once Redis holds all of it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from backend import keys
+
+_ENQUEUE = """
+if KEYS[2] ~= '' then
+  local previous = redis.call('GET', KEYS[2])
+  if previous then return {0, previous} end
+end
+local ttl = tonumber(ARGV[2])
+for i = 4, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], '*', 'n', ARGV[i])
+  redis.call('SET', KEYS[3] .. ARGV[i + 1], ARGV[3], 'EX', ttl)
+end
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl) end
+return {1, ARGV[1]}
+"""
+
+
+def enqueue(
+    client: redis.Redis,
+    tenant_id: str,
+    entries: list[dict[str, Any]],
+    answer: dict[str, Any],
+    idempotency_key: str | None,
+    ttl_seconds: int,
+) -> tuple[bool, dict[str, Any]]:
+    """Append ``entries`` to the ingest stream; returns (created, answer).
+
+    With an idempotency key seen before, nothing is appended and the first answer is returned.
+    """
+    script = client.register_script(_ENQUEUE)
+    idem = keys.idempotency(tenant_id, idempotency_key) if idempotency_key else ""
+    args: list[str | int] = [json.dumps(answer), ttl_seconds, tenant_id]
+    for entry in entries:
+        args += [json.dumps(entry, default=str), entry["id"]]
+    created, stored = script(keys=[keys.INGEST_STREAM, idem, keys.accepted("")], args=args)
+    return bool(created), json.loads(stored)
+
+
+def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:
+    """The tenant of an id accepted but not yet persisted, if any."""
+    return client.get(keys.accepted(notification_id))

@@ -1,0 +1,41 @@
+"""The browser-facing gateway (port 8001): WebSocket, REST inbox, push API, client, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from gateway import inbox, internal, ws
+from gateway.hub import hub
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Herald gateway",
+        version="0.1.0",
+        description="Readers' WebSocket (`/ws`) and REST inbox. Authenticate with the tenant's "
+        "publishable key and the reader's JWT.",
+    )
+    app.include_router(ws.router)
+    app.include_router(inbox.router)
+    app.include_router(internal.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/demo", include_in_schema=False)
+    def demo() -> FileResponse:
+        return FileResponse(STATIC / "demo.html")
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, object]:
+        """The process is up; how many sockets it holds."""
+        return {"status": "ok", "sockets": hub.count()}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,89 @@
+"""The reader's REST inbox, for pages that load history or cannot hold a socket."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from pydantic import BaseModel
+
+from backend import store
+from gateway.auth import AuthError, Reader, authenticate
+from gateway.blocking import in_session
+from gateway.reading import mark_read
+
+router = APIRouter(prefix="/v1/me", tags=["inbox"])
+
+
+async def current_reader(
+    authorization: Annotated[str | None, Header(description="Bearer <reader JWT>")] = None,
+    x_api_key: Annotated[str | None, Header(description="publishable key")] = None,
+    api_key: Annotated[str | None, Query(description="publishable key")] = None,
+) -> Reader:
+    scheme, _, token = (authorization or "").partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("missing Authorization: Bearer <token>")
+        return await authenticate(x_api_key or api_key, token)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
+
+
+ReaderDep = Annotated[Reader, Depends(current_reader)]
+
+
+class InboxItem(BaseModel):
+    id: str
+    seq: int
+    title: str
+    body: str
+    category: str | None
+    priority: str
+    data: dict
+    created_at: str
+    read: bool
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    next_before: int | None
+
+
+class UnreadCount(BaseModel):
+    count: int
+
+
+@router.get("/notifications")
+async def list_notifications(
+    reader: ReaderDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="seq cursor: older items")] = None,
+    unread: bool = False,
+) -> InboxPage:
+    """The reader's notifications, newest first; pass ``next_before`` to get the next page."""
+    rows = await in_session(store.inbox, reader.row_id, limit, before, unread)
+    items = [InboxItem(**store.frame(n)) for n in rows]
+    return InboxPage(items=items, next_before=items[-1].seq if len(items) == limit else None)
+
+
+@router.get("/unread-count")
+async def unread_count(reader: ReaderDep) -> UnreadCount:
+    """How many of the reader's notifications are unread."""
+    return UnreadCount(count=await in_session(store.unread_count, reader.row_id))
+
+
+@router.post("/notifications/{notification_id}/read")
+async def read_one(notification_id: uuid.UUID, reader: ReaderDep) -> UnreadCount:
+    """Mark one notification read; answers the new unread count."""
+    if not await in_session(store.owned_by, reader.row_id, notification_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"notification {notification_id} not found")
+    _, count = await mark_read(reader, [notification_id])
+    return UnreadCount(count=count)
+
+
+@router.post("/notifications/read-all")
+async def read_all(reader: ReaderDep) -> UnreadCount:
+    """Mark every notification of the reader read."""
+    _, count = await mark_read(reader, None)
+    return UnreadCount(count=count)

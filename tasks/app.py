@@ -1,0 +1,6 @@
+"""The Celery application that workers, beat and Flower load (``celery -A tasks.app``)."""
+
+from celery import Celery
+
+app = Celery("herald", include=["tasks.pipeline"])
+app.config_from_object("celeryconfig")
