@@ -1,0 +1,147 @@
+"""Fixtures: real Redis and PostgreSQL (the embedded ones `herald up` uses) on free ports,
+and Herald's parts as real processes. Tests isolate themselves by tenant."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness import Proc, free_port, listening, logged
+
+
+@dataclass
+class Servers:
+    redis_port: int
+    database_url: str
+    data_dir: Path
+
+    def redis_url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    from backend.embedded import EmbeddedPostgres, EmbeddedRedis
+    from backend.migrate import upgrade
+
+    data_dir = tmp_path_factory.mktemp("herald")
+    redis = EmbeddedRedis(data_dir / "redis", free_port())
+    postgres = EmbeddedPostgres(data_dir, free_port())
+    redis.start()
+    try:
+        postgres.start()
+        upgrade(postgres.url)
+        yield Servers(redis.port, postgres.url, data_dir)
+    finally:
+        postgres.stop()
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def base_env(servers: Servers) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env.update(
+        HERALD_REDIS_URL=servers.redis_url(0),
+        HERALD_DATABASE_URL=servers.database_url,
+        HERALD_INTERNAL_KEY=secrets.token_urlsafe(16),
+        HERALD_DATA_DIR=str(servers.data_dir),
+        HERALD_BRIDGE_BLOCK_MS="200",
+        HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
+    )
+    # The test process itself uses the same settings (to create tenants, read rows).
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
+    from backend.config import get_settings
+
+    get_settings.cache_clear()
+    return env
+
+
+@dataclass
+class Stack:
+    """A running Herald: API, gateway, bridge and worker processes."""
+
+    env: dict[str, str]
+    api_url: str
+    gateway_url: str
+    procs: dict[str, Proc]
+
+    @property
+    def ws_url(self) -> str:
+        return self.gateway_url.replace("http://", "ws://") + "/ws"
+
+
+StartPart = Callable[..., Proc]
+
+
+@pytest.fixture(scope="session")
+def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[StartPart]:
+    """Factory: start one Herald part with extra settings; every part is stopped at the end."""
+    logs = tmp_path_factory.mktemp("logs")
+    started: list[Proc] = []
+
+    def start(part: str, name: str | None = None, **settings: str) -> Proc:
+        env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
+        name = name or part
+        if part in ("api", "gateway"):
+            port = free_port()
+            env[f"HERALD_{part.upper()}_PORT"] = str(port)
+            ready = listening(port)
+        elif part == "worker":
+            ready = logged("ready.")
+        elif part == "bridge":
+            ready = logged("reading herald:ingest")
+        else:
+            ready = logged("Starting")
+        proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
+        proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in reversed(started):
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
+    gateway = start_part("gateway")
+    gateway_url = f"http://127.0.0.1:{gateway.port}"
+    api = start_part("api")
+    worker = start_part("worker", gateway_url=gateway_url)
+    bridge = start_part("bridge", bridge_consumer="main-bridge")
+    return Stack({**base_env, "HERALD_GATEWAY_URL": gateway_url},
+                 f"http://127.0.0.1:{api.port}", gateway_url,
+                 {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge})
+
+
+@dataclass
+class TenantKeys:
+    tenant_id: str
+    secret_key: str
+    publishable_key: str
+    signing_secret: str
+
+
+@pytest.fixture
+def tenant(base_env: dict[str, str]) -> TenantKeys:
+    """A fresh tenant: tests never see each other's readers or notifications."""
+    from backend.db import session_scope
+    from backend.tenants import create_tenant
+
+    with session_scope() as session:
+        creds = create_tenant(session, f"test-{secrets.token_hex(3)}")
+    return TenantKeys(**creds.as_dict())
+
+
+@pytest.fixture
+def api(stack: Stack, tenant: TenantKeys) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, headers={"X-API-Key": tenant.secret_key},
+                      timeout=30) as client:
+        yield client
