@@ -11,8 +11,12 @@ _settings = get_settings()
 broker_url = _settings.require_urls()[0]
 broker_connection_retry_on_startup = True
 broker_transport_options = {
-    # A message whose worker died comes back after this long (late acknowledgement).
+    # A message whose worker died comes back after this long (late acknowledgement). Tasks
+    # never wait with long countdowns (waits are rows), so this only bounds crash recovery.
     "visibility_timeout": _settings.visibility_timeout_seconds,
+    # A worker serving several queues always takes from the first non-empty one, in the
+    # order of task_queues: high, default, low, fallback.
+    "queue_order_strategy": "priority",
 }
 
 task_queues = tuple(Queue(name) for name in queues.ALL)
@@ -31,4 +35,18 @@ worker_send_task_events = True  # for Flower
 task_send_sent_event = True
 
 timezone = "UTC"
-beat_schedule: dict = {}
+
+
+def _every(seconds: float, task: str) -> dict:
+    # Expiring ticks never pile up while workers are down: the next tick does the same work.
+    return {"task": task, "schedule": seconds,
+            "options": {"queue": queues.HIGH, "expires": max(5.0, seconds * 5)}}
+
+
+_tick = _settings.dispatch_interval_seconds
+beat_schedule = {
+    "dispatch-due-deliveries": _every(_tick, queues.DISPATCH_DUE),
+    "send-scheduled": _every(_tick, queues.SEND_SCHEDULED),
+    "run-schedules": _every(_tick, queues.RUN_SCHEDULES),
+    "trim-stream": _every(_settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
+}

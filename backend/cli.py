@@ -102,9 +102,14 @@ def worker(
 @app.command()
 def beat() -> None:
     """Run celery beat (scheduled and periodic work). Run exactly one."""
+    _logging()
     settings, _ = _resolve()
+    from backend.redis_client import get_redis
+    from tasks import beat_lock
     from tasks.app import app as celery_app
 
+    beat_lock.acquire(get_redis(), settings.beat_lock_ttl_seconds)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     schedule = (settings.data_dir / "celerybeat-schedule").resolve()
     celery_app.start(["beat", "-l", "INFO", "-s", str(schedule)])
 
@@ -176,8 +181,7 @@ def send(
     """Send one notification to a reader (as the API would)."""
     from pydantic import ValidationError
 
-    from backend import stream
-    from backend.api.routes.notifications import build_entries
+    from backend import intake
     from backend.db import session_scope
     from backend.models import Tenant
     from backend.redis_client import get_redis
@@ -190,11 +194,10 @@ def send(
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from exc
     with session_scope() as session:
-        row = session.get(Tenant, _tenant_uuid(tenant))
-        if row is None:
+        if session.get(Tenant, _tenant_uuid(tenant)) is None:
             raise typer.BadParameter(f"no tenant {tenant}", param_hint="--tenant")
-    _, answer = stream.enqueue(get_redis(), tenant, *build_entries(row.id, request),
-                               None, settings.idempotency_ttl_seconds)
+        answer = intake.accept(session, get_redis(), _tenant_uuid(tenant), request,
+                               settings.idempotency_ttl_seconds)
     typer.echo(json.dumps(answer))
 
 

@@ -33,8 +33,26 @@ class Settings(BaseSettings):
     batch_size: int = Field(100, ge=1, le=5000)
     bridge_block_ms: int = 1000
     bridge_consumer: str = Field(default_factory=socket.gethostname)
-    retry_base_seconds: float = 30.0
-    retry_max_attempts: int = 5
+    # In-app delivery retries while the reader is offline: delay = min(cap, base * 2^(n-1)),
+    # with jitter. Per-priority overrides as JSON, e.g. {"high": {"base_seconds": 5}}.
+    retry_base_seconds: float = Field(30.0, gt=0)
+    retry_cap_seconds: float = Field(3600.0, gt=0)
+    retry_max_attempts: int = Field(5, ge=1)
+    retry_policies: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Each fallback channel (Slack, email) retries on its own schedule.
+    fallback_base_seconds: float = Field(10.0, gt=0)
+    fallback_cap_seconds: float = Field(600.0, gt=0)
+    fallback_max_attempts: int = Field(5, ge=1)
+    # How often beat dispatches due retries, scheduled sends and recurring schedules.
+    dispatch_interval_seconds: float = Field(1.0, gt=0)
+    dispatch_batch: int = 1000
+    # A dispatched row comes back due after this long if its task never reported.
+    dispatch_lease_seconds: float = 300.0
+    # Stream entries (and Celery messages) delivered more often than this are dead letters.
+    max_deliveries: int = Field(5, ge=1)
+    bridge_claim_idle_ms: int = 60_000
+    stream_trim_interval_seconds: float = 10.0
+    beat_lock_ttl_seconds: float = 10.0
     idempotency_ttl_seconds: int = 86_400
     # Celery's Redis transport redelivers unacknowledged messages after this long.
     visibility_timeout_seconds: int = 300

@@ -29,3 +29,13 @@ def reader_channel(tenant_id: str, user_id: str) -> str:
 
 
 BEAT_LOCK = PREFIX + "beat:lock"
+
+# Stream entries handed to Celery but not yet persisted (score: the entry's milliseconds).
+# The stream is trimmed only below the oldest of these, of the bridge's pending entries and of
+# the entries it has not read yet.
+INFLIGHT = PREFIX + "inflight"
+
+
+def task_deliveries(task_id: str) -> str:
+    """How many times a Celery message was started; past the limit it is a dead letter."""
+    return f"{PREFIX}task-deliveries:{task_id}"

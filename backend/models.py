@@ -95,6 +95,8 @@ class Notification(Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
+    # Why the status is what it is, e.g. the last fallback's error for "failed".
+    status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     persisted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -116,3 +118,60 @@ class DeliveryAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Delivery(Base):
+    """The next delivery step of a notification still on its way: waiting is a row (invariant 6).
+
+    ``step`` indexes the notification's ``channels``; ``due_at`` doubles as a lease once a
+    dispatcher hands the row to a task, so a lost task's row comes back on its own.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "due_at"),)
+
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    priority: Mapped[str] = mapped_column(String(10))
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)  # attempts already made on this step
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduledSend(Base):
+    """A request with ``send_at`` in the future, moved into the stream when due."""
+
+    __tablename__ = "scheduled_sends"
+    __table_args__ = (
+        Index("ix_scheduled_due", "due_at", postgresql_where="enqueued_at IS NULL"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Schedule(Base):
+    """A recurring send: a cron expression in a time zone, and the notification to send."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        Index("ix_schedules_next", "next_run_at", postgresql_where="deleted_at IS NULL"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    cron: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    notification: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    runs: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

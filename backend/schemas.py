@@ -8,13 +8,23 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    model_validator,
+)
 
 from backend.render import check_syntax
 
 Priority = Literal["high", "normal", "low"]
 Channel = Literal["in_app", "email", "slack"]
-Status = Literal["accepted", "persisted", "delivered", "read", "fallback_sent", "failed"]
+Status = Literal[
+    "scheduled", "accepted", "persisted", "delivered", "read", "fallback_sent", "failed"
+]
 
 
 def _check_locale(value: str) -> str:
@@ -70,12 +80,66 @@ class NotificationCreate(Strict):
     channels: Annotated[list[Channel], Field(min_length=1)] = ["in_app", "email"]
     locale: LocaleTag | None = None
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    send_at: AwareDatetime | None = Field(
+        None, description="future ISO 8601 time with offset: the notification is scheduled")
 
     @model_validator(mode="after")
-    def _distinct(self) -> NotificationCreate:
+    def _channel_order(self) -> NotificationCreate:
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels: each channel may appear once")
+        if "in_app" in self.channels and self.channels[0] != "in_app":
+            raise ValueError("channels: in_app, when present, comes first (the others are "
+                             "its fallbacks)")
         return self
+
+
+class NotificationBatch(Strict):
+    items: Annotated[list[NotificationCreate], Field(min_length=1, max_length=100)]
+
+
+class NotificationBatchAccepted(BaseModel):
+    items: list[NotificationAccepted]
+
+
+class ScheduleCreate(Strict):
+    cron: Annotated[str, Field(min_length=1, max_length=200, description=(
+        "five fields (minute hour day month weekday), or six with seconds last"))]
+    timezone: TimeZone = "UTC"
+    notification: NotificationCreate
+
+    @model_validator(mode="after")
+    def _valid(self) -> ScheduleCreate:
+        from croniter import croniter
+
+        if not croniter.is_valid(self.cron):
+            raise ValueError(f"cron: not a valid cron expression: {self.cron!r}")
+        if self.notification.send_at is not None or self.notification.idempotency_key:
+            raise ValueError("notification: send_at and idempotency_key are set per run")
+        return self
+
+
+class SchedulePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    cron: str
+    timezone: str
+    notification: dict[str, Any]
+    next_run_at: datetime
+    runs: int
+    created_at: datetime
+
+
+class DeadLetter(BaseModel):
+    id: str
+    reason: str
+    at: datetime
+    payload: Any
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetter]
+    next_after: str | None
 
 
 class Recipient(BaseModel):
@@ -102,6 +166,7 @@ class AttemptPublic(BaseModel):
 class NotificationPublic(BaseModel):
     id: uuid.UUID
     status: Status
+    status_reason: str | None = None
     recipient: str | None = None
     seq: int | None = None
     category: str | None = None

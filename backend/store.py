@@ -15,6 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backend import deliveries
+from backend.deliveries import IN_APP
 from backend.models import DeliveryAttempt, Notification, User
 from backend.readers import ensure_readers
 from backend.render import RenderError, render
@@ -77,7 +79,8 @@ def persist_batch(session: Session, entries: list[dict[str, Any]]) -> list[dict[
     """Store a batch idempotently; returns push items for every one not yet taken by a socket.
 
     Runs again safely after a crash at any point: stored ids are skipped, and the ones
-    stored but never pushed are pushed again.
+    stored but never pushed are pushed again. Notifications without the in-app channel
+    start their chain of fallback channels instead.
     """
     rows, errors = _new_rows(session, entries)
     if rows:
@@ -86,11 +89,20 @@ def persist_batch(session: Session, entries: list[dict[str, Any]]) -> list[dict[
         session.add(DeliveryAttempt(notification_id=nid, channel="render", attempt=1,
                                     outcome="error", error=error))
     session.flush()
-    ids = [uuid.UUID(e["id"]) for e in entries]
+    skipping_in_app = [r["id"] for r in rows if r["channels"][0] != IN_APP]
+    if skipping_in_app:
+        deliveries.start(session, session.scalars(
+            select(Notification).where(Notification.id.in_(skipping_in_app))))
+    return pending_pushes(session, [uuid.UUID(e["id"]) for e in entries])
+
+
+def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Push items for those of ``ids`` that are in-app and not yet taken by any socket."""
     pending = session.execute(
         select(Notification, User.external_id)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(ids), Notification.status == PENDING)
+        .where(Notification.id.in_(ids), Notification.status == PENDING,
+               Notification.channels[0].astext == IN_APP)
         .order_by(Notification.user_id, Notification.seq)
     ).all()
     return [

@@ -53,3 +53,26 @@ def enqueue(
 def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:
     """The tenant of an id accepted but not yet persisted, if any."""
     return client.get(keys.accepted(notification_id))
+
+
+def trim(client: redis.Redis) -> int:
+    """Trim the ingest stream below the oldest entry that is not yet persisted.
+
+    Read in this order, each source can only hand an entry on to the next one: unread
+    entries come after the group's last-delivered id; a read entry stays pending until the
+    bridge acks it, and the bridge marks it in flight before that; the worker unmarks it
+    once persisted.
+    """
+    groups = {g["name"]: g for g in client.xinfo_groups(keys.INGEST_STREAM)}
+    group = groups.get(keys.BRIDGE_GROUP)
+    if group is None:
+        return 0
+    floor = int(group["last-delivered-id"].split("-", 1)[0])
+    summary = client.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)
+    if summary["pending"]:
+        floor = min(floor, int(summary["min"].split("-", 1)[0]))
+    oldest = client.zrange(keys.INFLIGHT, 0, 0, withscores=True)
+    if oldest:
+        floor = min(floor, int(oldest[0][1]))
+    # MINID keeps every entry of the floor's millisecond: conservative by design.
+    return client.xtrim(keys.INGEST_STREAM, minid=f"{floor}-0")

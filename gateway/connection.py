@@ -20,7 +20,10 @@ REPLAY_PAGE = 500
 
 
 def _page(session: Session, user_id: int, since: int, until: int | None) -> list[dict]:
-    return [store.frame(n) for n in store.after_seq(session, user_id, since, REPLAY_PAGE, until)]
+    """A page of stored frames; a replayed notification counts as delivered, like a push."""
+    rows = store.after_seq(session, user_id, since, REPLAY_PAGE, until)
+    store.mark_delivered(session, [n.id for n in rows], user_id)
+    return [store.frame(n) for n in rows]
 
 
 class Connection:

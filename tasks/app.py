@@ -2,5 +2,8 @@
 
 from celery import Celery
 
-app = Celery("herald", include=["tasks.pipeline"])
+app = Celery(
+    "herald",
+    include=["tasks.pipeline", "tasks.retries", "tasks.fallbacks", "tasks.periodic"],
+)
 app.config_from_object("celeryconfig")

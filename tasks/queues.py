@@ -1,10 +1,20 @@
-"""Queue names: one Celery queue per priority, so high work never waits behind low."""
+"""Queue and task names. One Celery queue per priority, so high work never waits behind low;
+fallback sends (Slack, email) have their own, so a slow SMTP server never holds up pushes."""
 
 HIGH = "notifications.high"
 DEFAULT = "notifications.default"
 LOW = "notifications.low"
+FALLBACK = "fallback"
 
 BY_PRIORITY = {"high": HIGH, "normal": DEFAULT, "low": LOW}
-ALL = (HIGH, DEFAULT, LOW)
+# Consumed in this order by a worker serving several ("priority" queue order strategy).
+ALL = (HIGH, DEFAULT, LOW, FALLBACK)
 
 DELIVER_BATCH = "herald.pipeline.deliver_batch"
+RETRY_IN_APP = "herald.retries.retry_in_app"
+FALLBACK_SLACK = "fallback.slack"
+FALLBACK_EMAIL = "fallback.email"
+DISPATCH_DUE = "herald.periodic.dispatch_due"
+SEND_SCHEDULED = "herald.periodic.send_scheduled"
+RUN_SCHEDULES = "herald.periodic.run_schedules"
+TRIM_STREAM = "herald.periodic.trim_stream"

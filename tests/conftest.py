@@ -53,6 +53,14 @@ def base_env(servers: Servers) -> dict[str, str]:
         HERALD_DATA_DIR=str(servers.data_dir),
         HERALD_BRIDGE_BLOCK_MS="200",
         HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
+        # Small waits so that retries, fallbacks and schedules happen within a test.
+        HERALD_RETRY_BASE_SECONDS="0.4",
+        HERALD_RETRY_MAX_ATTEMPTS="3",
+        HERALD_FALLBACK_BASE_SECONDS="0.4",
+        HERALD_FALLBACK_MAX_ATTEMPTS="4",
+        HERALD_DISPATCH_INTERVAL_SECONDS="0.2",
+        HERALD_STREAM_TRIM_INTERVAL_SECONDS="1",
+        HERALD_BEAT_LOCK_TTL_SECONDS="2",
     )
     # The test process itself uses the same settings (to create tenants, read rows).
     os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
@@ -98,7 +106,7 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         elif part == "bridge":
             ready = logged("reading herald:ingest")
         else:
-            ready = logged("Starting")
+            ready = logged("beat: Starting")
         proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
         proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
         started.append(proc)
@@ -116,9 +124,11 @@ def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
     api = start_part("api")
     worker = start_part("worker", gateway_url=gateway_url)
     bridge = start_part("bridge", bridge_consumer="main-bridge")
+    beat = start_part("beat", gateway_url=gateway_url)
     return Stack({**base_env, "HERALD_GATEWAY_URL": gateway_url},
                  f"http://127.0.0.1:{api.port}", gateway_url,
-                 {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge})
+                 {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge,
+                  "beat": beat})
 
 
 @dataclass

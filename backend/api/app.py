@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from backend.api.routes import health, notifications, tokens, users
+from backend.api.routes import dead_letters, health, notifications, schedules, tokens, users
 
 
 def create_app() -> FastAPI:
@@ -14,7 +14,7 @@ def create_app() -> FastAPI:
         description="Send notifications, manage readers and mint browser tokens. "
         "Authenticate with your tenant's secret key in `X-API-Key`.",
     )
-    for module in (notifications, users, tokens, health):
+    for module in (notifications, schedules, users, tokens, dead_letters, health):
         app.include_router(module.router)
     return app
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend import metrics, stream
+from backend import intake, stream
 from backend.api.deps import RedisDep, SessionDep, SettingsDep, TenantDep
-from backend.ids import new_id
-from backend.models import DeliveryAttempt, Notification, User
+from backend.models import DeliveryAttempt, Notification, ScheduledSend, User
 from backend.schemas import (
     AttemptPublic,
     NotificationAccepted,
+    NotificationBatch,
+    NotificationBatchAccepted,
     NotificationCreate,
     NotificationPublic,
 )
@@ -23,40 +23,33 @@ from backend.schemas import (
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
-def build_entries(tenant_id: uuid.UUID, body: NotificationCreate) -> tuple[list[dict], dict]:
-    """The stream entries for a request (one per recipient) and the API's answer to it."""
-    ids = [new_id() for _ in body.recipients]
-    group_id = ids[0] if len(ids) == 1 else new_id()
-    created_at = datetime.now(UTC).isoformat()
-    common = body.model_dump(exclude={"recipients", "idempotency_key"})
-    entries = [
-        {
-            **common, "id": str(nid), "group_id": str(group_id), "tenant_id": str(tenant_id),
-            "recipient": recipient, "idempotency_key": body.idempotency_key,
-            "created_at": created_at,
-        }
-        for nid, recipient in zip(ids, body.recipients, strict=True)
-    ]
-    answer = NotificationAccepted(
-        id=group_id, status="accepted",
-        notifications=[{"id": e["id"], "recipient": e["recipient"]} for e in entries],
-    ).model_dump(mode="json")
-    return entries, answer
-
-
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationAccepted)
 def send_notification(
-    body: NotificationCreate, tenant: TenantDep, redis: RedisDep, settings: SettingsDep
+    body: NotificationCreate, tenant: TenantDep, session: SessionDep, redis: RedisDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
-    """Accept a notification for one or more readers; answers once Redis holds it."""
-    entries, answer = build_entries(tenant.id, body)
-    created, answer = stream.enqueue(
-        redis, str(tenant.id), entries, answer, body.idempotency_key,
-        settings.idempotency_ttl_seconds,
-    )
-    if created:
-        metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
+    """Accept a notification for 1 to 1000 readers; answers once it is durable."""
+    answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post("/batch", status_code=status.HTTP_202_ACCEPTED,
+             response_model=NotificationBatchAccepted)
+def send_batch(
+    body: NotificationBatch, tenant: TenantDep, session: SessionDep, redis: RedisDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Accept up to 100 requests at once; answers one answer per item, in order."""
+    items = [intake.accept(session, redis, tenant.id, item, settings.idempotency_ttl_seconds)
+             for item in body.items]
+    return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
+
+
+def _scheduled(session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:  # noqa: ANN001
+    return session.scalar(select(ScheduledSend.id).where(
+        ScheduledSend.tenant_id == tenant_id, ScheduledSend.enqueued_at.is_(None),
+        ScheduledSend.entries.contains([{"id": str(notification_id)}]),
+    )) is not None
 
 
 @router.get("/{notification_id}", response_model=NotificationPublic)
@@ -72,6 +65,8 @@ def get_notification(
     if row is None:
         if stream.accepted_tenant(redis, str(notification_id)) == str(tenant.id):
             return NotificationPublic(id=notification_id, status="accepted")
+        if _scheduled(session, tenant.id, notification_id):
+            return NotificationPublic(id=notification_id, status="scheduled")
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"notification {notification_id} not found")
     notification, recipient = row
     attempts = session.scalars(
@@ -81,6 +76,7 @@ def get_notification(
     ).all()
     return NotificationPublic(
         id=notification.id, status=notification.status, recipient=recipient,
+        status_reason=notification.status_reason,
         seq=notification.seq, category=notification.category, priority=notification.priority,
         title=notification.title, body=notification.body, created_at=notification.created_at,
         delivered_at=notification.delivered_at, read_at=notification.read_at,

@@ -1,0 +1,63 @@
+"""Recurring sends: a cron expression in a time zone, dispatched by celery beat."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import select
+
+from backend.api.deps import SessionDep, TenantDep
+from backend.models import Schedule
+from backend.schedules import next_run
+from backend.schemas import ScheduleCreate, SchedulePublic
+
+router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_schedule(body: ScheduleCreate, tenant: TenantDep, session: SessionDep
+                    ) -> SchedulePublic:
+    """Send ``notification`` every time ``cron`` fires in ``timezone``."""
+    schedule = Schedule(
+        id=uuid.uuid4(), tenant_id=tenant.id, cron=body.cron, timezone=body.timezone,
+        notification=body.notification.model_dump(mode="json", exclude_none=True),
+        next_run_at=next_run(body.cron, body.timezone, datetime.now(UTC)), runs=0,
+    )
+    session.add(schedule)
+    session.flush()
+    session.refresh(schedule)
+    return SchedulePublic.model_validate(schedule)
+
+
+def _get(session: SessionDep, tenant: TenantDep, schedule_id: uuid.UUID) -> Schedule:
+    schedule = session.scalar(select(Schedule).where(
+        Schedule.id == schedule_id, Schedule.tenant_id == tenant.id,
+        Schedule.deleted_at.is_(None)))
+    if schedule is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+    return schedule
+
+
+@router.get("")
+def list_schedules(tenant: TenantDep, session: SessionDep) -> list[SchedulePublic]:
+    """The tenant's active schedules."""
+    rows = session.scalars(select(Schedule).where(
+        Schedule.tenant_id == tenant.id, Schedule.deleted_at.is_(None)
+    ).order_by(Schedule.created_at))
+    return [SchedulePublic.model_validate(r) for r in rows]
+
+
+@router.get("/{schedule_id}")
+def get_schedule(schedule_id: uuid.UUID, tenant: TenantDep, session: SessionDep
+                 ) -> SchedulePublic:
+    """One schedule, with its next run and how many times it ran."""
+    return SchedulePublic.model_validate(_get(session, tenant, schedule_id))
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_schedule(schedule_id: uuid.UUID, tenant: TenantDep, session: SessionDep) -> Response:
+    """Stop a schedule; runs already sent stay sent."""
+    _get(session, tenant, schedule_id).deleted_at = datetime.now(UTC)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,99 @@
+"""What happens after a push: retries while the reader is away, then each fallback channel.
+
+A notification still on its way has one ``deliveries`` row naming its next step and when it
+is due. Beat claims due rows (``FOR UPDATE SKIP LOCKED``) and hands them to tasks; each task
+reports back here, which moves the row on: another attempt, the next channel, or done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from backend.models import Delivery, DeliveryAttempt, Notification
+
+IN_APP = "in_app"
+DONE = ("delivered", "read", "fallback_sent")  # statuses that need no further step
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def set_step(session: Session, n: Notification, step: int, attempt: int, delay: float) -> None:
+    """Make ``step`` (with ``attempt`` attempts made) the notification's next, due after delay."""
+    values = {"step": step, "channel": n.channels[step], "attempt": attempt,
+              "due_at": _now() + timedelta(seconds=delay)}
+    session.execute(
+        insert(Delivery)
+        .values(notification_id=n.id, tenant_id=n.tenant_id, priority=n.priority, **values)
+        .on_conflict_do_update(index_elements=["notification_id"], set_=values)
+    )
+
+
+def finish(session: Session, nid: uuid.UUID) -> None:
+    session.execute(delete(Delivery).where(Delivery.notification_id == nid))
+
+
+def advance(session: Session, n: Notification, from_step: int) -> None:
+    """Go to the next channel in the notification's order, or end the chain."""
+    if from_step + 1 < len(n.channels):
+        set_step(session, n, from_step + 1, 0, 0)
+        return
+    finish(session, n.id)
+    if n.status not in DONE:
+        reasons = session.scalars(
+            select(DeliveryAttempt.error)
+            .where(DeliveryAttempt.notification_id == n.id, DeliveryAttempt.error.is_not(None))
+            .order_by(DeliveryAttempt.id.desc()).limit(1)
+        ).all()
+        n.status = "failed"
+        n.status_reason = reasons[0] if reasons else "no channel could deliver it"
+
+
+def start(session: Session, notifications: Iterable[Notification]) -> None:
+    """Notifications that skip in-app go straight to their first channel."""
+    for n in notifications:
+        set_step(session, n, 0, 0, 0)
+
+
+def after_in_app(session: Session, outcomes: dict[str, bool], backoff_for) -> None:  # noqa: ANN001
+    """After a push: delivered ones are done; offline ones retry with backoff, then fall back.
+
+    ``backoff_for(priority)`` gives the in-app retry policy.
+    """
+    ids = [uuid.UUID(i) for i in outcomes]
+    attempts = dict(session.execute(
+        select(DeliveryAttempt.notification_id, func.count())
+        .where(DeliveryAttempt.notification_id.in_(ids), DeliveryAttempt.channel == IN_APP)
+        .group_by(DeliveryAttempt.notification_id)
+    ).all())
+    for n in session.scalars(select(Notification).where(Notification.id.in_(ids))):
+        if outcomes[str(n.id)] or n.status in DONE:
+            finish(session, n.id)
+            continue
+        made, policy = attempts.get(n.id, 0), backoff_for(n.priority)
+        if made < policy.max_attempts:
+            set_step(session, n, 0, made, policy.delay(made))
+        else:
+            advance(session, n, 0)
+
+
+def claim_due(session: Session, limit: int, lease_seconds: float) -> list[Delivery]:
+    """Take due rows no other dispatcher holds, and lease them so nobody takes them again."""
+    rows = list(session.scalars(
+        select(Delivery).where(Delivery.due_at <= _now()).order_by(Delivery.due_at)
+        .limit(limit).with_for_update(skip_locked=True)
+    ))
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.notification_id.in_([r.notification_id for r in rows]))
+            .values(due_at=_now() + timedelta(seconds=lease_seconds))
+        )
+    return rows

@@ -1,0 +1,64 @@
+"""Accepting a send request: now (into the ingest stream) or later (a scheduled row)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session
+
+from backend import keys, metrics, stream
+from backend.ids import new_id
+from backend.models import ScheduledSend
+from backend.schemas import NotificationAccepted, NotificationCreate
+
+
+def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
+                  status: str = "accepted") -> tuple[list[dict], dict]:
+    """The stream entries for a request (one per recipient) and the API's answer to it."""
+    ids = [new_id() for _ in body.recipients]
+    group_id = ids[0] if len(ids) == 1 else new_id()
+    created_at = datetime.now(UTC).isoformat()
+    common = body.model_dump(mode="json", exclude={"recipients", "idempotency_key", "send_at"})
+    entries = [
+        {
+            **common, "id": str(nid), "group_id": str(group_id), "tenant_id": str(tenant_id),
+            "recipient": recipient, "idempotency_key": body.idempotency_key,
+            "created_at": created_at,
+        }
+        for nid, recipient in zip(ids, body.recipients, strict=True)
+    ]
+    answer = NotificationAccepted(
+        id=group_id, status=status,
+        notifications=[{"id": e["id"], "recipient": e["recipient"]} for e in entries],
+    ).model_dump(mode="json")
+    return entries, answer
+
+
+def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
+              body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+    entries, answer = build_entries(tenant_id, body, status="scheduled")
+    if body.idempotency_key:
+        idem = keys.idempotency(str(tenant_id), body.idempotency_key)
+        if not client.set(idem, json.dumps(answer), nx=True, ex=ttl_seconds):
+            return json.loads(client.get(idem) or "{}") or answer
+    session.add(ScheduledSend(id=uuid.UUID(answer["id"]), tenant_id=tenant_id, entries=entries,
+                              answer={**answer, "status": "accepted"}, due_at=body.send_at))
+    session.flush()
+    return answer
+
+
+def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
+           body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+    """Durably accept one request; the same idempotency key answers the first answer again."""
+    if body.send_at is not None and body.send_at > datetime.now(UTC):
+        return _schedule(session, client, tenant_id, body, ttl_seconds)
+    entries, answer = build_entries(tenant_id, body)
+    created, answer = stream.enqueue(client, str(tenant_id), entries, answer,
+                                     body.idempotency_key, ttl_seconds)
+    if created:
+        metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
+    return answer
