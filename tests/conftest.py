@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.harness import Proc, free_port, listening, logged
+from tests.peers import SlackWebhook, SmtpServer
 
 
 @dataclass
@@ -44,13 +45,30 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 
 @pytest.fixture(scope="session")
-def base_env(servers: Servers) -> dict[str, str]:
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackWebhook]:
+    hook = SlackWebhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(scope="session")
+def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env.update(
         HERALD_REDIS_URL=servers.redis_url(0),
         HERALD_DATABASE_URL=servers.database_url,
         HERALD_INTERNAL_KEY=secrets.token_urlsafe(16),
         HERALD_DATA_DIR=str(servers.data_dir),
+        HERALD_SMTP_URL=smtp.url,
+        HERALD_EMAIL_FROM="Herald Tests <herald@example.test>",
         HERALD_BRIDGE_BLOCK_MS="200",
         HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
         # Small waits so that retries, fallbacks and schedules happen within a test.
