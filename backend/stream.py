@@ -55,6 +55,11 @@ def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:
     return client.get(keys.accepted(notification_id))
 
 
+def _id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
 def trim(client: redis.Redis) -> int:
     """Trim the ingest stream below the oldest entry that is not yet persisted.
 
@@ -67,12 +72,14 @@ def trim(client: redis.Redis) -> int:
     group = groups.get(keys.BRIDGE_GROUP)
     if group is None:
         return 0
-    floor = int(group["last-delivered-id"].split("-", 1)[0])
+    ms, seq = _id(group["last-delivered-id"])
+    floor = (ms, seq + 1)  # everything up to the last-delivered id has been read
     summary = client.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)
     if summary["pending"]:
-        floor = min(floor, int(summary["min"].split("-", 1)[0]))
+        floor = min(floor, _id(summary["min"]))
     oldest = client.zrange(keys.INFLIGHT, 0, 0, withscores=True)
     if oldest:
-        floor = min(floor, int(oldest[0][1]))
-    # MINID keeps every entry of the floor's millisecond: conservative by design.
-    return client.xtrim(keys.INGEST_STREAM, minid=f"{floor}-0")
+        score = oldest[0][1]
+        same_ms = client.zrangebyscore(keys.INFLIGHT, score, score)
+        floor = min(floor, *(_id(member) for member in same_ms))
+    return client.xtrim(keys.INGEST_STREAM, minid=f"{floor[0]}-{floor[1]}", approximate=False)

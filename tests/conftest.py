@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.harness import Proc, free_port, listening, logged
 from tests.peers import SlackWebhook, SmtpServer
@@ -112,7 +113,8 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     logs = tmp_path_factory.mktemp("logs")
     started: list[Proc] = []
 
-    def start(part: str, name: str | None = None, **settings: str) -> Proc:
+    def start(part: str, name: str | None = None, ready_text: str | None = None,
+              **settings: str) -> Proc:
         env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
         name = name or part
         if part in ("api", "gateway"):
@@ -125,6 +127,8 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
             ready = logged("reading herald:ingest")
         else:
             ready = logged("beat: Starting")
+        if ready_text:
+            ready = logged(ready_text)
         proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
         proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
         started.append(proc)
@@ -173,3 +177,28 @@ def api(stack: Stack, tenant: TenantKeys) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.api_url, headers={"X-API-Key": tenant.secret_key},
                       timeout=30) as client:
         yield client
+
+
+@dataclass
+class SideStack:
+    """API, bridge and worker on a Redis database of their own, pushing to the main gateway."""
+
+    api_url: str
+    redis_url: str
+    worker: Proc
+    bridge: Proc
+
+
+@pytest.fixture(scope="session")
+def side_stack(start_part: StartPart, stack: Stack, servers: Servers) -> Callable[..., SideStack]:
+    def start(db: int, **settings: str) -> SideStack:
+        url = servers.redis_url(db)
+        redis.Redis.from_url(url).flushdb()
+        worker = start_part("worker", name=f"worker-db{db}", redis_url=url,
+                            gateway_url=stack.gateway_url, **settings)
+        api = start_part("api", name=f"api-db{db}", redis_url=url, **settings)
+        bridge = start_part("bridge", name=f"bridge-db{db}", redis_url=url,
+                            bridge_consumer=f"bridge-db{db}", **settings)
+        return SideStack(f"http://127.0.0.1:{api.port}", url, worker, bridge)
+
+    return start
