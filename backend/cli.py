@@ -48,9 +48,14 @@ def _migrate(settings: Settings) -> None:
 def _serve(target: str, port: int) -> None:
     import uvicorn
 
+    from backend.logs import redact_uvicorn_logs
+
     settings, _ = _resolve()
+    redact_uvicorn_logs()
     uvicorn.run(target, host=settings.host, port=port, log_level="info",
-                ws_max_size=settings.ws_max_frame_bytes, proxy_headers=True)
+                ws_max_size=settings.ws_max_frame_bytes,
+                ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
+                proxy_headers=True)
 
 
 @app.command()
@@ -142,6 +147,31 @@ def tenant_create(
     else:
         for key, value in creds.as_dict().items():
             typer.echo(f"{key:16} {value}")
+
+
+@tenant_app.command("jwt-key")
+def tenant_jwt_key(
+    tenant: Annotated[str, typer.Argument(help="tenant id")],
+    algorithm: Annotated[str, typer.Option(help="RS256, ES256, or HS256 to go back")],
+    public_key: Annotated[Path | None, typer.Option(help="PEM file of the public key")] = None,
+) -> None:
+    """Let the tenant sign readers' tokens itself (RS256/ES256 with its own private key)."""
+    from backend.db import session_scope
+    from backend.models import Tenant
+    from backend.security import ASYMMETRIC
+
+    if algorithm not in (*ASYMMETRIC, "HS256"):
+        raise typer.BadParameter("RS256, ES256 or HS256", param_hint="--algorithm")
+    if algorithm != "HS256" and public_key is None:
+        raise typer.BadParameter(f"{algorithm} needs the public key", param_hint="--public-key")
+    _resolve()
+    with session_scope() as session:
+        row = session.get(Tenant, _tenant_uuid(tenant))
+        if row is None:
+            raise typer.BadParameter(f"no tenant {tenant}", param_hint="TENANT")
+        row.jwt_algorithm = algorithm
+        row.jwt_public_key = public_key.read_text() if public_key else None
+    typer.echo(f"tenant {tenant}: readers' tokens are now verified with {algorithm}")
 
 
 @app.command()

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     email_from: str = "Herald <no-reply@localhost>"
 
     ws_handshake_timeout_seconds: float = 5.0
+    # After a reader's token expires: this long to send a fresh auth frame before close 4403.
+    ws_reauth_grace_seconds: float = 10.0
+    ws_ping_interval_seconds: float = 25.0
+    # Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
+    ws_client_frames_per_second: float = 20.0
+    # How often a gateway node refreshes its readers' presence; presence expires after 3x.
+    gateway_heartbeat_seconds: float = 10.0
+    gateway_reply_timeout_seconds: float = 2.0
     ws_send_queue_size: int = 1000
     ws_max_frame_bytes: int = 64 * 1024
     token_max_ttl_seconds: int = 7 * 86_400

@@ -33,6 +33,10 @@ class Tenant(Base):
     # HS256 needs the secret itself to verify a reader's JWT, so it cannot be hashed.
     signing_secret: Mapped[str] = mapped_column(String(200))
     default_locale: Mapped[str] = mapped_column(String(35), server_default="en")
+    # Readers' tokens are HS256 with signing_secret, unless the tenant signs them itself
+    # with RS256/ES256 and gave Herald the public key.
+    jwt_algorithm: Mapped[str] = mapped_column(String(10), server_default="HS256")
+    jwt_public_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from backend.config import get_settings
+from backend.redis_client import get_async_redis
 from gateway import inbox, internal, ws
 from gateway.hub import hub
+from gateway.routing import routing
 
 STATIC = Path(__file__).parent / "static"
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    await routing.start(get_async_redis(), get_settings())
+    try:
+        yield
+    finally:
+        await routing.stop()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="Herald gateway",
         version="0.1.0",
         description="Readers' WebSocket (`/ws`) and REST inbox. Authenticate with the tenant's "

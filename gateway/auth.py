@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from backend.readers import ensure_readers
-from backend.security import TokenError, verify_token
+from backend.security import ASYMMETRIC, TokenError, verify_token
 from backend.tenants import tenant_for_key
 from gateway.blocking import in_session
 
@@ -27,7 +27,8 @@ class AuthError(Exception):
 @dataclass(frozen=True)
 class TenantKey:
     tenant_id: uuid.UUID
-    signing_secret: str
+    algorithm: str
+    verify_key: str  # the HS256 secret, or the tenant's RS256/ES256 public key
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,11 @@ _tenants: dict[str, tuple[float, TenantKey]] = {}
 
 def _lookup_tenant(session: Session, api_key: str) -> TenantKey | None:
     tenant = tenant_for_key(session, api_key, "publishable")
-    return TenantKey(tenant.id, tenant.signing_secret) if tenant else None
+    if tenant is None:
+        return None
+    if tenant.jwt_algorithm in ASYMMETRIC and tenant.jwt_public_key:
+        return TenantKey(tenant.id, tenant.jwt_algorithm, tenant.jwt_public_key)
+    return TenantKey(tenant.id, "HS256", tenant.signing_secret)
 
 
 async def tenant_for_publishable_key(api_key: str | None) -> TenantKey:
@@ -67,13 +72,17 @@ def _reader_row(session: Session, tenant_id: uuid.UUID, user_id: str) -> int:
     return ensure_readers(session, tenant_id, [user_id])[user_id].id
 
 
-async def authenticate(api_key: str | None, token: str | None) -> Reader:
-    tenant = await tenant_for_publishable_key(api_key)
-    if not token:
+async def authenticate_token(tenant: TenantKey, token: object) -> Reader:
+    if not token or not isinstance(token, str):
         raise AuthError("missing token")
     try:
-        claims = verify_token(token, tenant.signing_secret)
+        claims = verify_token(token, tenant.verify_key, tenant.algorithm)
     except TokenError as exc:
         raise AuthError(str(exc)) from exc
     row_id = await in_session(_reader_row, tenant.tenant_id, claims["sub"])
     return Reader(tenant.tenant_id, claims["sub"], row_id, float(claims["exp"]))
+
+
+async def authenticate(api_key: str | None, token: object) -> tuple[TenantKey, Reader]:
+    tenant = await tenant_for_publishable_key(api_key)
+    return tenant, await authenticate_token(tenant, token)

@@ -14,20 +14,30 @@ class Hub:
     def __init__(self) -> None:
         self._sockets: dict[ReaderKey, set[Connection]] = defaultdict(set)
 
-    def add(self, conn: Connection) -> None:
-        self._sockets[conn.reader.key].add(conn)
+    def add(self, conn: Connection) -> bool:
+        """Register a socket; True when it is the reader's first on this node."""
+        sockets = self._sockets[conn.reader.key]
+        sockets.add(conn)
+        return len(sockets) == 1
 
-    def remove(self, conn: Connection) -> None:
+    def remove(self, conn: Connection) -> bool:
+        """Forget a socket; True when the reader has no socket left on this node."""
         sockets = self._sockets.get(conn.reader.key)
-        if sockets is not None:
-            sockets.discard(conn)
-            if not sockets:
-                del self._sockets[conn.reader.key]
+        if sockets is None:
+            return False
+        sockets.discard(conn)
+        if sockets:
+            return False
+        del self._sockets[conn.reader.key]
+        return True
 
     def send(self, key: ReaderKey, frame: dict[str, Any]) -> bool:
-        """Offer a frame to every socket of a reader; True when at least one took it."""
+        """Offer a frame to every local socket of a reader; True when at least one took it."""
         taken = [conn.offer(frame) for conn in list(self._sockets.get(key, ()))]
         return any(taken)
+
+    def readers(self) -> list[ReaderKey]:
+        return list(self._sockets)
 
     def count(self) -> int:
         return sum(len(s) for s in self._sockets.values())

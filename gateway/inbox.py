@@ -25,7 +25,8 @@ async def current_reader(
     try:
         if scheme.lower() != "bearer" or not token:
             raise AuthError("missing Authorization: Bearer <token>")
-        return await authenticate(x_api_key or api_key, token)
+        _, reader = await authenticate(x_api_key or api_key, token)
+        return reader
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, status
 from pydantic import BaseModel, Field
 
 from backend.config import get_settings
-from gateway.hub import hub
+from gateway.routing import routing
 
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
 
@@ -41,10 +41,7 @@ class PushResponse(BaseModel):
 
 @router.post("/push", dependencies=[Depends(require_internal_key)])
 async def push(body: PushRequest) -> PushResponse:
-    """Offer each frame to its reader's sockets; says per notification whether one took it."""
-    results = [
-        PushResult(id=item.notification["id"],
-                   delivered=hub.send((item.tenant_id, item.user_id), item.notification))
-        for item in body.items
-    ]
-    return PushResponse(results=results)
+    """Offer each frame to its reader's sockets on every node; says per notification whether
+    any socket took it."""
+    taken = await routing.push([item.model_dump() for item in body.items])
+    return PushResponse(results=[PushResult(id=nid, delivered=ok) for nid, ok in taken.items()])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from backend import store
 from gateway.auth import Reader
 from gateway.blocking import in_session
-from gateway.hub import hub
+from gateway.routing import routing
 
 
 def _read(session: Session, user_id: int, ids: list[uuid.UUID] | None) -> tuple[list[str], int]:
@@ -21,6 +21,6 @@ async def mark_read(reader: Reader, ids: list[uuid.UUID] | None) -> tuple[list[s
     """Mark read (all when ``ids`` is None); returns the ids changed and the unread count."""
     changed, unread = await in_session(_read, reader.row_id, ids)
     if changed:
-        hub.send(reader.key, {"type": "read", "ids": changed})
-    hub.send(reader.key, {"type": "unread", "count": unread})
+        await routing.broadcast(reader.key, {"type": "read", "ids": changed})
+    await routing.broadcast(reader.key, {"type": "unread", "count": unread})
     return changed, unread

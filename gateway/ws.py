@@ -4,56 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from backend import store
 from backend.config import get_settings
-from backend.models import User
-from gateway.auth import AuthError, Reader, authenticate
+from gateway import client_frames
+from gateway.auth import AuthError, Reader, TenantKey, authenticate
 from gateway.blocking import in_session
 from gateway.connection import Connection
 from gateway.hub import hub
-from gateway.reading import mark_read
+from gateway.recovery import load_state, recoverable
+from gateway.routing import routing
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOSE_UNAUTHORIZED = 4401
 CLOSE_BAD_FRAME = 4400
-
-
-@dataclass
-class ReaderState:
-    last_seq: int
-    epoch: str
-    unread: int
-    oldest_seq: int | None
-
-
-def _state(session: Session, user_id: int) -> ReaderState:
-    user = session.scalars(select(User).where(User.id == user_id)).one()
-    return ReaderState(user.last_seq, user.epoch, store.unread_count(session, user_id),
-                       store.oldest_seq(session, user_id))
-
-
-def _recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:
-    """Can the history after ``since`` be replayed in full?"""
-    if since is None or since < 0 or since > state.last_seq:
-        return False
-    if epoch is not None and epoch != state.epoch:
-        return False
-    if since == state.last_seq:
-        return True
-    return state.oldest_seq is not None and state.oldest_seq <= since + 1
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_RATE_LIMITED = 4429
 
 
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | None:
@@ -65,8 +38,8 @@ async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | Non
     return None
 
 
-async def _handshake(websocket: WebSocket) -> tuple[Reader, dict[str, Any] | None]:
-    """Authenticate from query/headers or the first frame; returns the reader and the hello."""
+async def _handshake(websocket: WebSocket) -> tuple[TenantKey, Reader, dict[str, Any] | None]:
+    """Authenticate from the query/headers or the first frame; returns the hello, if sent."""
     timeout = get_settings().ws_handshake_timeout_seconds
     params, headers = websocket.query_params, websocket.headers
     api_key = params.get("api_key") or headers.get("x-api-key")
@@ -74,57 +47,57 @@ async def _handshake(websocket: WebSocket) -> tuple[Reader, dict[str, Any] | Non
     if token is None:
         first = await _receive(websocket, timeout)
         if not first or first.get("type") != "auth":
-            raise AuthError("expected an auth frame first")
+            raise AuthError(f"expected an auth frame within {timeout:g} s")
         token = first.get("token")
-    reader = await authenticate(api_key, token)
+    tenant, reader = await authenticate(api_key, token)
     hello = await _receive(websocket, timeout)
-    return reader, hello
+    return tenant, reader, hello
 
 
-async def _handle(conn: Connection, frame: dict[str, Any]) -> None:
-    reader = conn.reader
-    kind = frame.get("type")
-    if kind == "ping":
-        conn.offer({"type": "pong"})
-    elif kind == "ack":
-        ids = _ids(frame)
-        await in_session(store.mark_delivered, ids, reader.row_id)
-    elif kind in ("read", "read_all"):
-        await mark_read(reader, None if kind == "read_all" else _ids(frame))
-    elif kind != "hello":
-        conn.offer({"type": "error", "code": "unknown_frame",
-                    "message": f"unknown frame type {kind!r}"})
+class _RateLimit:
+    """A token bucket: ``rate`` frames a second, bursts of twice that."""
 
+    def __init__(self, rate: float) -> None:
+        self.rate, self.capacity = rate, rate * 2
+        self.tokens, self.at = self.capacity, time.monotonic()
 
-def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
-    raw = frame.get("ids")
-    if not isinstance(raw, list) or len(raw) > 1000:
-        raise ValueError("ids must be a list of at most 1000 notification ids")
-    return [uuid.UUID(str(i)) for i in raw]
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 async def _receive_loop(conn: Connection) -> None:
+    limit = _RateLimit(get_settings().ws_client_frames_per_second)
     while True:
-        try:
-            frame = json.loads(await conn.websocket.receive_text())
-        except json.JSONDecodeError:
-            await conn.websocket.close(CLOSE_BAD_FRAME, "frames must be JSON objects")
+        raw = await conn.websocket.receive_text()
+        if not limit.allow():
+            await conn.websocket.close(CLOSE_RATE_LIMITED, "too many frames")
             return
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            frame = None
         if not isinstance(frame, dict):
             await conn.websocket.close(CLOSE_BAD_FRAME, "frames must be JSON objects")
             return
         try:
-            await _handle(conn, frame)
-        except (ValueError, TypeError, AttributeError) as exc:
+            await client_frames.handle(conn, frame)
+        except client_frames.FrameError as exc:
             conn.offer({"type": "error", "code": "bad_frame", "message": str(exc)})
 
 
-async def _serve(conn: Connection, hello: dict[str, Any] | None) -> None:
-    first_frame = hello if hello and hello.get("type") != "hello" else None
-    since = hello.get("since") if hello and hello.get("type") == "hello" else None
-    epoch = hello.get("epoch") if hello else None
-    state = await in_session(_state, conn.reader.row_id)
-    recovered = _recoverable(state, since, epoch)
+async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
+    """Welcome, then replay what the client missed if its history is still whole."""
+    is_hello = bool(hello) and hello.get("type") == "hello"
+    since = hello.get("since") if is_hello else None
+    epoch = hello.get("epoch") if is_hello else None
+    state = await in_session(load_state, conn.reader.row_id)
+    recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
     conn.next_seq = (since if recovered else state.last_seq) + 1
     await conn.websocket.send_json({
         "type": "welcome", "user": conn.reader.user_id, "unread": state.unread,
@@ -132,9 +105,13 @@ async def _serve(conn: Connection, hello: dict[str, Any] | None) -> None:
     })
     if recovered:
         await conn.replay(since)
-    if first_frame is not None:
-        await _handle(conn, first_frame)
-    # Send and receive run together and stop together: one ending closes the other.
+    if hello and not is_hello:
+        await client_frames.handle(conn, hello)
+
+
+async def _serve(conn: Connection) -> None:
+    """Send, receive and the watchers run together and stop together."""
+    grace = get_settings().ws_reauth_grace_seconds
     async with anyio.create_task_group() as tg:
 
         async def until_closed(loop: Callable[[], Awaitable[None]]) -> None:
@@ -148,23 +125,31 @@ async def _serve(conn: Connection, hello: dict[str, Any] | None) -> None:
         tg.start_soon(until_closed, conn.send_loop)
         tg.start_soon(until_closed, partial(_receive_loop, conn))
         tg.start_soon(until_closed, conn.watch_overflow)
+        tg.start_soon(until_closed, partial(conn.watch_token, grace))
 
 
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
-        reader, hello = await _handshake(websocket)
-    except (AuthError, ValueError, WebSocketDisconnect) as exc:
-        reason = exc.reason if isinstance(exc, AuthError) else "malformed auth frame"
-        if not isinstance(exc, WebSocketDisconnect):
-            await websocket.close(CLOSE_UNAUTHORIZED, reason)
+        tenant, reader, hello = await _handshake(websocket)
+    except WebSocketDisconnect:
         return
-    conn = Connection(websocket, reader, get_settings().ws_send_queue_size)
-    hub.add(conn)  # before reading state: pushes from now on are queued, none missed
+    except (AuthError, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, AuthError) else "malformed auth frame"
+        await websocket.close(CLOSE_UNAUTHORIZED, reason[:120])
+        return
+    conn = Connection(websocket, tenant, reader, get_settings().ws_send_queue_size)
+    # Registered before the state is read: every push from now on is queued, none missed.
+    if hub.add(conn):
+        await routing.joined(reader.key)
     try:
-        await _serve(conn, hello)
+        await _welcome(conn, hello)
+        await _serve(conn)
     except (WebSocketDisconnect, ConnectionError, RuntimeError):
         pass  # the client went away during welcome or replay
+    except client_frames.FrameError as exc:
+        await websocket.close(CLOSE_BAD_FRAME, str(exc)[:120])
     finally:
-        hub.remove(conn)
+        if hub.remove(conn):
+            await routing.left(reader.key)

@@ -1,1 +1,212 @@
-// herald.js: see issue 4
+// herald.js: the browser client of Herald's gateway. An ES module with no build step.
+//
+//   import { Herald } from "/static/herald.js";
+//   const herald = new Herald({ url: "wss://notify.example.com", apiKey: "pk_...",
+//                               getToken: async () => (await fetch("/my-token")).text() });
+//   herald.addEventListener("notification", (e) => show(e.detail));
+//   herald.addEventListener("unread", (e) => badge(e.detail));
+//   herald.connect();
+//
+// It reconnects with exponential backoff and full jitter, resumes from the last sequence
+// number it holds without a gap (and asks for any hole it sees), never shows a notification
+// twice, acknowledges what it received, and reloads the inbox over REST when the gateway
+// says the history after its sequence is gone.
+
+const AUTH_FAILED = 4401;
+const TOKEN_EXPIRED = 4403;
+
+export class Herald extends EventTarget {
+  constructor({ url, apiKey, token, getToken, storage, baseDelay = 500, maxDelay = 30000 }) {
+    super();
+    this.url = (url || location.origin).replace(/^http/, "ws").replace(/\/$/, "");
+    this.httpBase = this.url.replace(/^ws/, "http");
+    this.apiKey = apiKey;
+    this.token = token;
+    this.getToken = getToken;
+    this.storage = storage === undefined ? globalThis.localStorage : storage;
+    this.baseDelay = baseDelay;
+    this.maxDelay = maxDelay;
+    this.notifications = new Map(); // id -> notification, the inbox as this client knows it
+    this.unread = 0;
+    this.state = "idle";
+    this.seq = 0; // highest seq held with no gap below it
+    this.epoch = null;
+    this.held = new Map(); // seq -> frame that arrived ahead of a hole
+    this.attempt = 0;
+    this.stopped = false;
+    this._restore();
+  }
+
+  connect() {
+    this.stopped = false;
+    this._open();
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    if (this.ws) this.ws.close(1000, "client closed");
+    this._setState("closed");
+  }
+
+  markRead(ids) {
+    this._send({ type: "read", ids: [].concat(ids) });
+  }
+
+  readAll() {
+    this._send({ type: "read_all" });
+  }
+
+  list() {
+    return [...this.notifications.values()].sort((a, b) => b.seq - a.seq);
+  }
+
+  // --- connection -------------------------------------------------------------------
+  async _open() {
+    this._setState(this.attempt ? "reconnecting" : "connecting");
+    if (!this.token && this.getToken) this.token = await this.getToken();
+    const ws = new WebSocket(`${this.url}/ws?api_key=${encodeURIComponent(this.apiKey)}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      // The token goes in the first frame, never in the URL (URLs end up in access logs).
+      ws.send(JSON.stringify({ type: "auth", token: this.token }));
+      ws.send(JSON.stringify({ type: "hello", since: this.epoch ? this.seq : null,
+                               epoch: this.epoch }));
+    };
+    ws.onmessage = (event) => this._receive(JSON.parse(event.data));
+    ws.onclose = (event) => this._closed(event);
+  }
+
+  async _closed(event) {
+    this.ws = null;
+    if (this.stopped) return;
+    if (event.code === AUTH_FAILED || event.code === TOKEN_EXPIRED) {
+      if (!this.getToken) {
+        this._setState("unauthorized");
+        return;
+      }
+      this.token = null; // fetch a fresh one before the next attempt
+    }
+    this._setState("reconnecting");
+    // Full jitter: readers of a restarted gateway do not all come back at once.
+    const ceiling = Math.min(this.maxDelay, this.baseDelay * 2 ** this.attempt);
+    this.attempt += 1;
+    this.retryTimer = setTimeout(() => this._open(), Math.random() * ceiling);
+  }
+
+  _send(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  _setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: state }));
+  }
+
+  // --- frames -----------------------------------------------------------------------
+  _receive(frame) {
+    switch (frame.type) {
+      case "welcome": return this._welcome(frame);
+      case "notification": return this._notification(frame);
+      case "unread": return this._setUnread(frame.count);
+      case "read": return this._read(frame.ids);
+      case "error": return this._error(frame);
+      default: return undefined;
+    }
+  }
+
+  async _welcome(frame) {
+    this.attempt = 0;
+    this.welcomeSeq = frame.seq;
+    this._setUnread(frame.unread);
+    this._setState("open");
+    if (!frame.recovered) {
+      // History after our seq is gone (or this is the first visit): start from the inbox.
+      this.epoch = frame.epoch;
+      this.seq = frame.seq;
+      this.held.clear();
+      this._save();
+      await this.reloadInbox();
+    }
+  }
+
+  _notification(frame) {
+    if (frame.seq <= this.seq || this.held.has(frame.seq)) return; // seen already
+    if (frame.seq > this.seq + 1) {
+      // A hole: keep this one and ask the gateway to replay from what we hold.
+      if (this.held.size === 0) this._send({ type: "hello", since: this.seq });
+      this.held.set(frame.seq, frame);
+      return;
+    }
+    this._accept(frame);
+    while (this.held.has(this.seq + 1)) {
+      const next = this.held.get(this.seq + 1);
+      this.held.delete(next.seq);
+      this._accept(next);
+    }
+    this._save();
+  }
+
+  _accept(frame) {
+    this.seq = frame.seq;
+    const known = this.notifications.has(frame.id);
+    this.notifications.set(frame.id, frame);
+    this._send({ type: "ack", ids: [frame.id] });
+    if (!known && !frame.read && frame.seq > this.welcomeSeq) this._setUnread(this.unread + 1);
+    if (!known) this.dispatchEvent(new CustomEvent("notification", { detail: frame }));
+  }
+
+  _read(ids) {
+    for (const id of ids) {
+      const n = this.notifications.get(id);
+      if (n) n.read = true;
+    }
+    this.dispatchEvent(new CustomEvent("read", { detail: ids }));
+  }
+
+  _setUnread(count) {
+    this.unread = Math.max(0, count);
+    this.dispatchEvent(new CustomEvent("unread", { detail: this.unread }));
+  }
+
+  async _error(frame) {
+    if (frame.code === "token_expired" && this.getToken) {
+      this.token = await this.getToken();
+      this._send({ type: "auth", token: this.token });
+    }
+    this.dispatchEvent(new CustomEvent("error", { detail: frame }));
+  }
+
+  // --- REST inbox -------------------------------------------------------------------
+  async reloadInbox(limit = 50) {
+    const response = await fetch(`${this.httpBase}/v1/me/notifications?limit=${limit}`, {
+      headers: { Authorization: `Bearer ${this.token}`, "X-API-Key": this.apiKey },
+    });
+    if (!response.ok) return;
+    const page = await response.json();
+    const fresh = new Map(page.items.map((n) => [n.id, n]));
+    // Live frames that arrived while the page loaded are kept.
+    for (const [id, n] of this.notifications) if (!fresh.has(id)) fresh.set(id, n);
+    this.notifications = fresh;
+    this.dispatchEvent(new CustomEvent("inbox", { detail: this.list() }));
+  }
+
+  // --- resume across page loads -------------------------------------------------------
+  _storageKey() {
+    return `herald:${this.apiKey}`;
+  }
+
+  _save() {
+    try {
+      this.storage?.setItem(this._storageKey(), JSON.stringify({ seq: this.seq, epoch: this.epoch }));
+    } catch { /* storage full or disabled: resuming falls back to a REST reload */ }
+  }
+
+  _restore() {
+    try {
+      const saved = JSON.parse(this.storage?.getItem(this._storageKey()) || "null");
+      if (saved) ({ seq: this.seq, epoch: this.epoch } = saved);
+    } catch { /* ignore a corrupt entry */ }
+  }
+}

@@ -1,0 +1,58 @@
+"""What the gateway does with each frame a client sends after the welcome."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from backend import store
+from gateway.auth import AuthError, authenticate_token
+from gateway.blocking import in_session
+from gateway.connection import Connection
+from gateway.reading import mark_read
+
+
+class FrameError(ValueError):
+    """A client frame was malformed; the client gets an ``error`` frame naming it."""
+
+
+def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
+    raw = frame.get("ids")
+    if not isinstance(raw, list) or not raw or len(raw) > 1000:
+        raise FrameError("ids must be a list of 1 to 1000 notification ids")
+    try:
+        return [uuid.UUID(str(i)) for i in raw]
+    except ValueError as exc:
+        raise FrameError(f"ids: {exc}") from exc
+
+
+async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
+    """A fresh token before the old one expires keeps the connection open."""
+    try:
+        reader = await authenticate_token(conn.tenant, frame.get("token"))
+    except AuthError as exc:
+        raise FrameError(exc.reason) from exc
+    if reader.user_id != conn.reader.user_id:
+        raise FrameError("token is for another user")
+    conn.renew(reader.expires_at)
+
+
+async def handle(conn: Connection, frame: dict[str, Any]) -> None:
+    kind = frame.get("type")
+    if kind == "ping":
+        conn.offer({"type": "pong"})
+    elif kind == "ack":
+        await in_session(store.mark_delivered, _ids(frame), conn.reader.row_id)
+    elif kind == "read":
+        await mark_read(conn.reader, _ids(frame))
+    elif kind == "read_all":
+        await mark_read(conn.reader, None)
+    elif kind == "hello":
+        since = frame.get("since")
+        if not isinstance(since, int) or since < 0:
+            raise FrameError("hello: since must be a non-negative integer")
+        conn.offer({"type": "_resync", "since": since})  # replayed in order by the sender
+    elif kind == "auth":
+        await _reauth(conn, frame)
+    else:
+        raise FrameError(f"unknown frame type {kind!r}")

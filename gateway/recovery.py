@@ -1,0 +1,37 @@
+"""Whether a reconnecting client's history can be replayed in full (Centrifugo's recovery)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import store
+from backend.models import User
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    last_seq: int
+    epoch: str
+    unread: int
+    oldest_seq: int | None
+
+
+def load_state(session: Session, user_id: int) -> ReaderState:
+    user = session.scalars(select(User).where(User.id == user_id)).one()
+    return ReaderState(user.last_seq, user.epoch, store.unread_count(session, user_id),
+                       store.oldest_seq(session, user_id))
+
+
+def recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:
+    """Is everything after ``since`` still stored, in the same epoch? Otherwise the client
+    must reload its inbox over REST (``recovered: false``)."""
+    if since is None or since < 0 or since > state.last_seq:
+        return False
+    if epoch is not None and epoch != state.epoch:
+        return False
+    if since == state.last_seq:
+        return True
+    return state.oldest_seq is not None and state.oldest_seq <= since + 1

@@ -1,0 +1,161 @@
+"""Reaching a reader's sockets on every gateway node, through Redis.
+
+Each node keeps, per reader it holds sockets for, a presence entry (node id -> expiry) that a
+heartbeat refreshes, and listens on a pub/sub channel of its own. A push on any node offers
+frames to its own sockets and asks the other nodes holding the reader over their channels;
+their replies say whether a socket took each frame. A node that died stops refreshing, its
+entries expire, and a publish to its channel reaches nobody: it counts as offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from backend import keys
+from backend.config import Settings
+from gateway.hub import Hub, ReaderKey, hub
+
+logger = logging.getLogger(__name__)
+
+
+class Routing:
+    def __init__(self, local: Hub) -> None:
+        self.hub = local
+        self.node_id = uuid.uuid4().hex[:12]
+        self.redis: aioredis.Redis | None = None
+        self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._ttl_ms = 30_000
+        self._timeout = 2.0
+
+    async def start(self, client: aioredis.Redis, settings: Settings) -> None:
+        self.redis = client
+        self._ttl_ms = int(settings.gateway_heartbeat_seconds * 3000)
+        self._timeout = settings.gateway_reply_timeout_seconds
+        pubsub = client.pubsub()
+        await pubsub.subscribe(keys.gateway_node_channel(self.node_id))
+        self._tasks = [asyncio.create_task(self._listen(pubsub)),
+                       asyncio.create_task(self._heartbeat(settings.gateway_heartbeat_seconds))]
+        logger.info("gateway node %s routing through Redis", self.node_id)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.redis is not None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in self.hub.readers():
+                    pipe.hdel(keys.presence(*key), self.node_id)
+                await pipe.execute()
+
+    # presence -------------------------------------------------------------------------
+    async def joined(self, key: ReaderKey) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self._mark(pipe, key)
+            await pipe.execute()
+
+    async def left(self, key: ReaderKey) -> None:
+        await self.redis.hdel(keys.presence(*key), self.node_id)
+
+    def _mark(self, pipe: aioredis.client.Pipeline, key: ReaderKey) -> None:
+        name = keys.presence(*key)
+        pipe.hset(name, self.node_id, int(time.time() * 1000) + self._ttl_ms)
+        pipe.pexpire(name, self._ttl_ms)
+
+    async def _heartbeat(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key in self.hub.readers():
+                        self._mark(pipe, key)
+                    await pipe.execute()
+            except aioredis.RedisError:
+                logger.exception("presence heartbeat failed")
+
+    async def _nodes(self, readers: list[ReaderKey]) -> dict[ReaderKey, list[str]]:
+        """Other live nodes holding each reader."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in readers:
+                pipe.hgetall(keys.presence(*key))
+            found = await pipe.execute()
+        now = time.time() * 1000
+        return {key: [node for node, expiry in entries.items()
+                      if node != self.node_id and float(expiry) > now]
+                for key, entries in zip(readers, found, strict=True)}
+
+    # sending ----------------------------------------------------------------------------
+    async def push(self, items: list[dict[str, Any]]) -> dict[str, bool]:
+        """Offer notification frames everywhere; per id, whether any socket took it."""
+        results: dict[str, bool] = {}
+        readers = list({(i["tenant_id"], i["user_id"]) for i in items})
+        nodes = await self._nodes(readers)
+        remote: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in items:
+            key, frame = (item["tenant_id"], item["user_id"]), item["notification"]
+            results[frame["id"]] = self.hub.send(key, frame)
+            for node in nodes[key]:
+                remote[node].append(item)
+        answers = await asyncio.gather(*(self._ask(node, batch) for node, batch in remote.items()))
+        for answer in answers:
+            for nid, taken in answer.items():
+                results[nid] = results.get(nid, False) or taken
+        return results
+
+    async def _ask(self, node: str, items: list[dict[str, Any]]) -> dict[str, bool]:
+        rid = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, bool]] = asyncio.get_running_loop().create_future()
+        self._replies[rid] = future
+        try:
+            message = {"op": "push", "rid": rid, "reply": self.node_id, "items": items}
+            if not await self.redis.publish(keys.gateway_node_channel(node), json.dumps(message)):
+                return {}  # nobody listens there any more: that node is gone
+            return await asyncio.wait_for(future, self._timeout)
+        except TimeoutError:
+            logger.warning("gateway node %s did not answer a push in time", node)
+            return {}
+        finally:
+            self._replies.pop(rid, None)
+
+    async def broadcast(self, key: ReaderKey, frame: dict[str, Any]) -> None:
+        """A frame for every socket of a reader, on every node (read state, unread count)."""
+        self.hub.send(key, frame)
+        message = json.dumps({"op": "send", "key": list(key), "frame": frame})
+        for node in (await self._nodes([key]))[key]:
+            await self.redis.publish(keys.gateway_node_channel(node), message)
+
+    async def _listen(self, pubsub: aioredis.client.PubSub) -> None:
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        await self._handle(json.loads(message["data"]))
+            except aioredis.RedisError:
+                logger.exception("gateway channel lost; resubscribing")
+                await asyncio.sleep(1)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        op = message["op"]
+        if op == "push":
+            taken = {item["notification"]["id"]: self.hub.send(
+                (item["tenant_id"], item["user_id"]), item["notification"])
+                for item in message["items"]}
+            reply = {"op": "reply", "rid": message["rid"], "results": taken}
+            await self.redis.publish(keys.gateway_node_channel(message["reply"]),
+                                     json.dumps(reply))
+        elif op == "send":
+            self.hub.send(tuple(message["key"]), message["frame"])
+        elif op == "reply":
+            future = self._replies.get(message["rid"])
+            if future is not None and not future.done():
+                future.set_result(message["results"])
+
+
+routing = Routing(hub)
