@@ -119,7 +119,7 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
         name = name or part
         if part in ("api", "gateway"):
-            port = free_port()
+            port = int(settings.get(f"{part}_port") or free_port())
             env[f"HERALD_{part.upper()}_PORT"] = str(port)
             ready = listening(port)
         elif part == "worker":
