@@ -23,5 +23,12 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
 
+# Herald's own strings: extract, merge into every catalog, compile (.mo files are committed).
+i18n: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k ngettext:2,3 -k gettext:2 --no-location \
+		-o backend/locale/herald.pot .
+	$(BIN)/pybabel update -D herald -i backend/locale/herald.pot -d backend/locale
+	$(BIN)/pybabel compile -D herald -d backend/locale --statistics
+
 clean:
 	rm -rf $(VENV) .herald .pytest_cache

@@ -48,5 +48,6 @@ beat_schedule = {
     "dispatch-due-deliveries": _every(_tick, queues.DISPATCH_DUE),
     "send-scheduled": _every(_tick, queues.SEND_SCHEDULED),
     "run-schedules": _every(_tick, queues.RUN_SCHEDULES),
+    "send-digests": _every(_tick, queues.SEND_DIGESTS),
     "trim-stream": _every(_settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
 }

@@ -20,6 +20,8 @@ app = typer.Typer(help="Herald notification backend.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
+templates_app = typer.Typer(help="Manage templates.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 
 PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
 DEMO_USER = "demo-user"
@@ -172,6 +174,34 @@ def tenant_jwt_key(
         row.jwt_algorithm = algorithm
         row.jwt_public_key = public_key.read_text() if public_key else None
     typer.echo(f"tenant {tenant}: readers' tokens are now verified with {algorithm}")
+
+
+@templates_app.command("load")
+def templates_load(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False,
+                                              help="DIR/<key>/<locale>.yaml or .json")],
+    tenant: Annotated[str, typer.Option(help="tenant id")],
+) -> None:
+    """Load template files in bulk; all are checked first, and none is loaded if one is bad."""
+    from backend import templates
+    from backend.db import session_scope
+    from backend.models import Tenant
+    from backend.template_files import TemplateFileError, read_all
+
+    _resolve()
+    try:
+        found = read_all(directory)
+    except TemplateFileError as exc:
+        typer.echo(f"nothing loaded:\n{exc}", err=True)
+        raise typer.Exit(1) from exc
+    with session_scope() as session:
+        if session.get(Tenant, _tenant_uuid(tenant)) is None:
+            raise typer.BadParameter(f"no tenant {tenant}", param_hint="--tenant")
+        with typer.progressbar(found, label=f"loading {len(found)} templates") as bar:
+            for item in bar:
+                templates.add_version(session, _tenant_uuid(tenant), item.key, item.locale,
+                                      item.fields)
+    typer.echo(f"loaded {len(found)} template versions")
 
 
 @app.command()

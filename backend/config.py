@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     visibility_timeout_seconds: int = 300
     worker_concurrency: int = 2
 
+    # Seconds between digest emails, per digest option a reader can choose.
+    digest_periods: dict[str, float] = Field(
+        default_factory=lambda: {"hourly": 3600.0, "daily": 86400.0})
+
     smtp_url: str | None = None
     email_from: str = "Herald <no-reply@localhost>"
 

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 from sqlalchemy.orm import Session
 
-from backend import keys, metrics, stream
+from backend import keys, metrics, stream, templates
 from backend.ids import new_id
 from backend.models import ScheduledSend
 from backend.schemas import NotificationAccepted, NotificationCreate
@@ -51,9 +51,20 @@ def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
     return answer
 
 
+class UnknownTemplate(ValueError):
+    """The request names a template the tenant never uploaded."""
+
+
+def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate) -> None:
+    """What the schema cannot know: the template must exist for this tenant."""
+    if body.template and not templates.exists(session, tenant_id, body.template):
+        raise UnknownTemplate(f"template {body.template!r} does not exist")
+
+
 def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
            body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
     """Durably accept one request; the same idempotency key answers the first answer again."""
+    check(session, tenant_id, body)
     if body.send_at is not None and body.send_at > datetime.now(UTC):
         return _schedule(session, client, tenant_id, body, ttl_seconds)
     entries, answer = build_entries(tenant_id, body)

@@ -37,6 +37,10 @@ class Tenant(Base):
     # with RS256/ES256 and gave Herald the public key.
     jwt_algorithm: Mapped[str] = mapped_column(String(10), server_default="HS256")
     jwt_public_key: Mapped[str | None] = mapped_column(Text)
+    # Readers' preferences start from these: {"categories": {"news": {"email": false}}}.
+    preference_defaults: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # Categories (security, billing) that ignore readers' opt-outs.
+    required_categories: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -66,6 +70,9 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(320))
     slack_webhook_url: Mapped[str | None] = mapped_column(Text)
+    # {"categories": {cat: {channel: bool}}, "quiet_hours": {"start", "end"}, "digest": ...}
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    digest_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last per-reader sequence number handed out; seqs are dense (invariant 4).
     last_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # Changes when a reader's history is reset, so clients know their offsets are void.
@@ -92,6 +99,8 @@ class Notification(Base):
     category: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[str] = mapped_column(String(10))
     template: Mapped[str | None] = mapped_column(String(200))
+    # The template version rendered: later edits never change what was sent.
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
@@ -107,6 +116,28 @@ class Notification(Base):
     )
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once a digest email listed it (instead of an email of its own).
+    digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Template(Base):
+    """One version of a template for one locale; a PUT adds a version, never edits one."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "key", "locale", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(35))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    email_subject: Mapped[str | None] = mapped_column(Text)
+    email_html: Mapped[str | None] = mapped_column(Text)
+    email_text: Mapped[str | None] = mapped_column(Text)
+    slack_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class DeliveryAttempt(Base):

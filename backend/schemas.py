@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
@@ -71,9 +71,13 @@ class Content(Strict):
     body: Annotated[TemplateText, Field(max_length=10_000)] = ""
 
 
+TemplateKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class NotificationCreate(Strict):
     recipients: Annotated[list[UserId], Field(min_length=1, max_length=1000)]
-    content: Content
+    content: Content | None = Field(None, description="literal text; or give a template")
+    template: TemplateKey | None = Field(None, description="a template key; or give content")
     data: dict[str, Any] = Field(default_factory=dict)
     category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     priority: Priority = "normal"
@@ -82,6 +86,12 @@ class NotificationCreate(Strict):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     send_at: AwareDatetime | None = Field(
         None, description="future ISO 8601 time with offset: the notification is scheduled")
+
+    @model_validator(mode="after")
+    def _content_or_template(self) -> NotificationCreate:
+        if (self.content is None) == (self.template is None):
+            raise ValueError("give exactly one of content and template")
+        return self
 
     @model_validator(mode="after")
     def _channel_order(self) -> NotificationCreate:
@@ -206,3 +216,61 @@ class TokenCreate(Strict):
 class TokenPublic(BaseModel):
     token: str
     expires_at: datetime
+
+
+class TemplateUpsert(Strict):
+    title: Annotated[TemplateText, Field(min_length=1, max_length=500)]
+    body: Annotated[TemplateText, Field(max_length=10_000)] = ""
+    email_subject: Annotated[TemplateText, Field(max_length=500)] | None = None
+    email_html: Annotated[TemplateText, Field(max_length=200_000)] | None = None
+    email_text: Annotated[TemplateText, Field(max_length=100_000)] | None = None
+    slack_text: Annotated[TemplateText, Field(max_length=10_000)] | None = None
+
+
+class TemplatePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    locale: str
+    version: int
+    title: str
+    body: str
+    email_subject: str | None
+    email_html: str | None
+    email_text: str | None
+    slack_text: str | None
+    created_at: datetime
+
+
+class PreviewRequest(Strict):
+    locale: LocaleTag = "en"
+    timezone: TimeZone = "UTC"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class PreviewResult(BaseModel):
+    locale: str
+    version: int
+    title: str
+    body: str
+    email_subject: str | None
+    email_html: str | None
+    email_text: str | None
+    slack_text: str | None
+
+
+class QuietHours(Strict):
+    start: time
+    end: time
+
+
+class PreferencesUpdate(Strict):
+    categories: dict[Annotated[str, Field(max_length=100)], dict[Channel, bool]] = Field(
+        default_factory=dict, description='per category ("*" for all), per channel on/off')
+    quiet_hours: QuietHours | None = None
+    digest: Literal["off", "hourly", "daily"] = "off"
+
+
+class TenantPreferences(PreferencesUpdate):
+    required_categories: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, description="categories that ignore readers' opt-outs")

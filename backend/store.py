@@ -15,13 +15,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from backend import deliveries
+from backend import compose, deliveries, preferences
 from backend.deliveries import IN_APP
-from backend.models import DeliveryAttempt, Notification, User
+from backend.models import DeliveryAttempt, Notification, Tenant, User
 from backend.readers import ensure_readers
-from backend.render import RenderError, render
 
 PENDING = "persisted"  # stored, not yet taken by any socket
+OPTED_OUT = "the reader opted out of every channel of this notification"
 
 
 def frame(n: Notification) -> dict[str, Any]:
@@ -33,13 +33,39 @@ def frame(n: Notification) -> dict[str, Any]:
     }
 
 
-def _rendered(entry: dict[str, Any]) -> tuple[str, str, str | None]:
-    content, data = entry["content"], entry.get("data") or {}
-    try:
-        return render(content["title"], data), render(content.get("body", ""), data), None
-    except RenderError as exc:
-        # A safe fallback: show the unrendered text rather than lose the notification.
-        return content["title"], content.get("body", ""), f"render failed: {exc}"
+class _Templates:
+    """Newest template versions per key, looked up once per batch."""
+
+    def __init__(self, session: Session, tenant_id: uuid.UUID) -> None:
+        self.session, self.tenant_id, self.cache = session, tenant_id, {}
+
+    def get(self, key: str | None) -> dict | None:
+        if key is None:
+            return None
+        if key not in self.cache:
+            self.cache[key] = compose.latest_versions(self.session, self.tenant_id, key)
+        return self.cache[key]
+
+
+def _row(entry: dict[str, Any], tenant: Tenant, reader: User, templates: _Templates
+         ) -> tuple[dict[str, Any], str | None]:
+    rendered = compose.in_app(entry, reader, tenant.default_locale, templates.get(
+        entry.get("template")))
+    prefs = preferences.effective(tenant, reader)
+    channels = [c for c in entry["channels"] if prefs.allows(entry.get("category"), c)]
+    reader.last_seq += 1
+    return {
+        "id": uuid.UUID(entry["id"]), "group_id": uuid.UUID(entry["group_id"]),
+        "tenant_id": tenant.id, "user_id": reader.id, "seq": reader.last_seq,
+        "category": entry.get("category"), "priority": entry["priority"],
+        "template": entry.get("template"), "template_id": rendered.template_id,
+        "title": rendered.title, "body": rendered.body, "data": entry.get("data") or {},
+        "channels": channels, "locale": rendered.locale,
+        "idempotency_key": entry.get("idempotency_key"),
+        "status": PENDING if channels else "failed",
+        "status_reason": None if channels else OPTED_OUT,
+        "created_at": datetime.fromisoformat(entry["created_at"]),
+    }, rendered.error
 
 
 def _new_rows(session: Session, entries: list[dict[str, Any]]) -> tuple[list[dict], list[tuple]]:
@@ -49,29 +75,20 @@ def _new_rows(session: Session, entries: list[dict[str, Any]]) -> tuple[list[dic
         by_tenant[entry["tenant_id"]].append(entry)
     rows, errors = [], []
     for tenant_id, group in sorted(by_tenant.items()):
-        tenant = uuid.UUID(tenant_id)
+        tenant = session.get(Tenant, uuid.UUID(tenant_id))
         # Lock first, then look for existing ids: a concurrent duplicate waits on the lock and
         # then sees our rows, so no seq is ever handed out twice or skipped.
-        readers = ensure_readers(session, tenant, (e["recipient"] for e in group), lock=True)
+        readers = ensure_readers(session, tenant.id, (e["recipient"] for e in group), lock=True)
         ids = [uuid.UUID(e["id"]) for e in group]
         existing = set(session.scalars(select(Notification.id).where(Notification.id.in_(ids))))
+        templates = _Templates(session, tenant.id)
         for entry in sorted(group, key=lambda e: e["id"]):
-            nid = uuid.UUID(entry["id"])
-            if nid in existing:
+            if uuid.UUID(entry["id"]) in existing:
                 continue
-            reader = readers[entry["recipient"]]
-            reader.last_seq += 1
-            title, body, error = _rendered(entry)
+            row, error = _row(entry, tenant, readers[entry["recipient"]], templates)
+            rows.append(row)
             if error:
-                errors.append((nid, error))
-            rows.append({
-                "id": nid, "group_id": uuid.UUID(entry["group_id"]), "tenant_id": tenant,
-                "user_id": reader.id, "seq": reader.last_seq, "category": entry.get("category"),
-                "priority": entry["priority"], "title": title, "body": body,
-                "data": entry.get("data") or {}, "channels": entry["channels"],
-                "locale": entry.get("locale"), "idempotency_key": entry.get("idempotency_key"),
-                "status": PENDING, "created_at": datetime.fromisoformat(entry["created_at"]),
-            })
+                errors.append((row["id"], error))
     return rows, errors
 
 
@@ -89,7 +106,7 @@ def persist_batch(session: Session, entries: list[dict[str, Any]]) -> list[dict[
         session.add(DeliveryAttempt(notification_id=nid, channel="render", attempt=1,
                                     outcome="error", error=error))
     session.flush()
-    skipping_in_app = [r["id"] for r in rows if r["channels"][0] != IN_APP]
+    skipping_in_app = [r["id"] for r in rows if r["channels"] and r["channels"][0] != IN_APP]
     if skipping_in_app:
         deliveries.start(session, session.scalars(
             select(Notification).where(Notification.id.in_(skipping_in_app))))

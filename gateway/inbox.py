@@ -7,8 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from backend import store
+from backend.models import User
+from backend.schemas import PreferencesUpdate
 from gateway.auth import AuthError, Reader, authenticate
 from gateway.blocking import in_session
 from gateway.reading import mark_read
@@ -88,3 +91,25 @@ async def read_all(reader: ReaderDep) -> UnreadCount:
     """Mark every notification of the reader read."""
     _, count = await mark_read(reader, None)
     return UnreadCount(count=count)
+
+
+def _get_preferences(session: Session, user_id: int) -> dict:
+    return session.get(User, user_id).preferences or {}
+
+
+def _set_preferences(session: Session, user_id: int, preferences: dict) -> None:
+    session.get(User, user_id).preferences = preferences
+
+
+@router.get("/preferences")
+async def get_preferences(reader: ReaderDep) -> PreferencesUpdate:
+    """The reader's own preferences."""
+    stored = await in_session(_get_preferences, reader.row_id)
+    return PreferencesUpdate.model_validate(stored)
+
+
+@router.put("/preferences")
+async def put_preferences(body: PreferencesUpdate, reader: ReaderDep) -> PreferencesUpdate:
+    """Replace the reader's preferences (required categories still reach them)."""
+    await in_session(_set_preferences, reader.row_id, body.model_dump(mode="json"))
+    return body

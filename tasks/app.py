@@ -4,6 +4,7 @@ from celery import Celery
 
 app = Celery(
     "herald",
-    include=["tasks.pipeline", "tasks.retries", "tasks.fallbacks", "tasks.periodic"],
+    include=["tasks.pipeline", "tasks.retries", "tasks.fallbacks", "tasks.periodic",
+             "tasks.digests"],
 )
 app.config_from_object("celeryconfig")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from backend.api.routes import dead_letters, health, notifications, schedules, tokens, users
+from backend.api.routes import (
+    dead_letters,
+    health,
+    notifications,
+    preferences,
+    schedules,
+    templates,
+    tokens,
+    users,
+)
 
 
 def create_app() -> FastAPI:
@@ -14,7 +23,8 @@ def create_app() -> FastAPI:
         description="Send notifications, manage readers and mint browser tokens. "
         "Authenticate with your tenant's secret key in `X-API-Key`.",
     )
-    for module in (notifications, schedules, users, tokens, dead_letters, health):
+    for module in (notifications, templates, schedules, users, preferences, tokens,
+                   dead_letters, health):
         app.include_router(module.router)
     return app
 

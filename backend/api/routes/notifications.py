@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -29,7 +32,8 @@ def send_notification(
     settings: SettingsDep,
 ) -> JSONResponse:
     """Accept a notification for 1 to 1000 readers; answers once it is durable."""
-    answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
+    with _naming_field(("body",)):
+        answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -40,9 +44,21 @@ def send_batch(
     settings: SettingsDep,
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
+    for index, item in enumerate(body.items):  # all valid before any is accepted
+        with _naming_field(("body", "items", index)):
+            intake.check(session, tenant.id, item)
     items = [intake.accept(session, redis, tenant.id, item, settings.idempotency_ttl_seconds)
              for item in body.items]
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
+
+
+@contextmanager
+def _naming_field(loc: tuple) -> Iterator[None]:
+    try:
+        yield
+    except intake.UnknownTemplate as exc:
+        raise RequestValidationError([{"loc": (*loc, "template"), "msg": str(exc),
+                                       "type": "value_error"}]) from exc
 
 
 def _scheduled(session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:  # noqa: ANN001
