@@ -81,6 +81,7 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_STREAM_TRIM_INTERVAL_SECONDS="1",
         HERALD_BEAT_LOCK_TTL_SECONDS="2",
         HERALD_WS_REAUTH_GRACE_SECONDS="1.5",
+        HERALD_DIGEST_PERIODS='{"hourly": 3, "daily": 6}',
     )
     # The test process itself uses the same settings (to create tenants, read rows).
     os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})

@@ -4,8 +4,10 @@ Slack's incoming webhooks. Both record what they received and can be told to fai
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import threading
+import time
 from collections import defaultdict
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,7 @@ class SmtpRecorder:
 
     def __init__(self) -> None:
         self.messages: dict[str, list[Message]] = defaultdict(list)
+        self.received_at: dict[str, list[float]] = defaultdict(list)
         self.failures: dict[str, list[str]] = defaultdict(list)  # rcpt -> replies to give first
         self.lock = threading.Lock()
 
@@ -29,9 +32,10 @@ class SmtpRecorder:
             for rcpt in envelope.rcpt_tos:
                 if self.failures[rcpt]:
                     return self.failures[rcpt].pop(0)
-            message = email.message_from_bytes(envelope.content)
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             for rcpt in envelope.rcpt_tos:
                 self.messages[rcpt].append(message)
+                self.received_at[rcpt].append(time.time())
         return "250 OK"
 
 
