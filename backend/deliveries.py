@@ -25,15 +25,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _step(n: Notification, step: int, attempt: int, delay: float) -> dict:
+    return {"notification_id": n.id, "tenant_id": n.tenant_id, "priority": n.priority,
+            "step": step, "channel": n.channels[step], "attempt": attempt,
+            "due_at": _now() + timedelta(seconds=delay)}
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    statement = insert(Delivery).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["notification_id"],
+        set_={c: statement.excluded[c] for c in ("step", "channel", "attempt", "due_at")},
+    ))
+
+
 def set_step(session: Session, n: Notification, step: int, attempt: int, delay: float) -> None:
     """Make ``step`` (with ``attempt`` attempts made) the notification's next, due after delay."""
-    values = {"step": step, "channel": n.channels[step], "attempt": attempt,
-              "due_at": _now() + timedelta(seconds=delay)}
-    session.execute(
-        insert(Delivery)
-        .values(notification_id=n.id, tenant_id=n.tenant_id, priority=n.priority, **values)
-        .on_conflict_do_update(index_elements=["notification_id"], set_=values)
-    )
+    _upsert(session, [_step(n, step, attempt, delay)])
 
 
 def finish(session: Session, nid: uuid.UUID) -> None:
@@ -73,15 +83,19 @@ def after_in_app(session: Session, outcomes: dict[str, bool], backoff_for) -> No
         .where(DeliveryAttempt.notification_id.in_(ids), DeliveryAttempt.channel == IN_APP)
         .group_by(DeliveryAttempt.notification_id)
     ).all())
+    retries, done = [], []
     for n in session.scalars(select(Notification).where(Notification.id.in_(ids))):
         if outcomes[str(n.id)] or n.status in DONE:
-            finish(session, n.id)
+            done.append(n.id)
             continue
         made, policy = attempts.get(n.id, 0), backoff_for(n.priority)
         if made < policy.max_attempts:
-            set_step(session, n, 0, made, policy.delay(made))
+            retries.append(_step(n, 0, made, policy.delay(made)))
         else:
             advance(session, n, 0)
+    _upsert(session, retries)
+    if done:
+        session.execute(delete(Delivery).where(Delivery.notification_id.in_(done)))
 
 
 def claim_due(session: Session, limit: int, lease_seconds: float) -> list[Delivery]:

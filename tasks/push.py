@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -13,14 +14,20 @@ class PushError(Exception):
     """The gateway answered the push API with an error."""
 
 
+@lru_cache
+def _client() -> httpx.Client:
+    # One keep-alive connection pool per worker process, not a TCP handshake per batch.
+    return httpx.Client(timeout=10.0)
+
+
 def push(items: list[dict[str, Any]]) -> dict[str, bool]:
     """Push notification frames to their readers' sockets; returns id -> taken by a socket."""
     if not items:
         return {}
     settings = get_settings()
-    response = httpx.post(
+    response = _client().post(
         settings.push_url, json={"items": items},
-        headers={"X-Internal-Key": settings.require_internal_key()}, timeout=10.0,
+        headers={"X-Internal-Key": settings.require_internal_key()},
     )
     if response.status_code >= 500:
         raise httpx.HTTPStatusError("gateway error", request=response.request, response=response)

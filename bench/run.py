@@ -1,0 +1,159 @@
+"""Benchmarks: pipeline throughput with HERALD_BATCH_SIZE=1 against 100 (one run, so the
+ratio is fair), and the latency from POST to a live socket frame.
+
+Runs real processes on embedded servers, prints its figures and writes them to
+bench/results/. ``make bench`` or ``python -m bench.run [--count N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import redis
+from sqlalchemy import func, select
+
+from tests.harness import Proc, free_port, listening, logged, wait_until
+from tests.sockets import connect
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def start(part: str, env: dict[str, str], logs: Path, **settings: str) -> Proc:
+    env = {**env, **{f"HERALD_{k.upper()}": v for k, v in settings.items()}}
+    ready = (listening(int(env[f"HERALD_{part.upper()}_PORT"])) if part in ("api", "gateway")
+             else logged("ready." if part == "worker" else "reading herald:ingest"))
+    return Proc(part, [part], env, logs / f"{part}-{uuid.uuid4().hex[:4]}.log", ready).start()
+
+
+def persisted(tenant_id: uuid.UUID) -> int:
+    from backend.db import session_scope
+    from backend.models import Notification
+
+    with session_scope() as session:
+        return session.scalar(select(func.count()).where(Notification.tenant_id == tenant_id))
+
+
+def new_tenant() -> dict[str, str]:
+    from backend.db import session_scope
+    from backend.tenants import create_tenant
+
+    with session_scope() as session:
+        return create_tenant(session, f"bench-{secrets.token_hex(3)}").as_dict()
+
+
+def throughput(env: dict[str, str], logs: Path, api_url: str, batch: int, count: int) -> float:
+    """Notifications persisted and pushed per second with one worker of two processes."""
+    redis.Redis.from_url(env["HERALD_REDIS_URL"]).flushdb()
+    worker = start("worker", env, logs, batch_size=str(batch))
+    bridge = start("bridge", env, logs, batch_size=str(batch))
+    tenant = new_tenant()
+    items = [{"recipients": [f"r{i % 500}" for i in range(s, s + 100)], "priority": "normal",
+              "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
+             for s in range(0, count, 100)]
+    begin = time.perf_counter()
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant["secret_key"]},
+                      timeout=120) as api:
+        for start_at in range(0, len(items), 10):
+            api.post("/v1/notifications/batch", json={"items": items[start_at:start_at + 10]})
+    wait_until(lambda: persisted(uuid.UUID(tenant["tenant_id"])) >= count, timeout=900,
+               what=f"{count} persisted", interval=0.2)
+    elapsed = time.perf_counter() - begin
+    worker.stop()
+    bridge.stop()
+    return count / elapsed
+
+
+async def latency(env: dict[str, str], logs: Path, api_url: str, gateway_url: str,
+                  samples: int) -> list[float]:
+    """Milliseconds from the API's 202 to the frame on an open socket, one at a time."""
+    worker = start("worker", env, logs, batch_size="100")
+    bridge = start("bridge", env, logs, batch_size="100")
+    tenant = new_tenant()
+    async with httpx.AsyncClient(base_url=api_url,
+                                 headers={"X-API-Key": tenant["secret_key"]}) as api:
+        token = (await api.post("/v1/tokens", json={"user_id": "lat"})).json()["token"]
+        sock = await connect(gateway_url.replace("http", "ws") + "/ws",
+                             tenant["publishable_key"], token, since=0)
+        timings = []
+        for i in range(samples):
+            begin = time.perf_counter()
+            await api.post("/v1/notifications", json={
+                "recipients": ["lat"], "priority": "high", "content": {"title": f"{i}"}})
+            await sock.next_of("notification")
+            timings.append((time.perf_counter() - begin) * 1000)
+        await sock.close()
+    worker.stop()
+    bridge.stop()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+
+    from backend.embedded import EmbeddedPostgres, EmbeddedRedis
+    from backend.migrate import upgrade
+
+    work = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    logs = work / "logs"
+    redis_server, postgres = EmbeddedRedis(work / "redis", free_port()), EmbeddedPostgres(
+        work, free_port())
+    redis_server.start()
+    postgres.start()
+    upgrade(postgres.url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env.update(HERALD_REDIS_URL=redis_server.url, HERALD_DATABASE_URL=postgres.url,
+               HERALD_INTERNAL_KEY=secrets.token_urlsafe(16), HERALD_DATA_DIR=str(work),
+               HERALD_API_PORT=str(free_port()), HERALD_GATEWAY_PORT=str(free_port()),
+               HERALD_BRIDGE_BLOCK_MS="100")
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
+    procs = []
+    try:
+        gateway_url = f"http://127.0.0.1:{env['HERALD_GATEWAY_PORT']}"
+        env["HERALD_GATEWAY_URL"] = gateway_url
+        procs = [start("gateway", env, logs), start("api", env, logs)]
+        api_url = f"http://127.0.0.1:{env['HERALD_API_PORT']}"
+        one = throughput(env, logs, api_url, 1, args.count)
+        print(f"batch size   1: {one:8.0f} notifications/s ({args.count} notifications)")
+        hundred = throughput(env, logs, api_url, 100, args.count)
+        print(f"batch size 100: {hundred:8.0f} notifications/s ({args.count} notifications)")
+        print(f"ratio 100/1   : {hundred / one:8.1f}x")
+        timings = asyncio.run(latency(env, logs, api_url, gateway_url, args.samples))
+        quantiles = statistics.quantiles(timings, n=100)
+        print(f"POST -> socket: p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
+              f"max {max(timings):.1f} ms ({args.samples} samples)")
+        result = {
+            "at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
+            "cpus": os.cpu_count(), "count": args.count,
+            "throughput_batch_1": round(one, 1), "throughput_batch_100": round(hundred, 1),
+            "ratio": round(hundred / one, 2),
+            "latency_ms": {"p50": round(quantiles[49], 1), "p95": round(quantiles[94], 1),
+                           "max": round(max(timings), 1), "samples": args.samples},
+        }
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out}")
+    finally:
+        for proc in procs:
+            proc.stop()
+        postgres.stop()
+        redis_server.stop()
+
+
+if __name__ == "__main__":
+    main()
