@@ -4,7 +4,7 @@ defaults and the categories nobody can opt out of."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from zoneinfo import ZoneInfo
 
