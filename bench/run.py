@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import secrets
 import statistics
 import tempfile
@@ -99,11 +100,42 @@ async def latency(env: dict[str, str], logs: Path, api_url: str, gateway_url: st
     return timings
 
 
+async def socket_memory(gateway: Proc, gateway_url: str, api_url: str, sockets: int
+                        ) -> float:
+    """Resident memory a gateway node spends per open, idle socket (KB)."""
+    import psutil
+    import websockets
+
+    tenant = new_tenant()
+    node = psutil.Process(gateway.popen.pid)
+    async with httpx.AsyncClient(base_url=api_url,
+                                 headers={"X-API-Key": tenant["secret_key"]}) as api:
+        tokens = [(await api.post("/v1/tokens", json={"user_id": f"m{i}"})).json()["token"]
+                  for i in range(sockets)]
+    before = node.memory_info().rss
+    url = gateway_url.replace("http", "ws") + f"/ws?api_key={tenant['publishable_key']}"
+    opened = []
+    for token in tokens:
+        ws = await websockets.connect(url)
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        await ws.send(json.dumps({"type": "hello", "since": None}))
+        await ws.recv()
+        opened.append(ws)
+    per_socket = (node.memory_info().rss - before) / sockets / 1024
+    for ws in opened:
+        await ws.close()
+    return per_socket
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--sockets", type=int, default=1000)
     args = parser.parse_args()
+    # Many sockets need many descriptors, here and in the gateway child that inherits this.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     from backend.embedded import EmbeddedPostgres, EmbeddedRedis
     from backend.migrate import upgrade
@@ -136,6 +168,8 @@ def main() -> None:
         quantiles = statistics.quantiles(timings, n=100)
         print(f"POST -> socket: p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
               f"max {max(timings):.1f} ms ({args.samples} samples)")
+        per_socket = asyncio.run(socket_memory(procs[0], gateway_url, api_url, args.sockets))
+        print(f"gateway memory: {per_socket:.1f} KB per open socket ({args.sockets} sockets)")
         result = {
             "at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
             "cpus": os.cpu_count(), "count": args.count,
@@ -143,6 +177,7 @@ def main() -> None:
             "ratio": round(hundred / one, 2),
             "latency_ms": {"p50": round(quantiles[49], 1), "p95": round(quantiles[94], 1),
                            "max": round(max(timings), 1), "samples": args.samples},
+            "gateway_kb_per_socket": round(per_socket, 1), "sockets": args.sockets,
         }
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
