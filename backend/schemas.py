@@ -227,10 +227,11 @@ class TemplateUpsert(Strict):
     slack_text: Annotated[TemplateText, Field(max_length=10_000)] | None = None
 
 
-class TemplatePublic(BaseModel):
+class TemplateVersion(BaseModel):
+    """One version of a template for one locale: as stored, or as rendered by a preview."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    key: str
     locale: str
     version: int
     title: str
@@ -239,6 +240,10 @@ class TemplatePublic(BaseModel):
     email_html: str | None
     email_text: str | None
     slack_text: str | None
+
+
+class TemplatePublic(TemplateVersion):
+    key: str
     created_at: datetime
 
 
@@ -248,15 +253,8 @@ class PreviewRequest(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class PreviewResult(BaseModel):
-    locale: str
-    version: int
-    title: str
-    body: str
-    email_subject: str | None
-    email_html: str | None
-    email_text: str | None
-    slack_text: str | None
+class PreviewResult(TemplateVersion):
+    """The template's fields rendered for the locale it negotiated."""
 
 
 class QuietHours(Strict):
