@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy.orm import Session
 
 from backend.db import session_scope
 
@@ -35,5 +34,3 @@ async def in_session(fn: Callable[..., T], *args: Any) -> T:
 
     return await run_sync(call)
 
-
-__all__ = ["Session", "in_session", "run_sync"]

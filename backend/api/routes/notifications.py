@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend import intake, stream
 from backend.api.deps import RedisDep, SessionDep, SettingsDep, TenantDep
@@ -61,7 +62,7 @@ def _naming_field(loc: tuple) -> Iterator[None]:
                                        "type": "value_error"}]) from exc
 
 
-def _scheduled(session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:  # noqa: ANN001
+def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:
     return session.scalar(select(ScheduledSend.id).where(
         ScheduledSend.tenant_id == tenant_id, ScheduledSend.enqueued_at.is_(None),
         ScheduledSend.entries.contains([{"id": str(notification_id)}]),
