@@ -55,15 +55,40 @@ def _check_template(value: str) -> str:
     return value
 
 
-UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+# A product's user id: no surrounding spaces, no control characters.
+USER_ID_PATTERN = r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
+UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=USER_ID_PATTERN)]
 LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(_check_locale)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(_check_email)]
 TemplateText = Annotated[str, AfterValidator(_check_template)]
 
 
+def _find_nul(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        items = [(f"{where}.{k}", k) for k in value] + [(f"{where}.{k}", v)
+                                                       for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        return None
+    return next((found for path, item in items if (found := _find_nul(item, path))), None)
+
+
 class Strict(BaseModel):
+    """Request bodies: unknown fields and NUL characters (PostgreSQL cannot store them) are
+    refused with the field named."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if (where := _find_nul(value, "body")) is not None:
+            raise ValueError(f"{where}: NUL characters are not allowed")
+        return value
 
 
 class Content(Strict):

@@ -76,6 +76,8 @@ def _new_rows(session: Session, entries: list[dict[str, Any]]) -> tuple[list[dic
     rows, errors = [], []
     for tenant_id, group in sorted(by_tenant.items()):
         tenant = session.get(Tenant, uuid.UUID(tenant_id))
+        if tenant is None:
+            raise ValueError(f"unknown tenant {tenant_id}")
         # Lock first, then look for existing ids: a concurrent duplicate waits on the lock and
         # then sees our rows, so no seq is ever handed out twice or skipped.
         readers = ensure_readers(session, tenant.id, (e["recipient"] for e in group), lock=True)

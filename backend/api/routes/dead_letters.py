@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from redis.exceptions import ResponseError
 
 from backend import dead_letters
 from backend.api.deps import RedisDep, TenantDep
@@ -20,5 +22,9 @@ def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeadLetterPage:
     """The tenant's dead letters, oldest first; pass ``next_after`` to page on."""
-    items = dead_letters.list_for(redis, str(tenant.id), after, limit)
+    try:
+        items = dead_letters.list_for(redis, str(tenant.id), after, limit)
+    except ResponseError as exc:
+        raise RequestValidationError([{"loc": ("query", "after"), "type": "value_error",
+                                       "msg": f"not a valid cursor: {exc}"}]) from exc
     return DeadLetterPage(items=items, next_after=items[-1]["id"] if len(items) == limit else None)

@@ -7,14 +7,16 @@ from fastapi import APIRouter, Path
 from backend.api.deps import SessionDep, TenantDep
 from backend.models import Tenant
 from backend.readers import update_profile
-from backend.schemas import PreferencesUpdate, TenantPreferences
+from backend.schemas import USER_ID_PATTERN, PreferencesUpdate, TenantPreferences
 
 router = APIRouter(tags=["preferences"])
 
 
 @router.put("/v1/users/{user_id}/preferences")
-def put_preferences(body: PreferencesUpdate, tenant: TenantDep, session: SessionDep,
-                    user_id: str = Path(min_length=1, max_length=200)) -> PreferencesUpdate:
+def put_preferences(
+    body: PreferencesUpdate, tenant: TenantDep, session: SessionDep,
+    user_id: str = Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN),
+) -> PreferencesUpdate:
     """Replace a reader's preferences."""
     update_profile(session, tenant.id, user_id, {"preferences": body.model_dump(mode="json")})
     return body

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 
 from backend.api.deps import SessionDep, TenantDep
 from backend.readers import update_profile
-from backend.schemas import UserPublic, UserUpdate
+from backend.schemas import USER_ID_PATTERN, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 @router.put("/{user_id}", response_model=UserPublic)
 def put_user(
     body: UserUpdate, tenant: TenantDep, session: SessionDep,
-    user_id: str = Path(min_length=1, max_length=200),
+    user_id: str = Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN),
 ) -> UserPublic:
     """Create or update a reader's profile; fields left out keep their value."""
     fields = body.model_dump(exclude_unset=True, mode="json")
