@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from backend.config import get_settings
 from backend.redis_client import get_async_redis
-from gateway import inbox, internal, ws
+from gateway import demo, inbox, internal, ws
 from gateway.hub import hub
 from gateway.routing import routing
 
@@ -39,11 +38,8 @@ def create_app() -> FastAPI:
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)
+    app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/demo", include_in_schema=False)
-    def demo() -> FileResponse:
-        return FileResponse(STATIC / "demo.html")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:

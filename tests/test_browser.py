@@ -49,7 +49,7 @@ def test_demo_inbox_live_read_and_gateway_restart(
     node = start_part("gateway", name="gateway-browser", gateway_port=str(port))
     token = token_for(stack.api_url, tenant.secret_key, user)
     page.goto(f"http://127.0.0.1:{port}/demo?api_key={tenant.publishable_key}&token={token}")
-    expect(page.get_by_test_id("state")).to_have_text("open")
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open")
     expect(page.get_by_test_id("badge")).to_have_text("2")
     expect(page.get_by_test_id("item")).to_have_count(2)
 
@@ -63,11 +63,12 @@ def test_demo_inbox_live_read_and_gateway_restart(
     expect(item).to_have_class("read")
 
     node.stop()
-    expect(page.get_by_test_id("state")).to_have_text("reconnecting")
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "reconnecting")
     meanwhile = send(api, user, "Sent while the gateway was down")
     wait_until(lambda: persisted(api, meanwhile), what="the missed one to be stored")
     start_part("gateway", name="gateway-browser-again", gateway_port=str(port))
-    expect(page.get_by_test_id("state")).to_have_text("open", timeout=30_000)
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open",
+                                                        timeout=30_000)
     expect(page.locator(f'[data-testid="item"][data-id="{meanwhile}"]')).to_have_count(1)
     ids = page.get_by_test_id("item").evaluate_all("els => els.map(e => e.dataset.id)")
     assert sorted(ids) == sorted([first, second, live, meanwhile])  # all, none twice
@@ -76,3 +77,16 @@ def test_demo_inbox_live_read_and_gateway_restart(
     page.get_by_test_id("read-all").click()
     expect(page.get_by_test_id("badge")).to_have_text("0")
     assert api.get(f"/v1/notifications/{meanwhile}").json()["status"] == "read"
+
+
+@pytest.mark.parametrize(("query", "header", "text", "direction"), [
+    ("?lang=de", None, "Alle als gelesen markieren", "ltr"),
+    ("", "ja,en;q=0.5", "すべて既読にする", "ltr"),
+    ("?lang=ar", None, "تعليم الكل كمقروء", "rtl"),
+    ("", "xx", "Mark all read", "ltr"),
+])
+def test_demo_page_speaks_the_visitors_language(stack: Stack, query, header, text, direction):
+    headers = {"Accept-Language": header} if header else {}
+    page = httpx.get(f"{stack.gateway_url}/demo{query}", headers=headers)
+    assert page.status_code == 200
+    assert text in page.text and f'dir="{direction}"' in page.text

@@ -1,0 +1,46 @@
+"""``/demo``: the inbox page built on herald.js, in the visitor's language."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from babel import negotiate_locale
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from backend.i18n import LOCALE_DIR, is_rtl, translations
+
+router = APIRouter(include_in_schema=False)
+CATALOGS = sorted(["en", *(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())])
+
+
+@lru_cache
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
+    return env
+
+
+def _language(lang: str | None, accept_language: str | None) -> str:
+    wanted = [lang] if lang else [
+        part.split(";")[0].strip() for part in (accept_language or "").split(",") if part]
+    found = negotiate_locale([w.replace("-", "_") for w in wanted], CATALOGS, sep="_")
+    return (found or "en").replace("_", "-")
+
+
+@router.get("/demo", response_class=HTMLResponse)
+def demo(lang: Annotated[str | None, Query(max_length=35)] = None,
+         accept_language: Annotated[str | None, Header()] = None) -> HTMLResponse:
+    tag = _language(lang, accept_language)
+    env = _environment().overlay()
+    env.install_gettext_translations(translations(tag), newstyle=True)  # type: ignore[attr-defined]
+    _ = translations(tag).gettext
+    states = {"idle": _("idle"), "connecting": _("connecting"), "open": _("connected"),
+              "reconnecting": _("reconnecting"), "closed": _("closed"),
+              "unauthorized": _("not signed in")}
+    html = env.get_template("demo.html").render(
+        lang=tag, direction="rtl" if is_rtl(tag) else "ltr", states=states)
+    return HTMLResponse(html)
