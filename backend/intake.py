@@ -11,6 +11,7 @@ import redis
 from sqlalchemy.orm import Session
 
 from backend import keys, metrics, stream, templates
+from backend.errors import HeraldError
 from backend.ids import new_id
 from backend.models import ScheduledSend
 from backend.schemas import NotificationAccepted, NotificationCreate
@@ -51,7 +52,7 @@ def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
     return answer
 
 
-class UnknownTemplate(ValueError):
+class UnknownTemplate(HeraldError, ValueError):
     """The request names a template the tenant never uploaded."""
 
 

@@ -21,10 +21,11 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from backend.errors import HeraldError
 from backend.i18n import babel_locale
 
 
-class RenderError(Exception):
+class RenderError(HeraldError):
     """A template could not be compiled or rendered with the data given."""
 
 

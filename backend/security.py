@@ -9,13 +9,15 @@ from typing import Any
 
 import jwt
 
+from backend.errors import HeraldError
+
 # A tenant's one algorithm is fixed in advance: never the one a token names for itself.
 ASYMMETRIC = ("RS256", "ES256")
 SECRET_PREFIX = "sk_"
 PUBLISHABLE_PREFIX = "pk_"
 
 
-class TokenError(Exception):
+class TokenError(HeraldError):
     """A reader's token is missing, malformed, expired or signed by someone else."""
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from backend.errors import HeraldError
 from backend.i18n import normalize
 from backend.schemas import TemplateKey, TemplateUpsert
 
 _KEY = TypeAdapter(TemplateKey)
 
 
-class TemplateFileError(ValueError):
+class TemplateFileError(HeraldError, ValueError):
     """One or more template files are unreadable or invalid; the message lists each."""
 
 

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.config import get_settings
+from backend.metrics import GATEWAY_SOCKETS
 from backend.redis_client import get_async_redis
 from gateway import demo, inbox, internal, ws
 from gateway.hub import hub
@@ -40,6 +42,13 @@ def create_app() -> FastAPI:
     app.include_router(internal.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    GATEWAY_SOCKETS.set_function(hub.count)
+
+    @app.get("/metrics", tags=["health"])
+    def metrics() -> Response:
+        """Prometheus metrics of this node."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, object]:

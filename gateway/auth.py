@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from backend.errors import HeraldError
 from backend.readers import ensure_readers
 from backend.security import ASYMMETRIC, TokenError, verify_token
 from backend.tenants import tenant_for_key
@@ -16,7 +17,7 @@ from gateway.blocking import in_session
 _CACHE_SECONDS = 10.0
 
 
-class AuthError(Exception):
+class AuthError(HeraldError):
     """Credentials were missing or refused; ``reason`` is safe to show the client."""
 
     def __init__(self, reason: str) -> None:

@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 from backend import store
+from backend.errors import HeraldError
 from gateway.auth import AuthError, authenticate_token
 from gateway.blocking import in_session
 from gateway.connection import Connection
 from gateway.reading import mark_read
 
 
-class FrameError(ValueError):
+class FrameError(HeraldError, ValueError):
     """A client frame was malformed; the client gets an ``error`` frame naming it."""
 
 

@@ -11,6 +11,7 @@ from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
 from backend import store
+from backend.metrics import GATEWAY_CLOSED_SLOW
 from gateway.auth import Reader, TenantKey
 from gateway.blocking import in_session
 
@@ -89,6 +90,7 @@ class Connection:
     async def watch_overflow(self) -> None:
         await self.overflowed.wait()
         logger.warning("closing %s: send queue full", self.reader.key)
+        GATEWAY_CLOSED_SLOW.inc()
         await self.websocket.close(CLOSE_TOO_SLOW, "client too slow: send queue full")
 
     async def watch_token(self, grace_seconds: float) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, status
 from pydantic import BaseModel, Field
 
 from backend.config import get_settings
+from backend.metrics import GATEWAY_PUSHED
 from gateway.routing import routing
 
 router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=False)
@@ -44,4 +45,6 @@ async def push(body: PushRequest) -> PushResponse:
     """Offer each frame to its reader's sockets on every node; says per notification whether
     any socket took it."""
     taken = await routing.push([item.model_dump() for item in body.items])
+    for ok in taken.values():
+        GATEWAY_PUSHED.labels(taken=str(ok).lower()).inc()
     return PushResponse(results=[PushResult(id=nid, delivered=ok) for nid, ok in taken.items()])

@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 
 from backend.config import get_settings
+from backend.errors import HeraldError
 
 
-class PushError(Exception):
+class PushError(HeraldError):
     """The gateway answered the push API with an error."""
 
 

@@ -185,6 +185,8 @@ async def test_socket_that_stops_reading_is_closed_4408_without_memory_growth(
         while True:
             await sock.recv(timeout=30)
     assert closed.value.rcvd.code == 4408
+    metrics = httpx.get(f"http://127.0.0.1:{node.port}/metrics").text
+    assert "herald_gateway_slow_closes_total 1.0" in metrics
 
 
 async def test_flooding_client_is_closed_4429(stack: Stack, tenant: TenantKeys):

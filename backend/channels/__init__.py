@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from backend.errors import HeraldError
 
-class ChannelError(Exception):
+
+class ChannelError(HeraldError):
     """A send failed."""
 
 
