@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
 
 from backend.api.app import app
 from tests.conftest import Stack
@@ -27,5 +26,5 @@ def secret_key(stack: Stack) -> str:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=list(HealthCheck))
 def test_no_input_makes_a_server_error(case, stack: Stack, secret_key: str):
-    case.call_and_validate(base_url=stack.api_url, headers={"X-API-Key": secret_key},
-                           checks=[not_a_server_error])
+    response = case.call(base_url=stack.api_url, headers={"X-API-Key": secret_key})
+    assert response.status_code < 500, (case.as_curl_command(), response.text)

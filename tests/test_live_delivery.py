@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import httpx
+import uuid
 
+import httpx
+import redis
+from sqlalchemy import func, select
+
+from backend import keys
 from tests.conftest import Stack, TenantKeys
+from tests.harness import wait_until
 from tests.sockets import connect, token_for
 
 
@@ -53,9 +59,24 @@ async def test_same_idempotency_key_makes_one_notification(
     two = send(api, "reader-b", "Once", idempotency_key="order-42")
     assert one == two
     sentinel = send(api, "reader-b", "After")
-    # Frames come in seq order: the sentinel is seq 2 only if the repeat made no row.
-    await sock.next_of("notification")
-    after = await sock.next_of("notification")
-    assert (after["id"], after["seq"]) == (sentinel["id"], 2)
-    assert [f["id"] for f in sock.notifications()] == [one["id"], sentinel["id"]]
+    frames = [await sock.next_of("notification"), await sock.next_of("notification")]
+    assert [f["seq"] for f in frames] == [1, 2]
+    assert {f["id"] for f in frames} == {one["id"], sentinel["id"]}
+    wait_until(lambda: pipeline_idle(stack), what="every accepted entry to be persisted")
+    from backend.db import session_scope
+    from backend.models import Notification
+
+    with session_scope() as session:
+        rows = session.scalar(select(func.count()).where(
+            Notification.tenant_id == uuid.UUID(tenant.tenant_id)))
+    assert rows == 2
     await sock.close()
+
+
+def pipeline_idle(stack: Stack) -> bool:
+    """Every entry accepted so far was read by the bridge and persisted by a worker."""
+    client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
+    group = client.xinfo_groups(keys.INGEST_STREAM)[0]
+    last = client.xinfo_stream(keys.INGEST_STREAM)["last-generated-id"]
+    return (group["pending"] == 0 and group["last-delivered-id"] == last
+            and client.zcard(keys.INFLIGHT) == 0)
