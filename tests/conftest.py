@@ -197,7 +197,7 @@ def side_stack(start_part: StartPart, stack: Stack, servers: Servers) -> Callabl
         url = servers.redis_url(db)
         redis.Redis.from_url(url).flushdb()
         worker = start_part("worker", name=f"worker-db{db}", redis_url=url,
-                            gateway_url=stack.gateway_url, **settings)
+                            **{"gateway_url": stack.gateway_url, **settings})
         api = start_part("api", name=f"api-db{db}", redis_url=url, **settings)
         bridge = start_part("bridge", name=f"bridge-db{db}", redis_url=url,
                             bridge_consumer=f"bridge-db{db}", **settings)
