@@ -304,6 +304,23 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
 
 
 @app.command()
+def down() -> None:
+    """Stop the embedded Redis and PostgreSQL that parts run alone left running."""
+    from backend.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    settings = get_settings()
+    redis_server = EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
+    postgres = EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
+    for name, server, running in (("Redis", redis_server, redis_server.running_pid()),
+                                  ("PostgreSQL", postgres, postgres.running())):
+        if running:
+            server.stop()
+            typer.echo(f"stopped embedded {name}")
+        else:
+            typer.echo(f"embedded {name} was not running")
+
+
+@app.command()
 def up() -> None:
     """Run the whole system on this machine: embedded Redis and PostgreSQL unless configured."""
     from honcho.manager import Manager

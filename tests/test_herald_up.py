@@ -64,3 +64,24 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child
     assert not port_open(ports["EMBEDDED_REDIS"]) and not port_open(ports["EMBEDDED_POSTGRES"])
     assert not port_open(ports["API"]) and not port_open(ports["GATEWAY"])
+
+
+def test_parts_run_alone_leave_servers_that_herald_down_stops(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    redis_port, pg_port = free_port(), free_port()
+    env.update(HERALD_DATA_DIR=str(tmp_path / ".herald"),
+               HERALD_EMBEDDED_REDIS_PORT=str(redis_port),
+               HERALD_EMBEDDED_POSTGRES_PORT=str(pg_port))
+
+    def herald(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert herald("migrate").returncode == 0
+    assert port_open(redis_port) and port_open(pg_port)  # left running for other parts
+    created = herald("tenant", "create", "acme", "--json")
+    assert set(json.loads(created.stdout)) == {"tenant_id", "secret_key", "publishable_key",
+                                               "signing_secret"}
+    stopped = herald("down")
+    assert "stopped embedded Redis" in stopped.stdout
+    assert not port_open(redis_port) and not port_open(pg_port)
