@@ -8,14 +8,18 @@ reports back here, which moves the row on: another attempt, the next channel, or
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from backend.models import Delivery, DeliveryAttempt, Notification
+
+if TYPE_CHECKING:
+    from tasks.policy import Backoff
 
 IN_APP = "in_app"
 DONE = ("delivered", "read", "fallback_sent")  # statuses that need no further step
@@ -72,23 +76,19 @@ def start(session: Session, notifications: Iterable[Notification]) -> None:
         set_step(session, n, 0, 0, 0)
 
 
-def after_in_app(session: Session, outcomes: dict[str, bool], backoff_for) -> None:  # noqa: ANN001
+def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uuid.UUID, int],
+                 backoff_for: Callable[[str], Backoff]) -> None:
     """After a push: delivered ones are done; offline ones retry with backoff, then fall back.
 
-    ``backoff_for(priority)`` gives the in-app retry policy.
+    ``attempts`` counts the in-app attempts made so far; ``backoff_for(priority)`` gives the
+    in-app retry policy.
     """
-    ids = [uuid.UUID(i) for i in outcomes]
-    attempts = dict(session.execute(
-        select(DeliveryAttempt.notification_id, func.count())
-        .where(DeliveryAttempt.notification_id.in_(ids), DeliveryAttempt.channel == IN_APP)
-        .group_by(DeliveryAttempt.notification_id)
-    ).all())
     retries, done = [], []
-    for n in session.scalars(select(Notification).where(Notification.id.in_(ids))):
+    for n in session.scalars(select(Notification).where(Notification.id.in_(list(attempts)))):
         if outcomes[str(n.id)] or n.status in DONE:
             done.append(n.id)
             continue
-        made, policy = attempts.get(n.id, 0), backoff_for(n.priority)
+        made, policy = attempts[n.id], backoff_for(n.priority)
         if made < policy.max_attempts:
             retries.append(_step(n, 0, made, policy.delay(made)))
         else:

@@ -130,24 +130,27 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[dict[str, Any
     ]
 
 
-def record_push(session: Session, outcomes: dict[str, bool]) -> None:
-    """One in-app attempt row per notification; delivered ones change status."""
-    if not outcomes:
-        return
+def record_push(session: Session, outcomes: dict[str, bool]) -> dict[uuid.UUID, int]:
+    """One in-app attempt row per notification; delivered ones change status.
+
+    Returns how many in-app attempts each notification has had, this one included.
+    """
     ids = [uuid.UUID(i) for i in outcomes]
     counts = dict(session.execute(
         select(DeliveryAttempt.notification_id, func.count())
-        .where(DeliveryAttempt.notification_id.in_(ids), DeliveryAttempt.channel == "in_app")
+        .where(DeliveryAttempt.notification_id.in_(ids), DeliveryAttempt.channel == IN_APP)
         .group_by(DeliveryAttempt.notification_id)
     ).all())
+    made = {nid: counts.get(nid, 0) + 1 for nid in ids}
     session.add_all(
-        DeliveryAttempt(notification_id=nid, channel="in_app", attempt=counts.get(nid, 0) + 1,
+        DeliveryAttempt(notification_id=nid, channel=IN_APP, attempt=made[nid],
                         outcome="delivered" if outcomes[str(nid)] else "offline")
         for nid in ids
     )
     delivered = [nid for nid in ids if outcomes[str(nid)]]
     if delivered:
         mark_delivered(session, delivered)
+    return made
 
 
 def mark_delivered(session: Session, ids: Sequence[uuid.UUID], user_id: int | None = None) -> None:

@@ -89,8 +89,11 @@ def _held_back(session: Session, n: Notification, row: Delivery, user: User) -> 
     return False
 
 
-def _begin(nid: uuid.UUID, channel: str) -> tuple[Any, int, int] | None:
-    """Check the send is still wanted and record it as "sending"; None when it is not."""
+def _begin(nid: uuid.UUID, channel: str) -> tuple[Any, int, int, int] | None:
+    """Check the send is still wanted and record it as "sending"; None when it is not.
+
+    Returns the payload, the attempt row's id, the chain step and the attempt number.
+    """
     with session_scope() as session:
         n, row = session.get(Notification, nid), session.get(Delivery, nid)
         if n is None or row is None or row.channel != channel:
@@ -109,7 +112,7 @@ def _begin(nid: uuid.UUID, channel: str) -> tuple[Any, int, int] | None:
             return None
         payload = CHANNELS[channel][0](session, n, user)
         record = _note(session, nid, channel, row.attempt + 1, "sending")
-        return payload, record.id, row.step
+        return payload, record.id, row.step, record.attempt
 
 
 def _finish(nid: uuid.UUID, record_id: int, step: int, outcome: str, error: str | None,
@@ -130,7 +133,7 @@ def run(nid: uuid.UUID, channel: str) -> str:
     begun = _begin(nid, channel)
     if begun is None:
         return "skipped"
-    payload, record_id, step = begun
+    payload, record_id, step, attempt = begun
     backoff = policy.fallback()
     try:
         CHANNELS[channel][1](payload)
@@ -139,8 +142,6 @@ def run(nid: uuid.UUID, channel: str) -> str:
     except PermanentError as exc:
         outcome, error, retry_in = "failed", str(exc), None
     except TransientError as exc:
-        with session_scope() as session:
-            attempt = session.get(DeliveryAttempt, record_id).attempt
         outcome, error = "error", str(exc)
         retry_in = (max(backoff.delay(attempt), exc.retry_after or 0)
                     if attempt < backoff.max_attempts else None)

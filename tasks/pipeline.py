@@ -31,8 +31,8 @@ def push_and_record(items: list[dict[str, Any]]) -> dict[str, bool]:
     outcomes = push.push(items)
     if outcomes:
         with session_scope() as session:
-            record_push(session, outcomes)
-            deliveries.after_in_app(session, outcomes, policy.in_app)
+            attempts = record_push(session, outcomes)
+            deliveries.after_in_app(session, outcomes, attempts, policy.in_app)
     return outcomes
 
 
