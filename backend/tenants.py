@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import asdict, dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,8 @@ from backend.security import (
     new_key,
     new_signing_secret,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,26 @@ def create_tenant(session: Session, name: str, default_locale: str = "en") -> Te
         session.add(ApiKey(tenant_id=tenant.id, kind=kind, key_hash=hash_key(key), prefix=key[:7]))
     session.flush()
     return TenantCredentials(str(tenant.id), secret, publishable, tenant.signing_secret)
+
+
+class KeyCache(Generic[T]):
+    """What a key resolved to, remembered briefly so that hot paths skip the database.
+
+    Only keys that resolved are kept, so the cache grows with real keys, not with guesses.
+    A revoked key keeps working for at most ``seconds``.
+    """
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, T]] = {}
+
+    def get(self, key: str) -> T | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry and entry[0] > time.monotonic() else None
+
+    def put(self, key: str, value: T) -> T:
+        self._entries[key] = (time.monotonic() + self.seconds, value)
+        return value
 
 
 def tenant_for_key(session: Session, key: str, kind: str) -> Tenant | None:

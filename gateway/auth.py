@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -11,10 +10,8 @@ from sqlalchemy.orm import Session
 from backend.errors import HeraldError
 from backend.readers import ensure_readers
 from backend.security import ASYMMETRIC, TokenError, verify_token
-from backend.tenants import tenant_for_key
+from backend.tenants import KeyCache, tenant_for_key
 from gateway.blocking import in_session
-
-_CACHE_SECONDS = 10.0
 
 
 class AuthError(HeraldError):
@@ -44,7 +41,7 @@ class Reader:
         return (str(self.tenant_id), self.user_id)
 
 
-_tenants: dict[str, tuple[float, TenantKey]] = {}
+_tenants: KeyCache[TenantKey] = KeyCache()
 
 
 def _lookup_tenant(session: Session, api_key: str) -> TenantKey | None:
@@ -59,14 +56,12 @@ def _lookup_tenant(session: Session, api_key: str) -> TenantKey | None:
 async def tenant_for_publishable_key(api_key: str | None) -> TenantKey:
     if not api_key:
         raise AuthError("missing publishable key (api_key query parameter or X-API-Key header)")
-    cached = _tenants.get(api_key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
+    if (cached := _tenants.get(api_key)) is not None:
+        return cached
     tenant = await in_session(_lookup_tenant, api_key)
     if tenant is None:
         raise AuthError("invalid publishable key")
-    _tenants[api_key] = (time.monotonic() + _CACHE_SECONDS, tenant)
-    return tenant
+    return _tenants.put(api_key, tenant)
 
 
 def _reader_row(session: Session, tenant_id: uuid.UUID, user_id: str) -> int:

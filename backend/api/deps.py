@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -14,10 +13,9 @@ from backend.config import Settings, get_settings
 from backend.db import session_scope
 from backend.models import Tenant
 from backend.redis_client import get_redis
-from backend.tenants import tenant_for_key
+from backend.tenants import KeyCache, tenant_for_key
 
-_KEY_CACHE_SECONDS = 10.0
-_key_cache: dict[str, tuple[float, Tenant]] = {}
+_tenants: KeyCache[Tenant] = KeyCache()
 
 
 def get_session() -> Iterator[Session]:
@@ -42,15 +40,13 @@ def current_tenant(
 ) -> Tenant:
     if not x_api_key:
         raise _unauthorized("missing X-API-Key header")
-    cached = _key_cache.get(x_api_key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
+    if (cached := _tenants.get(x_api_key)) is not None:
+        return cached
     tenant = tenant_for_key(session, x_api_key, "secret")
     if tenant is None:
         raise _unauthorized("invalid API key")
     session.expunge(tenant)
-    _key_cache[x_api_key] = (time.monotonic() + _KEY_CACHE_SECONDS, tenant)
-    return tenant
+    return _tenants.put(x_api_key, tenant)
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
