@@ -26,9 +26,9 @@ bench: $(BIN)/.installed
 # Herald's own strings: extract, merge into every catalog, compile (.mo files are committed).
 i18n: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k ngettext:2,3 -k gettext:2 --no-location \
-		-o backend/locale/herald.pot .
-	$(BIN)/pybabel update -D herald -i backend/locale/herald.pot -d backend/locale
-	$(BIN)/pybabel compile -D herald -d backend/locale --statistics
+		-o backend/templates/locale/herald.pot .
+	$(BIN)/pybabel update -D herald -i backend/templates/locale/herald.pot -d backend/templates/locale
+	$(BIN)/pybabel compile -D herald -d backend/templates/locale --statistics
 
 clean:
 	rm -rf $(VENV) .herald .pytest_cache

@@ -25,8 +25,8 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from tests.harness import Proc, free_port, listening, logged, wait_until
-from tests.sockets import connect
+from tests.support.harness import Proc, free_port, listening, logged, wait_until
+from tests.support.sockets import connect
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -39,16 +39,16 @@ def start(part: str, env: dict[str, str], logs: Path, **settings: str) -> Proc:
 
 
 def persisted(tenant_id: uuid.UUID) -> int:
-    from backend.db import session_scope
-    from backend.models import Notification
+    from backend.db.models import Notification
+    from tests.support.db import session_scope
 
     with session_scope() as session:
         return session.scalar(select(func.count()).where(Notification.tenant_id == tenant_id))
 
 
 def new_tenant() -> dict[str, str]:
-    from backend.db import session_scope
-    from backend.tenants import create_tenant
+    from backend.tenants.accounts import create_tenant
+    from tests.support.db import session_scope
 
     with session_scope() as session:
         return create_tenant(session, f"bench-{secrets.token_hex(3)}").as_dict()
@@ -137,8 +137,8 @@ def main() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    from backend.embedded import EmbeddedPostgres, EmbeddedRedis
-    from backend.migrate import upgrade
+    from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis
+    from backend.db.migrate import upgrade
 
     work = Path(tempfile.mkdtemp(prefix="herald-bench-"))
     logs = work / "logs"

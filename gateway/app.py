@@ -5,31 +5,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from backend.config import get_settings
-from backend.metrics import GATEWAY_SOCKETS
-from backend.redis_client import get_async_redis
+from backend.core import http_errors
+from backend.core.config import Settings, get_settings
+from backend.core.metrics import GATEWAY_SOCKETS
 from gateway import demo, inbox, internal, ws
-from gateway.hub import hub
-from gateway.routing import routing
+from gateway.node import Node, node_of
 
 STATIC = Path(__file__).parent / "static"
 
 
-@asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    await routing.start(get_async_redis(), get_settings())
-    try:
-        yield
-    finally:
-        await routing.stop()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The gateway, with its node (database, Redis, sockets, routing) made in its lifespan."""
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        node = Node.build(settings or get_settings())
+        app.state.node = node
+        GATEWAY_SOCKETS.set_function(node.hub.count)
+        await node.start()
+        try:
+            yield
+        finally:
+            await node.stop()
 
-def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="Herald gateway",
@@ -37,13 +41,12 @@ def create_app() -> FastAPI:
         description="Readers' WebSocket (`/ws`) and REST inbox. Authenticate with the tenant's "
         "publishable key and the reader's JWT.",
     )
+    http_errors.install(app)
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    GATEWAY_SOCKETS.set_function(hub.count)
 
     @app.get("/metrics", tags=["health"])
     def metrics() -> Response:
@@ -51,11 +54,8 @@ def create_app() -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, object]:
+    def healthz(node: Annotated[Node, Depends(node_of)]) -> dict[str, object]:
         """The process is up; how many sockets it holds."""
-        return {"status": "ok", "sockets": hub.count()}
+        return {"status": "ok", "sockets": node.hub.count()}
 
     return app
-
-
-app = create_app()

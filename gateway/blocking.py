@@ -1,4 +1,4 @@
-"""The one way async gateway code calls blocking code (database): a capped thread pool."""
+"""The one way async gateway code calls blocking code (the database): a capped thread pool."""
 
 from __future__ import annotations
 
@@ -7,30 +7,30 @@ from functools import partial
 from typing import Any, TypeVar
 
 import anyio
+from sqlalchemy.orm import Session
 
-from backend.db import session_scope
+from backend.db.session import Database
 
 T = TypeVar("T")
-_limiter: anyio.CapacityLimiter | None = None
 
 
-def _get_limiter() -> anyio.CapacityLimiter:
-    global _limiter
-    if _limiter is None:
-        _limiter = anyio.CapacityLimiter(16)  # at most the database pool's size
-    return _limiter
+class Blocking:
+    def __init__(self, db: Database, threads: int = 16) -> None:
+        self.db = db
+        self._threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop
 
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._threads)  # at most the pool's size
+        return await anyio.to_thread.run_sync(partial(fn, *args), limiter=self._limiter)
 
-async def run_sync(fn: Callable[..., T], *args: Any) -> T:
-    return await anyio.to_thread.run_sync(partial(fn, *args), limiter=_get_limiter())
+    async def in_session(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in a thread, inside one committed transaction."""
 
+        def call() -> T:
+            session: Session
+            with self.db.session() as session:
+                return fn(session, *args)
 
-async def in_session(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(session, *args)`` in a thread, inside one committed transaction."""
-
-    def call() -> T:
-        with session_scope() as session:
-            return fn(session, *args)
-
-    return await run_sync(call)
-
+        return await self.run(call)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from backend import store
-from backend.errors import HeraldError
+from backend.core.errors import InvalidInput
+from backend.notifications import lifecycle
 from gateway.auth import AuthError, authenticate_token
-from gateway.blocking import in_session
-from gateway.connection import Connection
+from gateway.connection import Connection, Resync
 from gateway.reading import mark_read
 
 
-class FrameError(HeraldError, ValueError):
+class FrameError(InvalidInput):
     """A client frame was malformed; the client gets an ``error`` frame naming it."""
 
 
@@ -30,10 +29,10 @@ def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
 async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
     """A fresh token before the old one expires keeps the connection open."""
     try:
-        reader = await authenticate_token(conn.tenant, frame.get("token"))
+        reader = await authenticate_token(conn.node, conn.tenant, frame.get("token"))
     except AuthError as exc:
         raise FrameError(exc.reason) from exc
-    if reader.user_id != conn.reader.user_id:
+    if reader.external_id != conn.reader.external_id:
         raise FrameError("token is for another user")
     conn.renew(reader.expires_at)
 
@@ -43,16 +42,17 @@ async def handle(conn: Connection, frame: dict[str, Any]) -> None:
     if kind == "ping":
         conn.offer({"type": "pong"})
     elif kind == "ack":
-        await in_session(store.mark_delivered, _ids(frame), conn.reader.row_id)
+        await conn.node.blocking.in_session(lifecycle.mark_delivered, _ids(frame),
+                                            conn.reader.row_id)
     elif kind == "read":
-        await mark_read(conn.reader, _ids(frame))
+        await mark_read(conn.node, conn.reader, _ids(frame))
     elif kind == "read_all":
-        await mark_read(conn.reader, None)
+        await mark_read(conn.node, conn.reader, None)
     elif kind == "hello":
         since = frame.get("since")
         if not isinstance(since, int) or since < 0:
             raise FrameError("hello: since must be a non-negative integer")
-        conn.offer({"type": "_resync", "since": since})  # replayed in order by the sender
+        conn.offer(Resync(since))  # replayed in order by the sender
     elif kind == "auth":
         await _reauth(conn, frame)
     else:

@@ -5,38 +5,55 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
-from backend import store
-from backend.metrics import GATEWAY_CLOSED_SLOW
+from backend.core.metrics import GATEWAY_CLOSED_SLOW
+from backend.notifications import inbox, lifecycle
 from gateway.auth import Reader, TenantKey
-from gateway.blocking import in_session
+from gateway.close_codes import Close
+
+if TYPE_CHECKING:
+    from gateway.node import Node
 
 logger = logging.getLogger(__name__)
 
-CLOSE_TOO_SLOW = 4408
 REPLAY_PAGE = 500
 
 
-def _page(session: Session, user_id: int, since: int, until: int | None) -> list[dict]:
+@dataclass(frozen=True)
+class Resync:
+    """The client saw a hole: rewind to what it holds and replay from there, in order with
+    the frames queued before this."""
+
+    since: int
+
+
+Outgoing = dict[str, Any] | Resync
+
+
+def _page(session: Session, reader_row_id: int, since: int, until: int | None
+          ) -> list[dict[str, Any]]:
     """A page of stored frames; a replayed notification counts as delivered, like a push."""
-    rows = store.after_seq(session, user_id, since, REPLAY_PAGE, until)
-    store.mark_delivered(session, [n.id for n in rows], user_id)
-    return [store.frame(n) for n in rows]
+    rows = inbox.after_seq(session, reader_row_id, since, REPLAY_PAGE, until)
+    lifecycle.mark_delivered(session, [n.id for n in rows], reader_row_id)
+    return [inbox.frame(n) for n in rows]
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, tenant: TenantKey, reader: Reader,
-                 queue_size: int) -> None:
+    def __init__(self, websocket: WebSocket, node: Node, tenant: TenantKey, reader: Reader
+                 ) -> None:
         self.websocket = websocket
+        self.node = node
         self.tenant = tenant
         self.reader = reader
         self.expires_at = reader.expires_at
         self.renewed = asyncio.Event()
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(
+            maxsize=node.settings.ws_send_queue_size)
         self.next_seq = 1  # the seq the client must see next; set at welcome
         self.overflowed = asyncio.Event()
 
@@ -44,12 +61,12 @@ class Connection:
         self.expires_at = expires_at
         self.renewed.set()
 
-    def offer(self, frame: dict[str, Any]) -> bool:
+    def offer(self, item: Outgoing) -> bool:
         """Queue a frame without waiting; a client too slow to keep up is dropped, not buffered."""
         if self.overflowed.is_set():
             return False
         try:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed.set()
             return False
@@ -58,7 +75,8 @@ class Connection:
     async def replay(self, since: int, until: int | None = None) -> None:
         """Send what is stored after ``since`` (up to ``until``), page by page, in order."""
         while (until is None or since < until) and (
-                frames := await in_session(_page, self.reader.row_id, since, until)):
+                frames := await self.node.blocking.in_session(_page, self.reader.row_id,
+                                                              since, until)):
             for frame in frames:
                 await self._send_notification(frame)
             since = frames[-1]["seq"]
@@ -77,24 +95,24 @@ class Connection:
 
     async def send_loop(self) -> None:
         while True:
-            frame = await self.queue.get()
-            if frame["type"] == "notification":
-                await self._send_notification(frame)
-            elif frame["type"] == "_resync":
-                # The client saw a hole: rewind to what it holds and replay from there.
-                self.next_seq = min(self.next_seq, frame["since"] + 1)
-                await self.replay(frame["since"])
+            item = await self.queue.get()
+            if isinstance(item, Resync):
+                self.next_seq = min(self.next_seq, item.since + 1)
+                await self.replay(item.since)
+            elif item["type"] == "notification":
+                await self._send_notification(item)
             else:
-                await self.websocket.send_json(frame)
+                await self.websocket.send_json(item)
 
     async def watch_overflow(self) -> None:
         await self.overflowed.wait()
         logger.warning("closing %s: send queue full", self.reader.key)
         GATEWAY_CLOSED_SLOW.inc()
-        await self.websocket.close(CLOSE_TOO_SLOW, "client too slow: send queue full")
+        await self.websocket.close(Close.TOO_SLOW, "client too slow: send queue full")
 
-    async def watch_token(self, grace_seconds: float) -> None:
+    async def watch_token(self) -> None:
         """On expiry: warn, then close 4403 unless a fresh auth frame arrives in time."""
+        grace_seconds = self.node.settings.ws_reauth_grace_seconds
         while True:
             remaining = self.expires_at - time.time()
             if remaining > 0:
@@ -106,5 +124,5 @@ class Connection:
             try:
                 await asyncio.wait_for(self.renewed.wait(), grace_seconds)
             except TimeoutError:
-                await self.websocket.close(4403, "token expired")
+                await self.websocket.close(Close.TOKEN_EXPIRED, "token expired")
                 return

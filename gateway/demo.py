@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from backend.i18n import LOCALE_DIR, is_rtl, translations
+from backend.templates.i18n import LOCALE_DIR, is_rtl, translations
 
 router = APIRouter(include_in_schema=False)
 CATALOGS = sorted(["en", *(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())])

@@ -6,8 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from gateway.connection import Connection
-
-ReaderKey = tuple[str, str]  # (tenant id, the product's user id)
+from gateway.node_messages import ReaderKey
 
 
 class Hub:
@@ -42,5 +41,3 @@ class Hub:
     def count(self) -> int:
         return sum(len(s) for s in self._sockets.values())
 
-
-hub = Hub()

@@ -3,35 +3,35 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from backend import store
-from backend.models import User
-from backend.schemas import PreferencesUpdate
+from backend.core.errors import NotFound
+from backend.db.models import User
+from backend.notifications import inbox
+from backend.notifications.schemas import PreferencesUpdate
 from gateway.auth import AuthError, Reader, authenticate
-from gateway.blocking import in_session
+from gateway.node import Node, node_of
 from gateway.reading import mark_read
 
 router = APIRouter(prefix="/v1/me", tags=["inbox"])
+NodeDep = Annotated[Node, Depends(node_of)]
 
 
 async def current_reader(
+    request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <reader JWT>")] = None,
     x_api_key: Annotated[str | None, Header(description="publishable key")] = None,
     api_key: Annotated[str | None, Query(description="publishable key")] = None,
 ) -> Reader:
     scheme, _, token = (authorization or "").partition(" ")
-    try:
-        if scheme.lower() != "bearer" or not token:
-            raise AuthError("missing Authorization: Bearer <token>")
-        _, reader = await authenticate(x_api_key or api_key, token)
-        return reader
-    except AuthError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason) from exc
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("missing Authorization: Bearer <token>")
+    _, reader = await authenticate(node_of(request), x_api_key or api_key, token)
+    return reader
 
 
 ReaderDep = Annotated[Reader, Depends(current_reader)]
@@ -44,7 +44,7 @@ class InboxItem(BaseModel):
     body: str
     category: str | None
     priority: str
-    data: dict
+    data: dict[str, Any]
     created_at: str
     read: bool
 
@@ -60,56 +60,58 @@ class UnreadCount(BaseModel):
 
 @router.get("/notifications")
 async def list_notifications(
-    reader: ReaderDep,
+    reader: ReaderDep, node: NodeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[int | None, Query(ge=1, description="seq cursor: older items")] = None,
     unread: bool = False,
 ) -> InboxPage:
     """The reader's notifications, newest first; pass ``next_before`` to get the next page."""
-    rows = await in_session(store.inbox, reader.row_id, limit, before, unread)
-    items = [InboxItem(**store.frame(n)) for n in rows]
+    rows = await node.blocking.in_session(inbox.page, reader.row_id, limit, before, unread)
+    items = [InboxItem(**inbox.frame(n)) for n in rows]
     return InboxPage(items=items, next_before=items[-1].seq if len(items) == limit else None)
 
 
 @router.get("/unread-count")
-async def unread_count(reader: ReaderDep) -> UnreadCount:
+async def unread_count(reader: ReaderDep, node: NodeDep) -> UnreadCount:
     """How many of the reader's notifications are unread."""
-    return UnreadCount(count=await in_session(store.unread_count, reader.row_id))
+    return UnreadCount(count=await node.blocking.in_session(inbox.unread_count, reader.row_id))
 
 
 @router.post("/notifications/{notification_id}/read")
-async def read_one(notification_id: uuid.UUID, reader: ReaderDep) -> UnreadCount:
+async def read_one(notification_id: uuid.UUID, reader: ReaderDep, node: NodeDep
+                   ) -> UnreadCount:
     """Mark one notification read; answers the new unread count."""
-    if not await in_session(store.owned_by, reader.row_id, notification_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"notification {notification_id} not found")
-    _, count = await mark_read(reader, [notification_id])
+    if not await node.blocking.in_session(inbox.owned_by, reader.row_id, notification_id):
+        raise NotFound(f"notification {notification_id} not found")
+    _, count = await mark_read(node, reader, [notification_id])
     return UnreadCount(count=count)
 
 
 @router.post("/notifications/read-all")
-async def read_all(reader: ReaderDep) -> UnreadCount:
+async def read_all(reader: ReaderDep, node: NodeDep) -> UnreadCount:
     """Mark every notification of the reader read."""
-    _, count = await mark_read(reader, None)
+    _, count = await mark_read(node, reader, None)
     return UnreadCount(count=count)
 
 
-def _get_preferences(session: Session, user_id: int) -> dict:
-    return session.get(User, user_id).preferences or {}
+def _get_preferences(session: Session, reader_row_id: int) -> dict[str, Any]:
+    return session.get_one(User, reader_row_id).preferences or {}
 
 
-def _set_preferences(session: Session, user_id: int, preferences: dict) -> None:
-    session.get(User, user_id).preferences = preferences
+def _set_preferences(session: Session, reader_row_id: int, preferences: dict[str, Any]) -> None:
+    session.get_one(User, reader_row_id).preferences = preferences
 
 
 @router.get("/preferences")
-async def get_preferences(reader: ReaderDep) -> PreferencesUpdate:
+async def get_preferences(reader: ReaderDep, node: NodeDep) -> PreferencesUpdate:
     """The reader's own preferences."""
-    stored = await in_session(_get_preferences, reader.row_id)
+    stored = await node.blocking.in_session(_get_preferences, reader.row_id)
     return PreferencesUpdate.model_validate(stored)
 
 
 @router.put("/preferences")
-async def put_preferences(body: PreferencesUpdate, reader: ReaderDep) -> PreferencesUpdate:
+async def put_preferences(body: PreferencesUpdate, reader: ReaderDep, node: NodeDep
+                          ) -> PreferencesUpdate:
     """Replace the reader's preferences (required categories still reach them)."""
-    await in_session(_set_preferences, reader.row_id, body.model_dump(mode="json"))
+    await node.blocking.in_session(_set_preferences, reader.row_id, body.model_dump(mode="json"))
     return body

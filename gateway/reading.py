@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from backend import store
+from backend.notifications import inbox, lifecycle
 from gateway.auth import Reader
-from gateway.blocking import in_session
-from gateway.routing import routing
+
+if TYPE_CHECKING:
+    from gateway.node import Node
 
 
-def _read(session: Session, user_id: int, ids: list[uuid.UUID] | None) -> tuple[list[str], int]:
-    changed = store.mark_read(session, user_id, ids)
-    return changed, store.unread_count(session, user_id)
+def _read(session: Session, reader_row_id: int, ids: list[uuid.UUID] | None
+          ) -> tuple[list[str], int]:
+    changed = lifecycle.mark_read(session, reader_row_id, ids)
+    return changed, inbox.unread_count(session, reader_row_id)
 
 
-async def mark_read(reader: Reader, ids: list[uuid.UUID] | None) -> tuple[list[str], int]:
+async def mark_read(node: Node, reader: Reader, ids: list[uuid.UUID] | None
+                    ) -> tuple[list[str], int]:
     """Mark read (all when ``ids`` is None); returns the ids changed and the unread count."""
-    changed, unread = await in_session(_read, reader.row_id, ids)
+    changed, unread = await node.blocking.in_session(_read, reader.row_id, ids)
     if changed:
-        await routing.broadcast(reader.key, {"type": "read", "ids": changed})
-    await routing.broadcast(reader.key, {"type": "unread", "count": unread})
+        await node.routing.broadcast(reader.key, {"type": "read", "ids": changed})
+    await node.routing.broadcast(reader.key, {"type": "unread", "count": unread})
     return changed, unread

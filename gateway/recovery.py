@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import store
-from backend.models import User
+from backend.db.models import User
+from backend.notifications import inbox
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,10 @@ class ReaderState:
     oldest_seq: int | None
 
 
-def load_state(session: Session, user_id: int) -> ReaderState:
-    user = session.scalars(select(User).where(User.id == user_id)).one()
-    return ReaderState(user.last_seq, user.epoch, store.unread_count(session, user_id),
-                       store.oldest_seq(session, user_id))
+def load_state(session: Session, reader_row_id: int) -> ReaderState:
+    user = session.scalars(select(User).where(User.id == reader_row_id)).one()
+    return ReaderState(user.last_seq, user.epoch, inbox.unread_count(session, reader_row_id),
+                       inbox.oldest_seq(session, reader_row_id))
 
 
 def recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:

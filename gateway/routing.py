@@ -10,7 +10,6 @@ entries expire, and a publish to its channel reaches nobody: it counts as offlin
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -19,41 +18,40 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from backend import keys
-from backend.config import Settings
-from gateway.hub import Hub, ReaderKey, hub
+from backend.core import redis_keys
+from backend.notifications.messages import PushItem
+from gateway.hub import Hub
+from gateway.node_messages import PushReply, PushRequest, ReaderKey, SendFrame, decode
 
 logger = logging.getLogger(__name__)
 
 
 class Routing:
-    def __init__(self, local: Hub) -> None:
+    def __init__(self, local: Hub, client: aioredis.Redis, heartbeat_seconds: float,
+                 reply_timeout_seconds: float) -> None:
         self.hub = local
-        self.node_id = uuid.uuid4().hex[:12]
-        self.redis: aioredis.Redis | None = None
-        self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
-        self._tasks: list[asyncio.Task] = []
-        self._ttl_ms = 30_000
-        self._timeout = 2.0
-
-    async def start(self, client: aioredis.Redis, settings: Settings) -> None:
         self.redis = client
-        self._ttl_ms = int(settings.gateway_heartbeat_seconds * 3000)
-        self._timeout = settings.gateway_reply_timeout_seconds
-        pubsub = client.pubsub()
-        await pubsub.subscribe(keys.gateway_node_channel(self.node_id))
+        self.node_id = uuid.uuid4().hex[:12]
+        self._heartbeat_seconds = heartbeat_seconds
+        self._ttl_ms = int(heartbeat_seconds * 3000)
+        self._timeout = reply_timeout_seconds
+        self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id))
         self._tasks = [asyncio.create_task(self._listen(pubsub)),
-                       asyncio.create_task(self._heartbeat(settings.gateway_heartbeat_seconds))]
+                       asyncio.create_task(self._heartbeat())]
         logger.info("gateway node %s routing through Redis", self.node_id)
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        if self.redis is not None:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in self.hub.readers():
-                    pipe.hdel(keys.presence(*key), self.node_id)
-                await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self.hub.readers():
+                pipe.hdel(redis_keys.presence(*key), self.node_id)
+            await pipe.execute()
 
     # presence -------------------------------------------------------------------------
     async def joined(self, key: ReaderKey) -> None:
@@ -62,16 +60,16 @@ class Routing:
             await pipe.execute()
 
     async def left(self, key: ReaderKey) -> None:
-        await self.redis.hdel(keys.presence(*key), self.node_id)
+        await self.redis.hdel(redis_keys.presence(*key), self.node_id)
 
     def _mark(self, pipe: aioredis.client.Pipeline, key: ReaderKey) -> None:
-        name = keys.presence(*key)
+        name = redis_keys.presence(*key)
         pipe.hset(name, self.node_id, int(time.time() * 1000) + self._ttl_ms)
         pipe.pexpire(name, self._ttl_ms)
 
-    async def _heartbeat(self, interval: float) -> None:
+    async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self._heartbeat_seconds)
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for key in self.hub.readers():
@@ -84,24 +82,22 @@ class Routing:
         """Other live nodes holding each reader."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in readers:
-                pipe.hgetall(keys.presence(*key))
+                pipe.hgetall(redis_keys.presence(*key))
             found = await pipe.execute()
         now = time.time() * 1000
         return {key: [node for node, expiry in entries.items()
                       if node != self.node_id and float(expiry) > now]
                 for key, entries in zip(readers, found, strict=True)}
 
-    # sending ----------------------------------------------------------------------------
-    async def push(self, items: list[dict[str, Any]]) -> dict[str, bool]:
+    # delivering -------------------------------------------------------------------------
+    async def deliver(self, items: list[PushItem]) -> dict[str, bool]:
         """Offer notification frames everywhere; per id, whether any socket took it."""
         results: dict[str, bool] = {}
-        readers = list({(i["tenant_id"], i["user_id"]) for i in items})
-        nodes = await self._nodes(readers)
-        remote: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        nodes = await self._nodes(list({item.reader for item in items}))
+        remote: dict[str, list[PushItem]] = defaultdict(list)
         for item in items:
-            key, frame = (item["tenant_id"], item["user_id"]), item["notification"]
-            results[frame["id"]] = self.hub.send(key, frame)
-            for node in nodes[key]:
+            results[item.notification_id] = self.hub.send(item.reader, item.frame)
+            for node in nodes[item.reader]:
                 remote[node].append(item)
         answers = await asyncio.gather(*(self._ask(node, batch) for node, batch in remote.items()))
         for answer in answers:
@@ -109,13 +105,13 @@ class Routing:
                 results[nid] = results.get(nid, False) or taken
         return results
 
-    async def _ask(self, node: str, items: list[dict[str, Any]]) -> dict[str, bool]:
+    async def _ask(self, node: str, items: list[PushItem]) -> dict[str, bool]:
         rid = uuid.uuid4().hex
         future: asyncio.Future[dict[str, bool]] = asyncio.get_running_loop().create_future()
         self._replies[rid] = future
         try:
-            message = {"op": "push", "rid": rid, "reply": self.node_id, "items": items}
-            if not await self.redis.publish(keys.gateway_node_channel(node), json.dumps(message)):
+            message = PushRequest(rid, self.node_id, items).encode()
+            if not await self.redis.publish(redis_keys.gateway_node_channel(node), message):
                 return {}  # nobody listens there any more: that node is gone
             return await asyncio.wait_for(future, self._timeout)
         except TimeoutError:
@@ -127,35 +123,30 @@ class Routing:
     async def broadcast(self, key: ReaderKey, frame: dict[str, Any]) -> None:
         """A frame for every socket of a reader, on every node (read state, unread count)."""
         self.hub.send(key, frame)
-        message = json.dumps({"op": "send", "key": list(key), "frame": frame})
+        message = SendFrame(key, frame).encode()
         for node in (await self._nodes([key]))[key]:
-            await self.redis.publish(keys.gateway_node_channel(node), message)
+            await self.redis.publish(redis_keys.gateway_node_channel(node), message)
 
     async def _listen(self, pubsub: aioredis.client.PubSub) -> None:
         while True:
             try:
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        await self._handle(json.loads(message["data"]))
+                        await self._handle(message["data"])
             except aioredis.RedisError:
                 logger.exception("gateway channel lost; resubscribing")
                 await asyncio.sleep(1)
 
-    async def _handle(self, message: dict[str, Any]) -> None:
-        op = message["op"]
-        if op == "push":
-            taken = {item["notification"]["id"]: self.hub.send(
-                (item["tenant_id"], item["user_id"]), item["notification"])
-                for item in message["items"]}
-            reply = {"op": "reply", "rid": message["rid"], "results": taken}
-            await self.redis.publish(keys.gateway_node_channel(message["reply"]),
-                                     json.dumps(reply))
-        elif op == "send":
-            self.hub.send(tuple(message["key"]), message["frame"])
-        elif op == "reply":
-            future = self._replies.get(message["rid"])
+    async def _handle(self, raw: str) -> None:
+        message = decode(raw)
+        if isinstance(message, PushRequest):
+            taken = {item.notification_id: self.hub.send(item.reader, item.frame)
+                     for item in message.items}
+            await self.redis.publish(redis_keys.gateway_node_channel(message.reply_to),
+                                     PushReply(message.rid, taken).encode())
+        elif isinstance(message, SendFrame):
+            self.hub.send(message.reader, message.frame)
+        else:
+            future = self._replies.get(message.rid)
             if future is not None and not future.done():
-                future.set_result(message["results"])
-
-
-routing = Routing(hub)
+                future.set_result(message.results)

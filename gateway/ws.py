@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -12,21 +11,16 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from backend.config import get_settings
 from gateway import client_frames
 from gateway.auth import AuthError, Reader, TenantKey, authenticate
-from gateway.blocking import in_session
+from gateway.close_codes import Close
 from gateway.connection import Connection
-from gateway.hub import hub
+from gateway.node import Node, node_of
+from gateway.rate_limit import RateLimit
 from gateway.recovery import load_state, recoverable
-from gateway.routing import routing
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-
-CLOSE_BAD_FRAME = 4400
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_RATE_LIMITED = 4429
 
 
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | None:
@@ -38,52 +32,36 @@ async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | Non
     return None
 
 
-async def _handshake(websocket: WebSocket) -> tuple[TenantKey, Reader, dict[str, Any] | None]:
+async def _handshake(node: Node, websocket: WebSocket
+                     ) -> tuple[TenantKey, Reader, dict[str, Any] | None]:
     """Authenticate from the query/headers or the first frame; returns the hello, if sent."""
-    timeout = get_settings().ws_handshake_timeout_seconds
+    timeout = node.settings.ws_handshake_timeout_seconds
     params, headers = websocket.query_params, websocket.headers
     api_key = params.get("api_key") or headers.get("x-api-key")
-    token = params.get("token")
+    token: object = params.get("token")
     if token is None:
         first = await _receive(websocket, timeout)
         if not first or first.get("type") != "auth":
             raise AuthError(f"expected an auth frame within {timeout:g} s")
         token = first.get("token")
-    tenant, reader = await authenticate(api_key, token)
+    tenant, reader = await authenticate(node, api_key, token)
     hello = await _receive(websocket, timeout)
     return tenant, reader, hello
 
 
-class _RateLimit:
-    """A token bucket: ``rate`` frames a second, bursts of twice that."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate, self.capacity = rate, rate * 2
-        self.tokens, self.at = self.capacity, time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 async def _receive_loop(conn: Connection) -> None:
-    limit = _RateLimit(get_settings().ws_client_frames_per_second)
+    limit = RateLimit(conn.node.settings.ws_client_frames_per_second)
     while True:
         raw = await conn.websocket.receive_text()
         if not limit.allow():
-            await conn.websocket.close(CLOSE_RATE_LIMITED, "too many frames")
+            await conn.websocket.close(Close.RATE_LIMITED, "too many frames")
             return
         try:
             frame = json.loads(raw)
         except ValueError:
             frame = None
         if not isinstance(frame, dict):
-            await conn.websocket.close(CLOSE_BAD_FRAME, "frames must be JSON objects")
+            await conn.websocket.close(Close.BAD_FRAME, "frames must be JSON objects")
             return
         try:
             await client_frames.handle(conn, frame)
@@ -93,25 +71,24 @@ async def _receive_loop(conn: Connection) -> None:
 
 async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     """Welcome, then replay what the client missed if its history is still whole."""
-    is_hello = bool(hello) and hello.get("type") == "hello"
-    since = hello.get("since") if is_hello else None
-    epoch = hello.get("epoch") if is_hello else None
-    state = await in_session(load_state, conn.reader.row_id)
+    greeting = hello if hello and hello.get("type") == "hello" else None
+    since = greeting.get("since") if greeting else None
+    epoch = greeting.get("epoch") if greeting else None
+    state = await conn.node.blocking.in_session(load_state, conn.reader.row_id)
     recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
-    conn.next_seq = (since if recovered else state.last_seq) + 1
+    conn.next_seq = (since if recovered and isinstance(since, int) else state.last_seq) + 1
     await conn.websocket.send_json({
-        "type": "welcome", "user": conn.reader.user_id, "unread": state.unread,
+        "type": "welcome", "user": conn.reader.external_id, "unread": state.unread,
         "seq": state.last_seq, "epoch": state.epoch, "recovered": recovered,
     })
-    if recovered:
+    if recovered and isinstance(since, int):
         await conn.replay(since)
-    if hello and not is_hello:
+    if hello and greeting is None:
         await client_frames.handle(conn, hello)
 
 
 async def _serve(conn: Connection) -> None:
     """Send, receive and the watchers run together and stop together."""
-    grace = get_settings().ws_reauth_grace_seconds
     async with anyio.create_task_group() as tg:
 
         async def until_closed(loop: Callable[[], Awaitable[None]]) -> None:
@@ -125,31 +102,32 @@ async def _serve(conn: Connection) -> None:
         tg.start_soon(until_closed, conn.send_loop)
         tg.start_soon(until_closed, partial(_receive_loop, conn))
         tg.start_soon(until_closed, conn.watch_overflow)
-        tg.start_soon(until_closed, partial(conn.watch_token, grace))
+        tg.start_soon(until_closed, conn.watch_token)
 
 
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
+    node = node_of(websocket)
     await websocket.accept()
     try:
-        tenant, reader, hello = await _handshake(websocket)
+        tenant, reader, hello = await _handshake(node, websocket)
     except WebSocketDisconnect:
         return
     except (AuthError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, AuthError) else "malformed auth frame"
-        await websocket.close(CLOSE_UNAUTHORIZED, reason[:120])
+        await websocket.close(Close.UNAUTHORIZED, reason[:120])
         return
-    conn = Connection(websocket, tenant, reader, get_settings().ws_send_queue_size)
+    conn = Connection(websocket, node, tenant, reader)
     # Registered before the state is read: every push from now on is queued, none missed.
-    if hub.add(conn):
-        await routing.joined(reader.key)
+    if node.hub.add(conn):
+        await node.routing.joined(reader.key)
     try:
         await _welcome(conn, hello)
         await _serve(conn)
     except (WebSocketDisconnect, ConnectionError, RuntimeError):
         pass  # the client went away during welcome or replay
     except client_frames.FrameError as exc:
-        await websocket.close(CLOSE_BAD_FRAME, str(exc)[:120])
+        await websocket.close(Close.BAD_FRAME, str(exc)[:120])
     finally:
-        if hub.remove(conn):
-            await routing.left(reader.key)
+        if node.hub.remove(conn):
+            await node.routing.left(reader.key)

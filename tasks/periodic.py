@@ -10,82 +10,84 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from backend import deliveries, stream
-from backend.config import get_settings
-from backend.db import session_scope
-from backend.intake import build_entries
-from backend.models import Schedule, ScheduledSend
-from backend.redis_client import get_redis
-from backend.schedules import next_run
-from backend.schemas import NotificationCreate
-from tasks import queues
+from backend.db.models import Schedule, ScheduledSend
+from backend.notifications import deliveries, queues, stream
+from backend.notifications.intake import build_entries
+from backend.notifications.lifecycle import Channel
+from backend.notifications.messages import StreamEntry
+from backend.notifications.schedules import next_run
+from backend.notifications.schemas import NotificationCreate
 from tasks.app import app
+from tasks.base import PeriodicTask
 from tasks.fallbacks import SENDERS
 from tasks.retries import retry_in_app
+from tasks.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
 
-@app.task(name=queues.DISPATCH_DUE)
+@app.task(name=queues.DISPATCH_DUE, base=PeriodicTask)
 def dispatch_due() -> int:
     """Hand due delivery rows to tasks: in-app retries in batches, fallbacks one by one."""
-    settings = get_settings()
-    with session_scope() as session:
-        rows = deliveries.claim_due(session, settings.dispatch_batch,
-                                    settings.dispatch_lease_seconds)
+    rt = runtime()
+    with rt.db.session() as session:
+        rows = deliveries.claim_due(session, rt.settings.dispatch_batch,
+                                    rt.settings.dispatch_lease_seconds)
         due = [(str(r.notification_id), r.channel, r.priority) for r in rows]
     # Published after the commit: a failed publish leaves the rows leased, and they come back.
     in_app: dict[str, list[str]] = defaultdict(list)
     for nid, channel, priority in due:
-        if channel == deliveries.IN_APP:
+        if channel == Channel.IN_APP:
             in_app[priority].append(nid)
         else:
             SENDERS[channel].apply_async(args=[nid], queue=queues.FALLBACK)
+    size = rt.settings.batch_size
     for priority, ids in in_app.items():
-        for start in range(0, len(ids), settings.batch_size):
-            retry_in_app.apply_async(args=[ids[start:start + settings.batch_size]],
+        for start in range(0, len(ids), size):
+            retry_in_app.apply_async(args=[ids[start:start + size]],
                                      queue=queues.BY_PRIORITY[priority])
     return len(due)
 
 
-@app.task(name=queues.SEND_SCHEDULED)
+@app.task(name=queues.SEND_SCHEDULED, base=PeriodicTask)
 def send_scheduled() -> int:
     """Move requests whose ``send_at`` has come into the ingest stream."""
-    settings = get_settings()
-    with session_scope() as session:
+    rt = runtime()
+    with rt.db.session() as session:
         rows = session.scalars(
             select(ScheduledSend)
             .where(ScheduledSend.enqueued_at.is_(None),
                    ScheduledSend.due_at <= datetime.now(UTC))
-            .order_by(ScheduledSend.due_at).limit(settings.dispatch_batch)
+            .order_by(ScheduledSend.due_at).limit(rt.settings.dispatch_batch)
             .with_for_update(skip_locked=True)
         ).all()
         for row in rows:
             # The key makes a repeat after a crash between XADD and commit enqueue nothing.
-            stream.enqueue(get_redis(), str(row.tenant_id), row.entries, row.answer,
-                           f"scheduled:{row.id}", settings.idempotency_ttl_seconds)
+            stream.enqueue(rt.redis, str(row.tenant_id),
+                           [StreamEntry.from_dict(e) for e in row.entries], row.answer,
+                           f"scheduled:{row.id}", rt.settings.idempotency_ttl_seconds)
             row.enqueued_at = datetime.now(UTC)
     return len(rows)
 
 
-@app.task(name=queues.RUN_SCHEDULES)
+@app.task(name=queues.RUN_SCHEDULES, base=PeriodicTask)
 def run_schedules() -> int:
     """Send each recurring schedule that is due, once per due time."""
-    settings = get_settings()
+    rt = runtime()
     now = datetime.now(UTC)
-    with session_scope() as session:
+    with rt.db.session() as session:
         schedules = session.scalars(
             select(Schedule)
             .where(Schedule.deleted_at.is_(None), Schedule.next_run_at <= now)
-            .order_by(Schedule.next_run_at).limit(settings.dispatch_batch)
+            .order_by(Schedule.next_run_at).limit(rt.settings.dispatch_batch)
             .with_for_update(skip_locked=True)
         ).all()
         for schedule in schedules:
             request = NotificationCreate.model_validate(schedule.notification)
             entries, answer = build_entries(schedule.tenant_id, request)
             key = f"schedule:{schedule.id}:{schedule.next_run_at.isoformat()}"
-            stream.enqueue(get_redis(), str(schedule.tenant_id), entries, answer, key,
-                           settings.idempotency_ttl_seconds)
+            stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
+                           rt.settings.idempotency_ttl_seconds)
             schedule.runs += 1
             # Missed runs (beat was down) are skipped, not sent in a burst.
             schedule.next_run_at = next_run(schedule.cron, schedule.timezone,
@@ -93,12 +95,9 @@ def run_schedules() -> int:
     return len(schedules)
 
 
-@app.task(name=queues.TRIM_STREAM)
+@app.task(name=queues.TRIM_STREAM, base=PeriodicTask)
 def trim_stream() -> int:
-    trimmed = stream.trim(get_redis())
+    trimmed = stream.trim(runtime().redis)
     if trimmed:
         logger.info("trimmed %d persisted entries from the ingest stream", trimmed)
     return trimmed
-
-
-__all__ = ["dispatch_due", "run_schedules", "send_scheduled", "trim_stream"]

@@ -6,87 +6,92 @@ import logging
 import uuid
 from typing import Any
 
-import httpx
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend import dead_letters, deliveries, keys
-from backend.config import get_settings
-from backend.db import session_scope
-from backend.redis_client import get_redis
-from backend.store import pending_pushes, persist_batch, record_push
-from tasks import policy, push, queues
+from backend.core import redis_keys
+from backend.notifications import dead_letters, deliveries
+from backend.notifications.messages import PushItem, QueuedEntry
+from backend.notifications.persist import (
+    UnknownTenant,
+    pending_pushes,
+    persist_batch,
+    record_push,
+)
+from backend.notifications.queues import DELIVER_BATCH
 from tasks.app import app
+from tasks.base import HeraldTask
+from tasks.runtime import Runtime, runtime
 
 logger = logging.getLogger(__name__)
 
-# Infrastructure briefly away: Celery retries with exponential backoff and jitter.
-TRANSIENT = (OperationalError, httpx.TransportError, httpx.HTTPStatusError)
-AUTORETRY = {"autoretry_for": TRANSIENT, "retry_backoff": True, "retry_backoff_max": 30,
-             "retry_jitter": True, "max_retries": 20}
+# Errors of one bad entry: retrying cannot fix them, so the batch is split to find it.
+POISON = (DBAPIError, UnknownTenant, ValueError, KeyError, TypeError)
 
 
-def push_and_record(items: list[dict[str, Any]]) -> dict[str, bool]:
-    """Push to the gateway, then record attempts and schedule retries for offline readers."""
-    outcomes = push.push(items)
+def offer_and_record(rt: Runtime, items: list[PushItem]) -> dict[str, bool]:
+    """Offer to the gateway, then record attempts and schedule retries for offline readers."""
+    outcomes = rt.gateway.offer(items)
     if outcomes:
-        with session_scope() as session:
+        with rt.db.session() as session:
             attempts = record_push(session, outcomes)
-            deliveries.after_in_app(session, outcomes, attempts, policy.in_app)
+            deliveries.after_in_app(session, outcomes, attempts, rt.in_app_backoff)
     return outcomes
 
 
-def _too_many_deliveries(task: Task) -> bool:
+def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
     """Counts starts of this message: a message that kills its worker every time must stop."""
-    counter = keys.task_deliveries(f"{task.request.id}:{task.request.retries}")
-    client = get_redis()
-    starts = client.incr(counter)
-    client.expire(counter, 86_400)
-    return starts > get_settings().max_deliveries
+    counter = redis_keys.task_deliveries(f"{task.request.id}:{task.request.retries}")
+    starts = rt.redis.incr(counter)
+    rt.redis.expire(counter, 86_400)
+    return int(starts) > rt.settings.max_deliveries
 
 
-def _persist_isolating_poison(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
     """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
     one so that only the bad ones become dead letters."""
     try:
-        with session_scope() as session:
-            return persist_batch(session, entries)
+        with rt.db.session() as session:
+            return persist_batch(session, [q.entry for q in batch])
     except OperationalError:
         raise
-    except (DBAPIError, ValueError, KeyError, TypeError):
-        logger.exception("batch of %d failed; isolating the bad entries", len(entries))
+    except POISON:
+        logger.exception("batch of %d failed; isolating the bad entries", len(batch))
     good = []
-    for entry in entries:
+    for queued in batch:
         try:
-            with session_scope() as session:
-                persist_batch(session, [entry])
-            good.append(entry)
+            with rt.db.session() as session:
+                persist_batch(session, [queued.entry])
+            good.append(queued)
         except OperationalError:
             raise
-        except (DBAPIError, ValueError, KeyError, TypeError) as exc:
-            dead_letters.add(get_redis(), f"could not persist: {exc!r}"[:2000], entry)
-    with session_scope() as session:
-        return pending_pushes(session, [uuid.UUID(e["id"]) for e in good])
+        except POISON as exc:
+            dead_letters.add(rt.redis, f"could not persist: {exc!r}"[:2000],
+                             queued.entry.to_dict())
+    with rt.db.session() as session:
+        return pending_pushes(session, [uuid.UUID(q.entry.id) for q in good])
 
 
-def _release(entries: list[dict[str, Any]]) -> None:
+def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
     """Persisted (or dead-lettered): the stream may now trim these entries."""
-    ids = [e["_entry"] for e in entries if "_entry" in e]
-    if ids:
-        get_redis().zrem(keys.INFLIGHT, *ids)
+    if batch:
+        rt.redis.zrem(redis_keys.INFLIGHT, *[q.stream_id for q in batch])
 
 
-@app.task(name=queues.DELIVER_BATCH, bind=True, **AUTORETRY)
-def deliver_batch(self: Task, entries: list[dict[str, Any]]) -> int:
+@app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)
+def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
     """Persist, push and record one batch of stream entries; safe to run more than once."""
-    if _too_many_deliveries(self):
-        for entry in entries:
-            dead_letters.add(get_redis(), "batch started too many times (worker lost?)", entry)
-        _release(entries)
+    rt = runtime()
+    queued = [QueuedEntry.from_dict(q) for q in batch]
+    if _too_many_deliveries(rt, self):
+        for q in queued:
+            dead_letters.add(rt.redis, "batch started too many times (worker lost?)",
+                             q.entry.to_dict())
+        _release(rt, queued)
         return 0
-    items = _persist_isolating_poison(entries)
-    _release(entries)
-    outcomes = push_and_record(items)
-    logger.info("batch of %d: %d pushed, %d delivered", len(entries), len(items),
+    items = _persist_isolating_poison(rt, queued)
+    _release(rt, queued)
+    outcomes = offer_and_record(rt, items)
+    logger.info("batch of %d: %d pushed, %d delivered", len(queued), len(items),
                 sum(outcomes.values()))
     return len(items)

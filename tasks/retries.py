@@ -6,24 +6,25 @@ import uuid
 
 from sqlalchemy import select
 
-from backend import deliveries
-from backend.db import session_scope
-from backend.models import Notification
-from backend.store import pending_pushes
-from tasks import queues
+from backend.db.models import Notification
+from backend.notifications import deliveries
+from backend.notifications.persist import pending_pushes
+from backend.notifications.queues import RETRY_IN_APP
 from tasks.app import app
-from tasks.pipeline import AUTORETRY, push_and_record
+from tasks.base import HeraldTask
+from tasks.pipeline import offer_and_record
+from tasks.runtime import runtime
 
 
-@app.task(name=queues.RETRY_IN_APP, **AUTORETRY)
+@app.task(name=RETRY_IN_APP, base=HeraldTask)
 def retry_in_app(notification_ids: list[str]) -> int:
+    rt = runtime()
     ids = [uuid.UUID(i) for i in notification_ids]
-    with session_scope() as session:
+    with rt.db.session() as session:
         items = pending_pushes(session, ids)
-        waiting = {item["notification"]["id"] for item in items}
+        waiting = {uuid.UUID(item.notification_id) for item in items}
         # Delivered by replay or read meanwhile: nothing more to do for those.
-        for n in session.scalars(select(Notification).where(Notification.id.in_(ids))):
-            if str(n.id) not in waiting:
-                deliveries.finish(session, n.id)
-    push_and_record(items)
+        stored = session.scalars(select(Notification.id).where(Notification.id.in_(ids)))
+        deliveries.finish(session, [nid for nid in stored if nid not in waiting])
+    offer_and_record(rt, items)
     return len(items)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+
+from backend.api.deps import Services
 from backend.api.routes import (
     dead_letters,
     health,
@@ -16,26 +18,32 @@ from backend.api.routes import (
     tokens,
     users,
 )
+from backend.core import http_errors
+from backend.core.config import Settings, get_settings
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app, with its database and Redis made in its lifespan from ``settings`` (by
+    default this process's)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.build(settings or get_settings())
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Herald service API",
         version="0.1.0",
         description="Send notifications, manage readers and mint browser tokens. "
         "Authenticate with your tenant's secret key in `X-API-Key`.",
     )
-    @app.exception_handler(DataError)
-    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
-        # A value the database cannot hold: the transaction was rolled back, nothing changed.
-        message = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
-        return JSONResponse({"detail": [{"loc": ["body"], "msg": message,
-                                         "type": "value_error"}]}, status_code=422)
-
+    http_errors.install(app)
     for module in (notifications, templates, schedules, users, preferences, tokens,
                    dead_letters, health):
         app.include_router(module.router)
     return app
-
-
-app = create_app()

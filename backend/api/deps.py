@@ -1,26 +1,59 @@
-"""Dependencies shared by the service API's routes."""
+"""Dependencies shared by the service API's routes, all from what the lifespan built."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import redis
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
-from backend.config import Settings, get_settings
-from backend.db import session_scope
-from backend.models import Tenant
-from backend.redis_client import get_redis
-from backend.tenants import KeyCache, tenant_for_key
+from backend.core.config import Settings
+from backend.core.errors import Unauthorized
+from backend.core.redis import connect
+from backend.db.models import Tenant
+from backend.db.session import Database
+from backend.tenants.accounts import KeyCache, tenant_for_key
 
-_tenants: KeyCache[Tenant] = KeyCache()
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    tenants: KeyCache[Tenant] = field(default_factory=KeyCache)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        redis_url, database_url = settings.require_urls()
+        return cls(settings, Database(database_url), connect(redis_url))
+
+    def close(self) -> None:
+        self.db.dispose()
+        self.redis.close()
 
 
-def get_session() -> Iterator[Session]:
-    with session_scope() as session:
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.db.session() as session:
         yield session
+
+
+def get_redis(services: ServicesDep) -> redis.Redis:
+    return services.redis
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
 
 
 # scope="function": the transaction commits before the response leaves, so a 2xx means the
@@ -30,23 +63,19 @@ RedisDep = Annotated[redis.Redis, Depends(get_redis)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, {"WWW-Authenticate": "ApiKey"})
-
-
 def current_tenant(
-    session: SessionDep,
+    session: SessionDep, services: ServicesDep,
     x_api_key: Annotated[str | None, Header(description="The tenant's secret key")] = None,
 ) -> Tenant:
     if not x_api_key:
-        raise _unauthorized("missing X-API-Key header")
-    if (cached := _tenants.get(x_api_key)) is not None:
+        raise Unauthorized("missing X-API-Key header")
+    if (cached := services.tenants.get(x_api_key)) is not None:
         return cached
     tenant = tenant_for_key(session, x_api_key, "secret")
     if tenant is None:
-        raise _unauthorized("invalid API key")
+        raise Unauthorized("invalid API key")
     session.expunge(tenant)
-    return _tenants.put(x_api_key, tenant)
+    return services.tenants.put(x_api_key, tenant)
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]

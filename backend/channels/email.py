@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from backend.channels import NoAddress, PermanentError, TransientError
+from sqlalchemy.orm import Session
+
+from backend.channels.base import NoAddress, PermanentError, TransientError
+from backend.db.models import Notification, User
+from backend.templates import compose
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,18 @@ def send(smtp_url: str | None, sender: str, email: Email) -> None:
         raise PermanentError(f"SMTP recipients refused: {exc.recipients}") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise TransientError(f"SMTP unavailable: {exc}") from exc
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, smtp_url: str | None, sender: str) -> None:
+        self.smtp_url, self.sender = smtp_url, sender
+
+    def compose(self, session: Session, n: Notification, reader: User) -> Email:
+        text = compose.email(session, n, reader)
+        return Email(to=reader.email, subject=text.subject, text=text.text, html=text.html,
+                     message_id=f"<{n.id}@herald>")
+
+    def send(self, message: Email) -> None:
+        send(self.smtp_url, self.sender, message)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
+from dataclasses import dataclass
 
-from backend.channels import NoAddress, PermanentError, TransientError
+import httpx
+from sqlalchemy.orm import Session
+
+from backend.channels.base import NoAddress, PermanentError, TransientError
+from backend.db.models import Notification, User
+from backend.templates import compose
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -27,3 +32,19 @@ def send(webhook_url: str | None, text: str) -> None:
         raise TransientError(f"slack answered {response.status_code}")
     if response.status_code >= 400:
         raise PermanentError(f"slack answered {response.status_code}: {response.text[:200]}")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    webhook_url: str | None
+    text: str
+
+
+class SlackChannel:
+    name = "slack"
+
+    def compose(self, session: Session, n: Notification, reader: User) -> SlackMessage:
+        return SlackMessage(reader.slack_webhook_url, compose.slack(session, n, reader))
+
+    def send(self, message: SlackMessage) -> None:
+        send(message.webhook_url, message.text)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
 from redis.exceptions import ResponseError
 
-from backend import dead_letters
 from backend.api.deps import RedisDep, TenantDep
-from backend.schemas import DeadLetterPage
+from backend.core.errors import InvalidInput
+from backend.notifications import dead_letters
+from backend.notifications.schemas import DeadLetterPage
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
 
@@ -25,6 +25,5 @@ def list_dead_letters(
     try:
         items = dead_letters.list_for(redis, str(tenant.id), after, limit)
     except ResponseError as exc:
-        raise RequestValidationError([{"loc": ("query", "after"), "type": "value_error",
-                                       "msg": f"not a valid cursor: {exc}"}]) from exc
+        raise InvalidInput(f"not a valid cursor: {exc}", ("query", "after")) from exc
     return DeadLetterPage(items=items, next_after=items[-1]["id"] if len(items) == limit else None)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from backend.api.deps import RedisDep, SessionDep
+from backend.core.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +25,7 @@ def readyz(session: SessionDep, redis: RedisDep) -> dict[str, str]:
         redis.ping()
         session.execute(text("SELECT 1"))
     except Exception as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"not ready: {exc}") from exc
+        raise Unavailable(f"not ready: {exc}") from exc
     return {"status": "ready"}
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from fastapi import APIRouter, HTTPException, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import intake, stream
 from backend.api.deps import RedisDep, SessionDep, SettingsDep, TenantDep
-from backend.models import DeliveryAttempt, Notification, ScheduledSend, User
-from backend.schemas import (
+from backend.core.errors import NotFound
+from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, User
+from backend.notifications import intake, stream
+from backend.notifications.lifecycle import Status
+from backend.notifications.schemas import (
     AttemptPublic,
     NotificationAccepted,
     NotificationBatch,
@@ -33,8 +32,7 @@ def send_notification(
     settings: SettingsDep,
 ) -> JSONResponse:
     """Accept a notification for 1 to 1000 readers; answers once it is durable."""
-    with _naming_field(("body",)):
-        answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
+    answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -46,20 +44,10 @@ def send_batch(
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
     for index, item in enumerate(body.items):  # all valid before any is accepted
-        with _naming_field(("body", "items", index)):
-            intake.check(session, tenant.id, item)
+        intake.check(session, tenant.id, item, ("body", "items", index))
     items = [intake.accept(session, redis, tenant.id, item, settings.idempotency_ttl_seconds)
              for item in body.items]
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
-
-
-@contextmanager
-def _naming_field(loc: tuple) -> Iterator[None]:
-    try:
-        yield
-    except intake.UnknownTemplate as exc:
-        raise RequestValidationError([{"loc": (*loc, "template"), "msg": str(exc),
-                                       "type": "value_error"}]) from exc
 
 
 def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:
@@ -81,11 +69,11 @@ def get_notification(
     ).one_or_none()
     if row is None:
         if stream.accepted_tenant(redis, str(notification_id)) == str(tenant.id):
-            return NotificationPublic(id=notification_id, status="accepted")
+            return NotificationPublic(id=notification_id, status=Status.ACCEPTED)
         if _scheduled(session, tenant.id, notification_id):
-            return NotificationPublic(id=notification_id, status="scheduled")
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"notification {notification_id} not found")
-    notification, recipient = row
+            return NotificationPublic(id=notification_id, status=Status.SCHEDULED)
+        raise NotFound(f"notification {notification_id} not found")
+    notification, recipient = row.tuple()
     attempts = session.scalars(
         select(DeliveryAttempt)
         .where(DeliveryAttempt.notification_id == notification.id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from backend.api.deps import SessionDep, TenantDep
-from backend.models import Tenant
-from backend.readers import update_profile
-from backend.schemas import USER_ID_PATTERN, PreferencesUpdate, TenantPreferences
+from backend.core.validation import USER_ID_PATTERN
+from backend.db.models import Tenant
+from backend.notifications.schemas import PreferencesUpdate, TenantPreferences
+from backend.tenants.readers import update_profile
 
 router = APIRouter(tags=["preferences"])
 
@@ -26,7 +27,7 @@ def put_preferences(
 def put_defaults(body: TenantPreferences, tenant: TenantDep, session: SessionDep
                  ) -> TenantPreferences:
     """Defaults every reader starts from, and the categories that ignore opt-outs."""
-    row = session.get(Tenant, tenant.id)
+    row = session.get_one(Tenant, tenant.id)
     row.preference_defaults = body.model_dump(mode="json", exclude={"required_categories"})
     row.required_categories = body.required_categories
     return body

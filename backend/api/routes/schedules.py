@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
 from backend.api.deps import SessionDep, TenantDep
-from backend.models import Schedule
-from backend.schedules import next_run
-from backend.schemas import ScheduleCreate, SchedulePublic
+from backend.core.errors import NotFound
+from backend.db.models import Schedule
+from backend.notifications.schedules import next_run
+from backend.notifications.schemas import ScheduleCreate, SchedulePublic
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
@@ -36,7 +37,7 @@ def _get(session: SessionDep, tenant: TenantDep, schedule_id: uuid.UUID) -> Sche
         Schedule.id == schedule_id, Schedule.tenant_id == tenant.id,
         Schedule.deleted_at.is_(None)))
     if schedule is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
+        raise NotFound(f"schedule {schedule_id} not found")
     return schedule
 
 

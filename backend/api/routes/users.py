@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from backend.api.deps import SessionDep, TenantDep
-from backend.readers import update_profile
-from backend.schemas import USER_ID_PATTERN, UserPublic, UserUpdate
+from backend.core.validation import USER_ID_PATTERN
+from backend.tenants.readers import update_profile
+from backend.tenants.schemas import UserPublic, UserUpdate
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 

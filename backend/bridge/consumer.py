@@ -1,0 +1,170 @@
+"""The stream bridge: moves accepted notifications from the ingest stream to Celery.
+
+Entries are read through a consumer group and acknowledged only after their batch was
+published, so a bridge killed in between re-reads them from its pending list on start;
+the worker is idempotent on notification ids, so the replay shows nothing twice. Entries
+stuck with a dead consumer are claimed; entries that keep failing become dead letters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import kombu.exceptions
+import redis
+from celery import Celery
+
+from backend.core import redis_keys as keys
+from backend.core.config import Settings
+from backend.notifications import dead_letters, queues
+from backend.notifications.messages import QueuedEntry, StreamEntry
+
+logger = logging.getLogger(__name__)
+
+Entry = tuple[str, dict[str, str]]
+
+
+def entry_ms(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+class Bridge:
+    def __init__(self, client: redis.Redis, celery: Celery, settings: Settings) -> None:
+        self.redis = client
+        self.celery = celery
+        self.batch_size = settings.batch_size
+        self.block_ms = settings.bridge_block_ms
+        self.consumer = settings.bridge_consumer
+        self.claim_idle_ms = settings.bridge_claim_idle_ms
+        self.max_deliveries = settings.max_deliveries
+        self.stopping = threading.Event()
+        self._next_claim = 0.0
+
+    def ensure_group(self) -> None:
+        try:
+            # From id 0: entries accepted before the first bridge ever ran are not skipped.
+            self.redis.xgroup_create(keys.INGEST_STREAM, keys.BRIDGE_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def _read(self, start: str) -> list[Entry]:
+        reply = self.redis.xreadgroup(
+            keys.BRIDGE_GROUP, self.consumer, {keys.INGEST_STREAM: start},
+            count=self.batch_size, block=None if start != ">" else self.block_ms,
+        )
+        return [(eid, fields) for eid, fields in reply[0][1] if fields] if reply else []
+
+    def pending(self) -> Iterator[list[Entry]]:
+        """This consumer's entries read before a crash but never acknowledged."""
+        cursor = "0"
+        while entries := self._read(cursor):
+            yield entries
+            cursor = entries[-1][0]
+
+    def claim(self) -> list[Entry]:
+        """Entries left too long with another (dead) consumer become ours."""
+        if time.monotonic() < self._next_claim:
+            return []
+        self._next_claim = time.monotonic() + self.claim_idle_ms / 2000
+        reply = self.redis.xautoclaim(
+            keys.INGEST_STREAM, keys.BRIDGE_GROUP, self.consumer, self.claim_idle_ms,
+            start_id="0-0", count=self.batch_size,
+        )
+        claimed = reply[1]  # Redis 7 adds a third element (deleted ids); 6.2 does not
+        return [(eid, fields) for eid, fields in claimed if fields]
+
+    def _drop_poison(self, entries: list[Entry]) -> list[Entry]:
+        """Dead-letter replayed entries delivered more often than allowed; return the rest."""
+        details = self.redis.xpending_range(
+            keys.INGEST_STREAM, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
+            count=len(entries) * 2,
+        )
+        counts = {d["message_id"]: d["times_delivered"] for d in details}
+        healthy = []
+        for eid, fields in entries:
+            if counts.get(eid, 0) > self.max_deliveries:
+                self._dead_letter(eid, fields, f"read {counts[eid]} times, never published")
+            else:
+                healthy.append((eid, fields))
+        return healthy
+
+    def _dead_letter(self, eid: str, fields: dict[str, str], reason: str) -> None:
+        raw = fields.get("n", "")
+        try:
+            payload: dict[str, Any] | str = json.loads(raw)
+        except ValueError:
+            payload = raw
+        dead_letters.add(self.redis, f"stream entry {eid}: {reason}", payload)
+        self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, eid)
+
+    def forward(self, entries: list[Entry], replayed: bool = False) -> None:
+        if replayed:
+            entries = self._drop_poison(entries)
+        by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
+        for eid, fields in entries:
+            try:
+                entry = StreamEntry.decode(fields["n"])
+                queue = queues.BY_PRIORITY[entry.priority]
+            except (KeyError, ValueError, TypeError) as exc:
+                self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
+                continue
+            by_queue[queue].append(QueuedEntry(eid, entry))
+        if not by_queue:
+            return
+        stream_ids = [q.stream_id for batch in by_queue.values() for q in batch]
+        # Marked in flight before the ack, so the trimmer never cuts an unpersisted entry.
+        self.redis.zadd(keys.INFLIGHT, {eid: entry_ms(eid) for eid in stream_ids})
+        for queue, batch in by_queue.items():
+            for start in range(0, len(batch), self.batch_size):
+                chunk = [q.to_dict() for q in batch[start:start + self.batch_size]]
+                self.celery.send_task(queues.DELIVER_BATCH, args=[chunk], queue=queue)
+        # Only now: a crash before this line means the entries are published again on restart.
+        self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
+
+    def step(self, replay: bool) -> None:
+        if replay:
+            for entries in self.pending():
+                logger.info("replaying %d pending entries", len(entries))
+                self.forward(entries, replayed=True)
+        if claimed := self.claim():
+            logger.info("claimed %d entries from dead consumers", len(claimed))
+            self.forward(claimed, replayed=True)
+        if entries := self._read(">"):
+            self.forward(entries)
+
+    def run(self) -> None:
+        self.ensure_group()
+        logger.info("bridge %s reading %s", self.consumer, keys.INGEST_STREAM)
+        replay = True  # on start and after any failure, our own pending entries come first
+        while not self.stopping.is_set():
+            try:
+                self.step(replay)
+                replay = False
+            except (redis.RedisError, kombu.exceptions.OperationalError):
+                logger.exception("bridge step failed; retrying in 1 s")
+                replay = True
+                self.stopping.wait(1)
+
+
+def celery_producer(redis_url: str) -> Celery:
+    """A Celery app that only publishes: tasks are named, never imported, by the bridge."""
+    producer = Celery("herald-bridge", broker=redis_url, set_as_current=False)
+    producer.conf.update(task_serializer="json", accept_content=["json"],
+                         task_send_sent_event=True, broker_connection_retry_on_startup=True)
+    return producer
+
+
+def run_bridge(client: redis.Redis, settings: Settings) -> None:
+    redis_url, _ = settings.require_urls()
+    bridge = Bridge(client, celery_producer(redis_url), settings)
+    signal.signal(signal.SIGTERM, lambda *_: bridge.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: bridge.stopping.set())
+    bridge.run()

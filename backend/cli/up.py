@@ -1,0 +1,108 @@
+"""``herald up`` runs every part on this machine; ``herald down`` stops embedded servers."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import uuid
+from pathlib import Path
+
+import typer
+
+from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis
+from backend.cli.resolve import child_env, resolve
+from backend.core.config import Settings, get_settings
+
+PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
+DEMO_USER = "demo-user"
+
+
+def _demo_credentials(settings: Settings) -> dict[str, str]:
+    """The demo tenant, created on the first run and remembered under data_dir."""
+    from backend.db.models import Tenant
+    from backend.db.session import Database
+    from backend.tenants.accounts import create_tenant
+
+    path = settings.data_dir / "demo-tenant.json"
+    database = Database(settings.require_urls()[1], pool_size=1)
+    try:
+        with database.session() as session:
+            if path.exists():
+                creds = json.loads(path.read_text())
+                if session.get(Tenant, uuid.UUID(creds["tenant_id"])) is not None:
+                    return dict(creds)
+            creds = create_tenant(session, "demo").as_dict()
+    finally:
+        database.dispose()
+    path.write_text(json.dumps(creds, indent=2))
+    path.chmod(0o600)
+    return creds
+
+
+def _banner(settings: Settings, creds: dict[str, str]) -> str:
+    from backend.tenants.tokens import issue_token
+
+    demo_token = issue_token(DEMO_USER, creds["signing_secret"], 86_400)
+    host = settings.host
+    return "\n".join([
+        "Herald is starting:",
+        f"  service API   http://{host}:{settings.api_port}   (docs: /docs)",
+        f"  gateway       http://{host}:{settings.gateway_port}   (demo inbox: /demo)",
+        f"  Flower        http://{host}:{settings.flower_port}",
+        f"  Redis         {settings.redis_url}",
+        f"  PostgreSQL    {settings.database_url}",
+        "Demo tenant (saved in " + str(settings.data_dir / "demo-tenant.json") + "):",
+        f"  tenant_id        {creds['tenant_id']}",
+        f"  secret_key       {creds['secret_key']}",
+        f"  publishable_key  {creds['publishable_key']}",
+        f"  token for {DEMO_USER} (24 h):",
+        f"  {demo_token}",
+        f"  open http://{host}:{settings.gateway_port}/demo?api_key={creds['publishable_key']}"
+        f"&token={demo_token}",
+        "Press Ctrl-C to stop.",
+    ])
+
+
+def down() -> None:
+    """Stop the embedded Redis and PostgreSQL that parts run alone left running."""
+    settings = get_settings()
+    redis_server = EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
+    postgres = EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
+    for name, server, running in (("Redis", redis_server, redis_server.running_pid()),
+                                  ("PostgreSQL", postgres, postgres.running())):
+        if running:
+            server.stop()
+            typer.echo(f"stopped embedded {name}")
+        else:
+            typer.echo(f"embedded {name} was not running")
+
+
+def up() -> None:
+    """Run the whole system on this machine: embedded Redis and PostgreSQL unless configured."""
+    from honcho.manager import Manager
+
+    from backend.db.migrate import upgrade
+
+    settings, servers = resolve()
+    returncode = 1
+    try:
+        typer.echo("applying migrations ...")
+        upgrade(settings.require_urls()[1])
+        typer.echo(_banner(settings, _demo_credentials(settings)), err=False)
+        manager = Manager()
+        me, env = shlex.quote(sys.executable), child_env(settings)
+        for part in PARTS:
+            manager.add_process(part, f"exec {me} -m backend.cli {part}", env=env,
+                                cwd=str(Path.cwd()))
+        manager.loop()
+        returncode = manager.returncode or 0
+    finally:
+        servers.stop_started()
+        typer.echo("embedded servers stopped" if servers.redis or servers.postgres else "stopped")
+    raise typer.Exit(returncode)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(down)

@@ -1,0 +1,127 @@
+"""Every setting Herald reads, in one place. Each is a ``HERALD_`` environment variable."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from pydantic import Field, PrivateAttr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
+
+    # Unset URLs mean "use the embedded servers under data_dir" (development default).
+    redis_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".herald")
+    embedded_redis_port: int = 16379
+    embedded_postgres_port: int = 15432
+
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    gateway_port: int = 8001
+    flower_port: int = 5555
+    # Where workers reach the gateway's push API; defaults to the local gateway.
+    gateway_url: str | None = None
+    # Shared secret between workers and gateway nodes for /internal/*.
+    internal_key: str | None = None
+
+    batch_size: int = Field(100, ge=1, le=5000)
+    bridge_block_ms: int = 1000
+    bridge_consumer: str = Field(default_factory=socket.gethostname)
+    # In-app delivery retries while the reader is offline: delay = min(cap, base * 2^(n-1)),
+    # with jitter. Per-priority overrides as JSON, e.g. {"high": {"base_seconds": 5}}.
+    retry_base_seconds: float = Field(30.0, gt=0)
+    retry_cap_seconds: float = Field(3600.0, gt=0)
+    retry_max_attempts: int = Field(5, ge=1)
+    retry_policies: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Each fallback channel (Slack, email) retries on its own schedule.
+    fallback_base_seconds: float = Field(10.0, gt=0)
+    fallback_cap_seconds: float = Field(600.0, gt=0)
+    fallback_max_attempts: int = Field(5, ge=1)
+    # How often beat dispatches due retries, scheduled sends and recurring schedules.
+    dispatch_interval_seconds: float = Field(1.0, gt=0)
+    dispatch_batch: int = 1000
+    # A dispatched row comes back due after this long if its task never reported.
+    dispatch_lease_seconds: float = 300.0
+    # Stream entries (and Celery messages) delivered more often than this are dead letters.
+    max_deliveries: int = Field(5, ge=1)
+    bridge_claim_idle_ms: int = 60_000
+    stream_trim_interval_seconds: float = 10.0
+    beat_lock_ttl_seconds: float = 10.0
+    idempotency_ttl_seconds: int = 86_400
+    # Celery's Redis transport redelivers unacknowledged messages after this long.
+    visibility_timeout_seconds: int = 300
+    worker_concurrency: int = 2
+
+    # Seconds between digest emails, per digest option a reader can choose.
+    digest_periods: dict[str, float] = Field(
+        default_factory=lambda: {"hourly": 3600.0, "daily": 86400.0})
+
+    smtp_url: str | None = None
+    email_from: str = "Herald <no-reply@localhost>"
+
+    ws_handshake_timeout_seconds: float = 5.0
+    # After a reader's token expires: this long to send a fresh auth frame before close 4403.
+    ws_reauth_grace_seconds: float = 10.0
+    ws_ping_interval_seconds: float = 25.0
+    # Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
+    ws_client_frames_per_second: float = 20.0
+    # How often a gateway node refreshes its readers' presence; presence expires after 3x.
+    gateway_heartbeat_seconds: float = 10.0
+    gateway_reply_timeout_seconds: float = 2.0
+    ws_send_queue_size: int = 1000
+    ws_max_frame_bytes: int = 64 * 1024
+    token_max_ttl_seconds: int = 7 * 86_400
+
+    # Decided once from the environment: filling in embedded URLs later does not change it.
+    _embedded: bool = PrivateAttr(default=False)
+
+    def model_post_init(self, __context: object) -> None:
+        self._embedded = self.redis_url is None or self.database_url is None
+
+    @property
+    def embedded(self) -> bool:
+        """Running the one-machine development default (some server is embedded)."""
+        return self._embedded
+
+    @property
+    def push_url(self) -> str:
+        base = self.gateway_url or f"http://{self.host}:{self.gateway_port}"
+        return base.rstrip("/") + "/internal/push"
+
+    def require_internal_key(self) -> str:
+        if not self.internal_key:
+            raise RuntimeError("HERALD_INTERNAL_KEY is not set: run through `herald`, which "
+                               "makes one for the embedded default, or set it")
+        return self.internal_key
+
+    def require_urls(self) -> tuple[str, str]:
+        if not self.redis_url or not self.database_url:
+            raise RuntimeError(
+                "Redis/PostgreSQL URLs unresolved: run through `herald up`, or set "
+                "HERALD_REDIS_URL and HERALD_DATABASE_URL"
+            )
+        return self.redis_url, self.database_url
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """This process's settings: the ones its entry point resolved (``use_settings``), or else
+    read once from the environment. Only entry points call this; everything below them gets
+    settings, or objects built from them, passed in."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Install the settings an entry point resolved (embedded URLs filled in) for this process."""
+    global _current
+    _current = settings
+    return settings

@@ -1,0 +1,44 @@
+"""Herald's own exceptions. Each carries the HTTP status and code it is answered with, so each
+app renders all of them in one exception handler (``backend.api.errors``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class HeraldError(Exception):
+    """Something Herald itself detected and can explain."""
+
+    status_code = 500
+    code = "internal_error"
+
+
+class InvalidInput(HeraldError, ValueError):
+    """Input the schema could not judge alone; ``loc`` names the field, as FastAPI's own do."""
+
+    status_code = 422
+    code = "value_error"
+
+    def __init__(self, message: str, loc: Sequence[str | int] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
+class NotFound(HeraldError, LookupError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(HeraldError):
+    """Credentials were missing or refused; the message is safe to show the client."""
+
+    status_code = 401
+    code = "unauthorized"
+    challenge = "ApiKey"  # the WWW-Authenticate scheme to answer with
+
+
+class Unavailable(HeraldError):
+    """A server Herald needs does not answer (readiness)."""
+
+    status_code = 503
+    code = "unavailable"

@@ -1,0 +1,31 @@
+"""Every Herald error an app raises becomes one answer, here: its status, and a body in
+FastAPI's own shape (``detail``), so clients parse ours and the framework's alike."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+
+from backend.core.errors import HeraldError, InvalidInput, Unauthorized
+
+
+def _answer(exc: HeraldError) -> JSONResponse:
+    if isinstance(exc, InvalidInput):
+        detail: object = [{"loc": list(exc.loc), "msg": str(exc), "type": exc.code}]
+    else:
+        detail = str(exc)
+    headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, Unauthorized) else None
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HeraldError)
+    async def _herald_error(_request: Request, exc: HeraldError) -> JSONResponse:
+        return _answer(exc)
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold: the transaction was rolled back, nothing changed.
+        message = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return _answer(InvalidInput(message))

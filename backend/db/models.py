@@ -1,0 +1,215 @@
+"""The database schema. Every table but ``tenants`` is scoped by ``tenant_id``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # HS256 needs the secret itself to verify a reader's JWT, so it cannot be hashed.
+    signing_secret: Mapped[str] = mapped_column(String(200))
+    default_locale: Mapped[str] = mapped_column(String(35), server_default="en")
+    # Readers' tokens are HS256 with signing_secret, unless the tenant signs them itself
+    # with RS256/ES256 and gave Herald the public key.
+    jwt_algorithm: Mapped[str] = mapped_column(String(10), server_default="HS256")
+    jwt_public_key: Mapped[str | None] = mapped_column(Text)
+    # Readers' preferences start from these: {"categories": {"news": {"email": false}}}.
+    preference_defaults: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # Categories (security, billing) that ignore readers' opt-outs.
+    required_categories: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # "secret" | "publishable"
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A reader: the product's own user id, scoped by tenant."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    slack_webhook_url: Mapped[str | None] = mapped_column(Text)
+    # {"categories": {cat: {channel: bool}}, "quiet_hours": {"start", "end"}, "digest": ...}
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    digest_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last per-reader sequence number handed out; seqs are dense (no gap on reconnect).
+    last_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # Changes when a reader's history is reset, so clients know their offsets are void.
+    epoch: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "seq"),
+        Index("ix_notifications_unread", "user_id", postgresql_where="read_at IS NULL"),
+        Index("ix_notifications_group", "group_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The reader's row id (users.id), not the product's own user id (users.external_id).
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    category: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str | None] = mapped_column(String(200))
+    # The template version rendered: later edits never change what was sent.
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    channels: Mapped[list[str]] = mapped_column(JSONB, server_default='["in_app", "email"]')
+    locale: Mapped[str | None] = mapped_column(String(35))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    # Why the status is what it is, e.g. the last fallback's error for "failed".
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    persisted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when its email step chose the reader's digest, and once a digest email listed it.
+    digest_queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Template(Base):
+    """One version of a template for one locale; a PUT adds a version, never edits one."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "key", "locale", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(35))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    email_subject: Mapped[str | None] = mapped_column(Text)
+    email_html: Mapped[str | None] = mapped_column(Text)
+    email_text: Mapped[str | None] = mapped_column(Text)
+    slack_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_attempts_notification", "notification_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Delivery(Base):
+    """The next delivery step of a notification still on its way: waiting is a row, never a
+    task held in a worker's memory.
+
+    ``step`` indexes the notification's ``channels``; ``due_at`` doubles as a lease once a
+    dispatcher hands the row to a task, so a lost task's row comes back on its own.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "due_at"),)
+
+    notification_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    priority: Mapped[str] = mapped_column(String(10))
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)  # attempts already made on this step
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduledSend(Base):
+    """A request with ``send_at`` in the future, moved into the stream when due."""
+
+    __tablename__ = "scheduled_sends"
+    __table_args__ = (
+        Index("ix_scheduled_due", "due_at", postgresql_where="enqueued_at IS NULL"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Schedule(Base):
+    """A recurring send: a cron expression in a time zone, and the notification to send."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        Index("ix_schedules_next", "next_run_at", postgresql_where="deleted_at IS NULL"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    cron: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    notification: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    runs: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

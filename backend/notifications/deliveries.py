@@ -1,0 +1,115 @@
+"""What happens after a push: retries while the reader is away, then each fallback channel.
+
+A notification still on its way has one ``deliveries`` row naming its next step and when it
+is due. Beat claims due rows (``FOR UPDATE SKIP LOCKED``) and hands them to tasks; each task
+reports back here, which moves the row on: another attempt, the next channel, or done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from backend.db.models import Delivery, DeliveryAttempt, Notification
+from backend.notifications import lifecycle
+from backend.notifications.backoff import Backoff
+from backend.notifications.lifecycle import DONE, Status
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _step(n: Notification, step: int, attempt: int, delay: float) -> dict[str, Any]:
+    return {"notification_id": n.id, "tenant_id": n.tenant_id, "priority": n.priority,
+            "step": step, "channel": n.channels[step], "attempt": attempt,
+            "due_at": _now() + timedelta(seconds=delay)}
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = insert(Delivery).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["notification_id"],
+        set_={c: statement.excluded[c] for c in ("step", "channel", "attempt", "due_at")},
+    ))
+
+
+def set_step(session: Session, n: Notification, step: int, attempt: int, delay: float) -> None:
+    """Make ``step`` (with ``attempt`` attempts made) the notification's next, due after delay."""
+    _upsert(session, [_step(n, step, attempt, delay)])
+
+
+def finish(session: Session, ids: Iterable[uuid.UUID]) -> None:
+    """No further step for these notifications."""
+    ids = list(ids)
+    if ids:
+        session.execute(delete(Delivery).where(Delivery.notification_id.in_(ids)))
+
+
+def _last_error(session: Session, nid: uuid.UUID) -> str | None:
+    return session.scalars(
+        select(DeliveryAttempt.error)
+        .where(DeliveryAttempt.notification_id == nid, DeliveryAttempt.error.is_not(None))
+        .order_by(DeliveryAttempt.id.desc()).limit(1)
+    ).first()
+
+
+def advance(session: Session, n: Notification, from_step: int) -> None:
+    """Go to the next channel in the notification's order, or end the chain."""
+    if from_step + 1 < len(n.channels):
+        set_step(session, n, from_step + 1, 0, 0)
+        return
+    finish(session, [n.id])
+    if n.status not in DONE:
+        lifecycle.try_move(n, Status.FAILED,
+                           _last_error(session, n.id) or "no channel could deliver it")
+
+
+def start(session: Session, notifications: Iterable[Notification]) -> None:
+    """Notifications that skip in-app go straight to their first channel."""
+    for n in notifications:
+        set_step(session, n, 0, 0, 0)
+
+
+def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uuid.UUID, int],
+                 backoff_for: Callable[[str], Backoff]) -> None:
+    """After a push: delivered ones are done; offline ones retry with backoff, then fall back.
+
+    ``attempts`` counts the in-app attempts made so far; ``backoff_for(priority)`` gives the
+    in-app retry policy.
+    """
+    retries, done = [], []
+    for n in session.scalars(select(Notification).where(Notification.id.in_(list(attempts)))):
+        if outcomes[str(n.id)] or n.status in DONE:
+            done.append(n.id)
+            continue
+        made, policy = attempts[n.id], backoff_for(n.priority)
+        if made < policy.max_attempts:
+            retries.append(_step(n, 0, made, policy.delay(made)))
+        else:
+            advance(session, n, 0)
+    _upsert(session, retries)
+    finish(session, done)
+
+
+def claim_due(session: Session, limit: int, lease_seconds: float) -> list[Delivery]:
+    """Take due rows no other dispatcher holds, and lease them so nobody takes them again."""
+    rows = list(session.scalars(
+        select(Delivery).where(Delivery.due_at <= _now()).order_by(Delivery.due_at)
+        .limit(limit).with_for_update(skip_locked=True)
+    ))
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.notification_id.in_([r.notification_id for r in rows]))
+            .values(due_at=_now() + timedelta(seconds=lease_seconds))
+        )
+    return rows

@@ -1,0 +1,77 @@
+"""Accepting a send request: now (into the ingest stream) or later (a scheduled row)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session
+
+from backend.core import metrics, redis_keys
+from backend.core.errors import InvalidInput
+from backend.db.models import ScheduledSend
+from backend.notifications import stream
+from backend.notifications.lifecycle import Status
+from backend.notifications.messages import StreamEntry, new_id
+from backend.notifications.schemas import NotificationAccepted, NotificationCreate
+from backend.templates import versions
+
+
+def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
+                  status: Status = Status.ACCEPTED) -> tuple[list[StreamEntry], dict[str, Any]]:
+    """The stream entries for a request (one per recipient) and the API's answer to it."""
+    ids = [new_id() for _ in body.recipients]
+    group_id = ids[0] if len(ids) == 1 else new_id()
+    created_at = datetime.now(UTC).isoformat()
+    common = body.model_dump(mode="json", exclude={"recipients", "idempotency_key", "send_at"})
+    entries = [
+        StreamEntry(**common, id=str(nid), group_id=str(group_id), tenant_id=str(tenant_id),
+                    recipient=recipient, idempotency_key=body.idempotency_key,
+                    created_at=created_at)
+        for nid, recipient in zip(ids, body.recipients, strict=True)
+    ]
+    answer = NotificationAccepted(
+        id=group_id, status=status,
+        notifications=[{"id": e.id, "recipient": e.recipient} for e in entries],
+    ).model_dump(mode="json")
+    return entries, answer
+
+
+def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
+              body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+    entries, answer = build_entries(tenant_id, body, status=Status.SCHEDULED)
+    if body.idempotency_key:
+        idem = redis_keys.idempotency(str(tenant_id), body.idempotency_key)
+        if not client.set(idem, json.dumps(answer), nx=True, ex=ttl_seconds):
+            return json.loads(client.get(idem) or "{}") or answer
+    session.add(ScheduledSend(id=uuid.UUID(answer["id"]), tenant_id=tenant_id,
+                              entries=[e.to_dict() for e in entries],
+                              answer={**answer, "status": Status.ACCEPTED},
+                              due_at=body.send_at))
+    session.flush()
+    return answer
+
+
+def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
+          loc: Sequence[str | int] = ("body",)) -> None:
+    """What the schema cannot know: the template must exist for this tenant."""
+    if body.template and not versions.exists(session, tenant_id, body.template):
+        raise InvalidInput(f"template {body.template!r} does not exist", (*loc, "template"))
+
+
+def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
+           body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+    """Durably accept one request; the same idempotency key answers the first answer again."""
+    check(session, tenant_id, body)
+    if body.send_at is not None and body.send_at > datetime.now(UTC):
+        return _schedule(session, client, tenant_id, body, ttl_seconds)
+    entries, answer = build_entries(tenant_id, body)
+    created, answer = stream.enqueue(client, str(tenant_id), entries, answer,
+                                     body.idempotency_key, ttl_seconds)
+    if created:
+        metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
+    return answer

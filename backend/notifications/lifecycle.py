@@ -1,0 +1,156 @@
+"""A notification's lifecycle: its statuses, and the one place that moves it between them.
+
+Every status write goes through ``move`` (one loaded row) or ``transition`` (an UPDATE over
+many rows, which only touches rows whose current status may move to the new one). Why a
+notification is where it is (``status_reason``) is data passed along, never a state flag.
+
+    accepted ──▶ persisted ──▶ delivered ──▶ read
+     (stream)        │  ╲           ▲          ▲
+                     │   ╲──────────┘          │
+                     ├──▶ fallback_sent ───────┤
+                     └──▶ failed ──────────────┘   (read: from any stored status)
+
+``scheduled`` and ``accepted`` are not rows: they are answered from the scheduled-send table
+and from Redis while the notification is on its way to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import Session
+
+from backend.core.errors import HeraldError
+from backend.db.models import Notification
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    ACCEPTED = "accepted"
+    PERSISTED = "persisted"  # stored, not yet taken by any socket
+    DELIVERED = "delivered"
+    READ = "read"
+    FALLBACK_SENT = "fallback_sent"
+    FAILED = "failed"
+
+
+class Outcome(StrEnum):
+    """What one delivery attempt came to (``delivery_attempts.outcome``)."""
+
+    DELIVERED = "delivered"  # a socket took it
+    OFFLINE = "offline"  # no socket of the reader's was open
+    SENDING = "sending"  # recorded before a fallback send leaves
+    SENT = "sent"
+    ERROR = "error"  # transient: tried again later
+    FAILED = "failed"  # permanent
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"  # quiet hours
+    DIGEST = "digest"  # waits for the reader's digest email
+
+
+class Channel(StrEnum):
+    IN_APP = "in_app"
+    EMAIL = "email"
+    SLACK = "slack"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# Attempt rows of a template that could not be rendered carry this instead of a channel.
+RENDER_STEP = "render"
+
+# Where each status may go next. A status missing as a key is not a stored one.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PERSISTED: frozenset({Status.DELIVERED, Status.READ, Status.FALLBACK_SENT,
+                                 Status.FAILED}),
+    Status.DELIVERED: frozenset({Status.READ}),
+    Status.FALLBACK_SENT: frozenset({Status.READ}),
+    Status.FAILED: frozenset({Status.READ}),
+    Status.READ: frozenset(),
+}
+# The first stored status: persisted, or failed when nothing may reach the reader.
+INITIAL = frozenset({Status.PERSISTED, Status.FAILED})
+# Nothing more to deliver.
+DONE = frozenset({Status.DELIVERED, Status.READ, Status.FALLBACK_SENT})
+
+OPTED_OUT = "the reader opted out of every channel of this notification"
+
+
+class IllegalTransition(HeraldError, ValueError):
+    """A status change the lifecycle does not allow."""
+
+
+def allowed(current: str, new: Status) -> bool:
+    return new in TRANSITIONS.get(Status(current), frozenset())
+
+
+def sources(new: Status) -> list[Status]:
+    """Every status that may move to ``new``."""
+    return [status for status, targets in TRANSITIONS.items() if new in targets]
+
+
+def initial(channels: Sequence[str]) -> tuple[Status, str | None]:
+    """Status and reason of a row being stored with the channels its reader allows."""
+    return (Status.PERSISTED, None) if channels else (Status.FAILED, OPTED_OUT)
+
+
+def move(n: Notification, new: Status, reason: str | None = None) -> None:
+    """Move one loaded notification; an illegal move raises (it would hide a bug)."""
+    if not allowed(n.status, new):
+        raise IllegalTransition(f"notification {n.id}: {n.status} -> {new} is not allowed")
+    n.status, n.status_reason = new, reason
+
+
+def try_move(n: Notification, new: Status, reason: str | None = None) -> bool:
+    """Move one loaded notification if its status allows; a step that lost a race (the
+    reader read it meanwhile) leaves it where it is."""
+    if not allowed(n.status, new):
+        return False
+    move(n, new, reason)
+    return True
+
+
+def transition(session: Session, ids: Sequence[uuid.UUID], new: Status,
+               reader_row_id: int | None = None, **values: object) -> list[uuid.UUID]:
+    """Move every one of ``ids`` whose status allows it; returns the ids that moved."""
+    query = (update(Notification)
+             .where(Notification.id.in_(ids), Notification.status.in_(sources(new)))
+             .values(status=new, status_reason=None, **values)
+             .returning(Notification.id))
+    if reader_row_id is not None:
+        query = query.where(Notification.user_id == reader_row_id)
+    return list(session.scalars(query))
+
+
+def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
+                   reader_row_id: int | None = None) -> list[uuid.UUID]:
+    """A socket took them (push, replay or the client's ack)."""
+    if not ids:
+        return []
+    return transition(session, ids, Status.DELIVERED, reader_row_id,
+                      delivered_at=func.coalesce(Notification.delivered_at, func.now()))
+
+
+def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | None
+              ) -> list[str]:
+    """Mark the reader's notifications read (all when ``ids`` is None); returns those changed."""
+    now = datetime.now(UTC)
+    query = (
+        update(Notification)
+        .where(Notification.user_id == reader_row_id, Notification.read_at.is_(None),
+               Notification.status.in_(sources(Status.READ)))
+        .values(read_at=now, status=Status.READ, status_reason=None,
+                delivered_at=func.coalesce(Notification.delivered_at, now))
+        .returning(Notification.id)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    return [str(i) for i in session.scalars(query)]

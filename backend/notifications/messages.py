@@ -1,0 +1,94 @@
+"""The messages that carry a notification between processes, each with one encode and decode.
+
+- ``StreamEntry``: one notification for one reader, as the API appends it to the ingest
+  stream (and as a scheduled send keeps it until due).
+- ``QueuedEntry``: a stream entry on its way through Celery, with the stream id it came from
+  (so the worker can release it for trimming once persisted).
+- ``PushItem``: a notification frame for one reader, from a worker to the gateway.
+
+Ids are named for what they hold: ``external_id`` is the product's own user id (a string);
+``reader_row_id`` is Herald's row id of that reader (``users.id``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import uuid6
+
+
+def new_id() -> uuid.UUID:
+    """Notification ids are UUIDv7: they sort by the time the API accepted them."""
+    return uuid.UUID(str(uuid6.uuid7()))
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: str
+    group_id: str
+    tenant_id: str
+    recipient: str  # the product's own user id
+    priority: str
+    channels: list[str]
+    created_at: str
+    content: dict[str, str] | None = None
+    template: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    category: str | None = None
+    locale: str | None = None
+    idempotency_key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def encode(self) -> str:
+        return json.dumps(self.to_dict(), default=str)
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> StreamEntry:
+        return cls(**fields)
+
+    @classmethod
+    def decode(cls, raw: str) -> StreamEntry:
+        fields = json.loads(raw)
+        if not isinstance(fields, dict):
+            raise ValueError("a stream entry is a JSON object")
+        return cls.from_dict(fields)
+
+
+@dataclass(frozen=True)
+class QueuedEntry:
+    stream_id: str
+    entry: StreamEntry
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stream_id": self.stream_id, "entry": self.entry.to_dict()}
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> QueuedEntry:
+        return cls(fields["stream_id"], StreamEntry.from_dict(fields["entry"]))
+
+
+@dataclass(frozen=True)
+class PushItem:
+    tenant_id: str
+    external_id: str
+    frame: dict[str, Any]  # the ``notification`` frame the reader's sockets get
+
+    @property
+    def notification_id(self) -> str:
+        return str(self.frame["id"])
+
+    @property
+    def reader(self) -> tuple[str, str]:
+        return (self.tenant_id, self.external_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> PushItem:
+        return cls(fields["tenant_id"], fields["external_id"], fields["frame"])

@@ -1,0 +1,145 @@
+"""The worker's writes: persisting a batch of stream entries, and recording pushes.
+
+Runs again safely after a crash at any point: stored ids are skipped, and the ones stored but
+never pushed are pushed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from backend.db.models import DeliveryAttempt, Notification, Template, Tenant, User
+from backend.notifications import deliveries, lifecycle, preferences
+from backend.notifications.inbox import frame
+from backend.notifications.lifecycle import RENDER_STEP, Channel, Outcome, Status
+from backend.notifications.messages import PushItem, StreamEntry
+from backend.templates import compose
+from backend.tenants.readers import ensure_readers
+
+
+class UnknownTenant(LookupError):
+    """A stream entry names a tenant that does not exist (deleted meanwhile)."""
+
+
+class _Templates:
+    """Newest template versions per key, looked up once per batch."""
+
+    def __init__(self, session: Session, tenant_id: uuid.UUID) -> None:
+        self.session, self.tenant_id = session, tenant_id
+        self.cache: dict[str, dict[str, Template]] = {}
+
+    def get(self, key: str | None) -> dict[str, Template] | None:
+        if key is None:
+            return None
+        if key not in self.cache:
+            self.cache[key] = compose.latest_versions(self.session, self.tenant_id, key)
+        return self.cache[key]
+
+
+def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates
+         ) -> tuple[dict[str, Any], str | None]:
+    rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale, reader,
+                              tenant.default_locale, templates.get(entry.template))
+    prefs = preferences.effective(tenant, reader)
+    channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
+    status, reason = lifecycle.initial(channels)
+    reader.last_seq += 1
+    return {
+        "id": uuid.UUID(entry.id), "group_id": uuid.UUID(entry.group_id),
+        "tenant_id": tenant.id, "user_id": reader.id, "seq": reader.last_seq,
+        "category": entry.category, "priority": entry.priority,
+        "template": entry.template, "template_id": rendered.template_id,
+        "title": rendered.title, "body": rendered.body, "data": entry.data,
+        "channels": channels, "locale": rendered.locale,
+        "idempotency_key": entry.idempotency_key, "status": status, "status_reason": reason,
+        "created_at": datetime.fromisoformat(entry.created_at),
+    }, rendered.error
+
+
+def _new_rows(session: Session, entries: Iterable[StreamEntry]
+              ) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]]]:
+    """Rows for entries not stored yet, with seqs handed out under the readers' row locks."""
+    by_tenant: dict[str, list[StreamEntry]] = defaultdict(list)
+    for entry in {e.id: e for e in entries}.values():
+        by_tenant[entry.tenant_id].append(entry)
+    rows, errors = [], []
+    for tenant_id, group in sorted(by_tenant.items()):
+        tenant = session.get(Tenant, uuid.UUID(tenant_id))
+        if tenant is None:
+            raise UnknownTenant(f"unknown tenant {tenant_id}")
+        # Lock first, then look for existing ids: a concurrent duplicate waits on the lock and
+        # then sees our rows, so no seq is ever handed out twice or skipped.
+        readers = ensure_readers(session, tenant.id, (e.recipient for e in group), lock=True)
+        ids = [uuid.UUID(e.id) for e in group]
+        existing = set(session.scalars(select(Notification.id).where(Notification.id.in_(ids))))
+        templates = _Templates(session, tenant.id)
+        for entry in sorted(group, key=lambda e: e.id):
+            if uuid.UUID(entry.id) in existing:
+                continue
+            row, error = _row(entry, tenant, readers[entry.recipient], templates)
+            rows.append(row)
+            if error:
+                errors.append((row["id"], error))
+    return rows, errors
+
+
+def persist_batch(session: Session, entries: list[StreamEntry]) -> list[PushItem]:
+    """Store a batch idempotently; returns push items for every one not yet taken by a socket.
+
+    Notifications without the in-app channel start their chain of fallback channels instead.
+    """
+    rows, errors = _new_rows(session, entries)
+    if rows:
+        session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
+    for nid, error in errors:
+        session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
+                                    outcome=Outcome.ERROR, error=error))
+    session.flush()
+    skipping_in_app = [r["id"] for r in rows
+                       if r["channels"] and r["channels"][0] != Channel.IN_APP]
+    if skipping_in_app:
+        deliveries.start(session, session.scalars(
+            select(Notification).where(Notification.id.in_(skipping_in_app))))
+    return pending_pushes(session, [uuid.UUID(e.id) for e in entries])
+
+
+def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
+    """Push items for those of ``ids`` that are in-app and not yet taken by any socket."""
+    pending = session.execute(
+        select(Notification, User.external_id)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(ids), Notification.status == Status.PERSISTED,
+               Notification.channels[0].astext == Channel.IN_APP)
+        .order_by(Notification.user_id, Notification.seq)
+    ).all()
+    return [PushItem(str(n.tenant_id), external_id, frame(n)) for n, external_id in pending]
+
+
+def record_push(session: Session, outcomes: dict[str, bool]) -> dict[uuid.UUID, int]:
+    """One in-app attempt row per notification; delivered ones change status.
+
+    Returns how many in-app attempts each notification has had, this one included.
+    """
+    ids = [uuid.UUID(i) for i in outcomes]
+    counts = dict(session.execute(
+        select(DeliveryAttempt.notification_id, func.count())
+        .where(DeliveryAttempt.notification_id.in_(ids),
+               DeliveryAttempt.channel == Channel.IN_APP)
+        .group_by(DeliveryAttempt.notification_id)
+    ).tuples().all())
+    made = {nid: counts.get(nid, 0) + 1 for nid in ids}
+    session.add_all(
+        DeliveryAttempt(notification_id=nid, channel=Channel.IN_APP, attempt=made[nid],
+                        outcome=Outcome.DELIVERED if outcomes[str(nid)] else Outcome.OFFLINE)
+        for nid in ids
+    )
+    lifecycle.mark_delivered(session, [nid for nid in ids if outcomes[str(nid)]])
+    return made

@@ -1,0 +1,25 @@
+"""Queue and task names. One Celery queue per priority, so high work never waits behind low;
+fallback sends (Slack, email) have their own, so a slow SMTP server never holds up pushes.
+Shared by the bridge (which publishes) and the tasks (which consume)."""
+
+from backend.notifications.lifecycle import Priority
+
+HIGH = "notifications.high"
+DEFAULT = "notifications.default"
+LOW = "notifications.low"
+FALLBACK = "fallback"
+
+BY_PRIORITY = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
+# Consumed in this order by a worker serving several ("priority" queue order strategy).
+ALL = (HIGH, DEFAULT, LOW, FALLBACK)
+
+# Task names: herald.<module in tasks/>.<task>, the names Flower shows.
+DELIVER_BATCH = "herald.pipeline.deliver_batch"
+RETRY_IN_APP = "herald.retries.retry_in_app"
+FALLBACK_SLACK = "herald.fallbacks.slack"
+FALLBACK_EMAIL = "herald.fallbacks.email"
+DISPATCH_DUE = "herald.periodic.dispatch_due"
+SEND_SCHEDULED = "herald.periodic.send_scheduled"
+RUN_SCHEDULES = "herald.periodic.run_schedules"
+TRIM_STREAM = "herald.periodic.trim_stream"
+SEND_DIGESTS = "herald.digests.send_digests"

@@ -1,0 +1,151 @@
+"""Schemas of sending: the public contract of notifications, schedules, dead letters and
+preferences, and the OpenAPI page's source."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from backend.core.validation import LocaleTag, Strict, TimeZone, UserId
+from backend.notifications.lifecycle import Channel, Priority, Status
+from backend.templates.schemas import TemplateKey, TemplateText
+
+
+class Content(Strict):
+    title: Annotated[TemplateText, Field(min_length=1, max_length=500)]
+    body: Annotated[TemplateText, Field(max_length=10_000)] = ""
+
+
+class NotificationCreate(Strict):
+    recipients: Annotated[list[UserId], Field(min_length=1, max_length=1000)]
+    content: Content | None = Field(None, description="literal text; or give a template")
+    template: TemplateKey | None = Field(None, description="a template key; or give content")
+    data: dict[str, Any] = Field(default_factory=dict)
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    priority: Priority = Priority.NORMAL
+    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.IN_APP, Channel.EMAIL]
+    locale: LocaleTag | None = None
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    send_at: AwareDatetime | None = Field(
+        None, description="future ISO 8601 time with offset: the notification is scheduled")
+
+    @model_validator(mode="after")
+    def _content_or_template(self) -> NotificationCreate:
+        if (self.content is None) == (self.template is None):
+            raise ValueError("give exactly one of content and template")
+        return self
+
+    @model_validator(mode="after")
+    def _channel_order(self) -> NotificationCreate:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels: each channel may appear once")
+        if Channel.IN_APP in self.channels and self.channels[0] != Channel.IN_APP:
+            raise ValueError("channels: in_app, when present, comes first (the others are "
+                             "its fallbacks)")
+        return self
+
+
+class NotificationBatch(Strict):
+    items: Annotated[list[NotificationCreate], Field(min_length=1, max_length=100)]
+
+
+class NotificationBatchAccepted(BaseModel):
+    items: list[NotificationAccepted]
+
+
+class ScheduleCreate(Strict):
+    cron: Annotated[str, Field(min_length=1, max_length=200, description=(
+        "five fields (minute hour day month weekday), or six with seconds last"))]
+    timezone: TimeZone = "UTC"
+    notification: NotificationCreate
+
+    @model_validator(mode="after")
+    def _valid(self) -> ScheduleCreate:
+        from croniter import croniter
+
+        if not croniter.is_valid(self.cron):
+            raise ValueError(f"cron: not a valid cron expression: {self.cron!r}")
+        if self.notification.send_at is not None or self.notification.idempotency_key:
+            raise ValueError("notification: send_at and idempotency_key are set per run")
+        return self
+
+
+class SchedulePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    cron: str
+    timezone: str
+    notification: dict[str, Any]
+    next_run_at: datetime
+    runs: int
+    created_at: datetime
+
+
+class DeadLetter(BaseModel):
+    id: str
+    reason: str
+    at: datetime
+    payload: Any
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetter]
+    next_after: str | None
+
+
+class Recipient(BaseModel):
+    id: uuid.UUID
+    recipient: str
+
+
+class NotificationAccepted(BaseModel):
+    id: uuid.UUID
+    status: Literal["accepted", "scheduled"]
+    notifications: list[Recipient]
+
+
+class AttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    attempt: int
+    outcome: str
+    error: str | None
+    at: datetime
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    status: Status
+    status_reason: str | None = None
+    recipient: str | None = None
+    seq: int | None = None
+    category: str | None = None
+    priority: Priority | None = None
+    title: str | None = None
+    body: str | None = None
+    created_at: datetime | None = None
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    attempts: list[AttemptPublic] = []
+
+
+class QuietHours(Strict):
+    start: time
+    end: time
+
+
+class PreferencesUpdate(Strict):
+    categories: dict[Annotated[str, Field(max_length=100)], dict[Channel, bool]] = Field(
+        default_factory=dict, description='per category ("*" for all), per channel on/off')
+    quiet_hours: QuietHours | None = None
+    digest: Literal["off", "hourly", "daily"] = "off"
+
+
+class TenantPreferences(PreferencesUpdate):
+    required_categories: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, description="categories that ignore readers' opt-outs")

@@ -1,0 +1,96 @@
+"""The text a reader gets: template version and locale chosen, then rendered per channel."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db.models import Notification, Template, User
+from backend.templates.i18n import is_rtl, negotiation_chain
+from backend.templates.render import RenderError, render
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+    locale: str
+    template_id: int | None
+    error: str | None = None
+
+
+def latest_versions(session: Session, tenant_id: uuid.UUID, key: str) -> dict[str, Template]:
+    """The newest version of a template, per locale."""
+    rows = session.scalars(
+        select(Template).where(Template.tenant_id == tenant_id, Template.key == key)
+        .order_by(Template.locale, Template.version.desc())
+        .distinct(Template.locale)
+    )
+    return {row.locale: row for row in rows}
+
+
+def choose(versions: dict[str, Template], chain: list[str]) -> Template | None:
+    for tag in chain:
+        if tag in versions:
+            return versions[tag]
+    return next(iter(versions.values()), None)
+
+
+def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[str, Any],
+           locale_override: str | None, reader: User, tenant_locale: str,
+           versions: dict[str, Template] | None) -> Rendered:
+    """Title and body for the inbox and socket; a render error falls back to safe text."""
+    chain = negotiation_chain(locale_override, reader.locale, tenant_locale)
+    timezone = reader.timezone or "UTC"
+    template = choose(versions, chain) if versions else None
+    locale = template.locale if template else chain[0]
+    if template:
+        title, body = template.title, template.body
+    else:
+        title, body = (content or {})["title"], (content or {}).get("body", "")
+    try:
+        return Rendered(render(title, data, locale, timezone), render(body, data, locale, timezone),
+                        locale, template.id if template else None)
+    except RenderError as exc:
+        # Never lose the notification: show the raw text (or the key) and record why.
+        return Rendered(template_key or title, "" if template else body, locale,
+                        template.id if template else None, f"render failed: {exc}")
+
+
+@dataclass(frozen=True)
+class EmailText:
+    subject: str
+    text: str
+    html: str
+
+
+def _html_page(inner: str, locale: str) -> str:
+    direction = "rtl" if is_rtl(locale) else "ltr"
+    return (f'<!doctype html><html lang="{locale}" dir="{direction}"><body '
+            f'dir="{direction}">{inner}</body></html>')
+
+
+def email(session: Session, n: Notification, reader: User) -> EmailText:
+    """The email variant of a notification, from the template version it was sent with."""
+    locale, timezone = n.locale or "en", reader.timezone or "UTC"
+    template = session.get(Template, n.template_id) if n.template_id else None
+    if template and template.email_html:
+        subject = render(template.email_subject or template.title, n.data, locale, timezone)
+        inner = render(template.email_html, n.data, locale, timezone, html=True)
+        text = render(template.email_text or template.body, n.data, locale, timezone)
+        return EmailText(subject, text, _html_page(inner, locale))
+    inner = (f"<h1>{html.escape(n.title)}</h1>"
+             f"<p>{html.escape(n.body).replace(chr(10), '<br>')}</p>")
+    return EmailText(n.title, n.body, _html_page(inner, locale))
+
+
+def slack(session: Session, n: Notification, reader: User) -> str:
+    template = session.get(Template, n.template_id) if n.template_id else None
+    if template and template.slack_text:
+        return render(template.slack_text, n.data, n.locale or "en", reader.timezone or "UTC")
+    return f"*{n.title}*\n{n.body}".strip()

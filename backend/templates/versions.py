@@ -1,0 +1,51 @@
+"""Template versions: adding one, reading the newest, previewing."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.db.models import Template
+from backend.templates import compose
+from backend.templates.i18n import negotiation_chain
+from backend.templates.render import render
+
+FIELDS = ("title", "body", "email_subject", "email_html", "email_text", "slack_text")
+
+
+def add_version(session: Session, tenant_id: uuid.UUID, key: str, locale: str,
+                fields: dict[str, str | None]) -> Template:
+    """A new version; what was sent with an older one keeps pointing at that one."""
+    current = session.scalar(select(func.max(Template.version)).where(
+        Template.tenant_id == tenant_id, Template.key == key, Template.locale == locale))
+    template = Template(tenant_id=tenant_id, key=key, locale=locale,
+                        version=(current or 0) + 1, **fields)
+    session.add(template)
+    session.flush()
+    return template
+
+
+def exists(session: Session, tenant_id: uuid.UUID, key: str) -> bool:
+    return session.scalar(select(Template.id).where(
+        Template.tenant_id == tenant_id, Template.key == key).limit(1)) is not None
+
+
+def preview(session: Session, tenant_id: uuid.UUID, key: str, locale: str, timezone: str,
+            data: dict) -> tuple[Template, dict[str, str | None]] | None:
+    """Render every field for ``locale`` (negotiated); RenderError names the first bad one."""
+    versions = compose.latest_versions(session, tenant_id, key)
+    template = compose.choose(versions, negotiation_chain(locale))
+    if template is None:
+        return None
+    rendered: dict[str, str | None] = {}
+    for name in FIELDS:
+        source = getattr(template, name)
+        try:
+            rendered[name] = None if source is None else render(
+                source, data, template.locale, timezone, html=name == "email_html")
+        except Exception as exc:
+            exc.add_note(name)
+            raise
+    return template, rendered

@@ -1,0 +1,51 @@
+"""Readers (the product's users): created on first sight with the tenant's defaults."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from backend.db.models import User
+
+
+def ensure_readers(
+    session: Session, tenant_id: uuid.UUID, external_ids: Iterable[str], *, lock: bool = False
+) -> dict[str, User]:
+    """Create any missing readers and return all of them by external id.
+
+    With ``lock`` the rows are locked in id order, so that concurrent workers handing out
+    sequence numbers to the same readers serialise instead of deadlocking.
+    """
+    wanted = sorted(set(external_ids))
+    session.execute(
+        insert(User)
+        .values([
+            {"tenant_id": tenant_id, "external_id": ext, "epoch": secrets.token_hex(4)}
+            for ext in wanted
+        ])
+        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
+    )
+    query = (
+        select(User)
+        .where(User.tenant_id == tenant_id, User.external_id.in_(wanted))
+        .order_by(User.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return {user.external_id: user for user in session.scalars(query)}
+
+
+def update_profile(
+    session: Session, tenant_id: uuid.UUID, external_id: str, fields: dict[str, Any]
+) -> User:
+    user = ensure_readers(session, tenant_id, [external_id])[external_id]
+    for name, value in fields.items():
+        setattr(user, name, value)
+    session.flush()
+    return user

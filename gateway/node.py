@@ -1,0 +1,49 @@
+"""Everything one gateway node holds, built from its settings in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from starlette.requests import HTTPConnection
+
+from backend.core.config import Settings
+from backend.core.redis import connect_async
+from backend.db.session import Database
+from backend.tenants.accounts import KeyCache
+from gateway.auth import TenantKey
+from gateway.blocking import Blocking
+from gateway.hub import Hub
+from gateway.routing import Routing
+
+
+@dataclass
+class Node:
+    settings: Settings
+    db: Database
+    blocking: Blocking
+    redis: aioredis.Redis
+    hub: Hub
+    routing: Routing
+    tenants: KeyCache[TenantKey] = field(default_factory=KeyCache)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Node:
+        redis_url, database_url = settings.require_urls()
+        db, client, hub = Database(database_url), connect_async(redis_url), Hub()
+        routing = Routing(hub, client, settings.gateway_heartbeat_seconds,
+                          settings.gateway_reply_timeout_seconds)
+        return cls(settings, db, Blocking(db), client, hub, routing)
+
+    async def start(self) -> None:
+        await self.routing.start()
+
+    async def stop(self) -> None:
+        await self.routing.stop()
+        await self.redis.aclose()
+        self.db.dispose()
+
+
+def node_of(connection: HTTPConnection) -> Node:
+    node: Node = connection.app.state.node
+    return node

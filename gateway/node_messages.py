@@ -1,0 +1,62 @@
+"""What gateway nodes say to each other over their Redis channels, one encode and decode each.
+
+- ``PushRequest``: offer these items to your sockets, and reply on my channel.
+- ``PushReply``: per notification id, whether one of my sockets took it.
+- ``SendFrame``: give this frame to every socket of this reader (read state, unread count).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from backend.notifications.messages import PushItem
+
+ReaderKey = tuple[str, str]  # (tenant id, the product's own user id)
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    rid: str
+    reply_to: str
+    items: list[PushItem]
+
+    def encode(self) -> str:
+        return json.dumps({"op": "push", "rid": self.rid, "reply_to": self.reply_to,
+                           "items": [i.to_dict() for i in self.items]})
+
+
+@dataclass(frozen=True)
+class PushReply:
+    rid: str
+    results: dict[str, bool]
+
+    def encode(self) -> str:
+        return json.dumps({"op": "reply", "rid": self.rid, "results": self.results})
+
+
+@dataclass(frozen=True)
+class SendFrame:
+    reader: ReaderKey
+    frame: dict[str, Any]
+
+    def encode(self) -> str:
+        return json.dumps({"op": "send", "reader": list(self.reader), "frame": self.frame})
+
+
+NodeMessage = PushRequest | PushReply | SendFrame
+
+
+def decode(raw: str) -> NodeMessage:
+    message = json.loads(raw)
+    op = message["op"]
+    if op == "push":
+        return PushRequest(message["rid"], message["reply_to"],
+                           [PushItem.from_dict(i) for i in message["items"]])
+    if op == "reply":
+        return PushReply(message["rid"], message["results"])
+    if op == "send":
+        tenant_id, external_id = message["reader"]
+        return SendFrame((tenant_id, external_id), message["frame"])
+    raise ValueError(f"unknown node message {op!r}")

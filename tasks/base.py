@@ -1,0 +1,28 @@
+"""What every Herald task shares: the one place that decides retry or fail by exception type.
+
+Infrastructure briefly away (PostgreSQL, the gateway, a Redis blip) is retried by Celery with
+exponential backoff and jitter; anything else fails the task, and the rows it left (leased
+deliveries, in-flight stream entries) bring the work back or dead-letter it.
+"""
+
+from __future__ import annotations
+
+import httpx
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError, httpx.TransportError, httpx.HTTPStatusError,
+)
+
+
+class HeraldTask(Task):
+    autoretry_for = TRANSIENT
+    retry_backoff = True
+    retry_backoff_max = 30
+    retry_jitter = True
+    max_retries = 20
+
+
+class PeriodicTask(Task):
+    """Beat's ticks are never retried: the next tick, a second later, does the same work."""

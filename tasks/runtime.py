@@ -1,0 +1,52 @@
+"""What a worker process's tasks use, built once from its settings after the pool forks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import redis
+
+from backend.channels.base import Channel
+from backend.channels.email import EmailChannel
+from backend.channels.registry import fallback_channels
+from backend.core.config import Settings, get_settings
+from backend.core.redis import connect
+from backend.db.session import Database
+from backend.notifications import backoff
+from backend.notifications.backoff import Backoff
+from tasks.gateway_client import GatewayClient
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    gateway: GatewayClient
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        redis_url, database_url = settings.require_urls()
+        return cls(settings, Database(database_url), connect(redis_url),
+                   GatewayClient(settings.push_url, settings.require_internal_key()),
+                   fallback_channels(settings))
+
+    def in_app_backoff(self, priority: str) -> Backoff:
+        return backoff.in_app(self.settings, priority)
+
+    def fallback_backoff(self) -> Backoff:
+        return backoff.fallback(self.settings)
+
+    @property
+    def email(self) -> EmailChannel:
+        channel = self.channels["email"]
+        assert isinstance(channel, EmailChannel)
+        return channel
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    """This process's runtime; made lazily, so each pool process gets its own connections."""
+    return Runtime.build(get_settings())

@@ -1,0 +1,162 @@
+"""Fixtures: real Redis and PostgreSQL (the embedded ones `herald up` uses) on free ports,
+and Herald's parts as real processes. Tests isolate themselves by tenant."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+import redis
+
+from tests.support.harness import Proc, free_port, listening, logged
+from tests.support.peers import SlackWebhook, SmtpServer
+from tests.support.stack import Servers, SideStack, Stack, StartPart, TenantKeys
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis
+    from backend.db.migrate import upgrade
+
+    data_dir = tmp_path_factory.mktemp("herald")
+    redis = EmbeddedRedis(data_dir / "redis", free_port())
+    postgres = EmbeddedPostgres(data_dir, free_port())
+    redis.start()
+    try:
+        postgres.start()
+        upgrade(postgres.url)
+        yield Servers(redis.port, postgres.url, data_dir)
+    finally:
+        postgres.stop()
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackWebhook]:
+    hook = SlackWebhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(scope="session")
+def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env.update(
+        HERALD_REDIS_URL=servers.redis_url(0),
+        HERALD_DATABASE_URL=servers.database_url,
+        HERALD_INTERNAL_KEY=secrets.token_urlsafe(16),
+        HERALD_DATA_DIR=str(servers.data_dir),
+        HERALD_SMTP_URL=smtp.url,
+        HERALD_EMAIL_FROM="Herald Tests <herald@example.test>",
+        HERALD_BRIDGE_BLOCK_MS="200",
+        HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
+        # Small waits so that retries, fallbacks and schedules happen within a test.
+        HERALD_RETRY_BASE_SECONDS="0.4",
+        HERALD_RETRY_MAX_ATTEMPTS="3",
+        HERALD_FALLBACK_BASE_SECONDS="0.4",
+        HERALD_FALLBACK_MAX_ATTEMPTS="4",
+        HERALD_DISPATCH_INTERVAL_SECONDS="0.2",
+        HERALD_STREAM_TRIM_INTERVAL_SECONDS="1",
+        HERALD_BEAT_LOCK_TTL_SECONDS="2",
+        HERALD_WS_REAUTH_GRACE_SECONDS="1.5",
+        HERALD_DIGEST_PERIODS='{"hourly": 3, "daily": 6}',
+    )
+    # The test process itself uses the same settings (to create tenants, read rows).
+    os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
+    from backend.core.config import Settings, use_settings
+
+    use_settings(Settings())
+    return env
+
+
+
+
+@pytest.fixture(scope="session")
+def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[StartPart]:
+    """Factory: start one Herald part with extra settings; every part is stopped at the end."""
+    logs = tmp_path_factory.mktemp("logs")
+    started: list[Proc] = []
+
+    def start(part: str, name: str | None = None, ready_text: str | None = None,
+              **settings: str) -> Proc:
+        env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
+        name = name or part
+        if part in ("api", "gateway"):
+            port = int(settings.get(f"{part}_port") or free_port())
+            env[f"HERALD_{part.upper()}_PORT"] = str(port)
+            ready = listening(port)
+        elif part == "worker":
+            ready = logged("ready.")
+        elif part == "bridge":
+            ready = logged("reading herald:ingest")
+        else:
+            ready = logged("beat: Starting")
+        if ready_text:
+            ready = logged(ready_text)
+        proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
+        proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in reversed(started):
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
+    gateway = start_part("gateway")
+    gateway_url = f"http://127.0.0.1:{gateway.port}"
+    api = start_part("api")
+    worker = start_part("worker", gateway_url=gateway_url)
+    bridge = start_part("bridge", bridge_consumer="main-bridge")
+    beat = start_part("beat", gateway_url=gateway_url)
+    return Stack({**base_env, "HERALD_GATEWAY_URL": gateway_url},
+                 f"http://127.0.0.1:{api.port}", gateway_url,
+                 {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge,
+                  "beat": beat})
+
+
+@pytest.fixture
+def tenant(base_env: dict[str, str]) -> TenantKeys:
+    """A fresh tenant: tests never see each other's readers or notifications."""
+    from backend.tenants.accounts import create_tenant
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        creds = create_tenant(session, f"test-{secrets.token_hex(3)}")
+    return TenantKeys(**creds.as_dict())
+
+
+@pytest.fixture
+def api(stack: Stack, tenant: TenantKeys) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, headers={"X-API-Key": tenant.secret_key},
+                      timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def side_stack(start_part: StartPart, stack: Stack, servers: Servers) -> Callable[..., SideStack]:
+    def start(db: int, **settings: str) -> SideStack:
+        url = servers.redis_url(db)
+        redis.Redis.from_url(url).flushdb()
+        worker = start_part("worker", name=f"worker-db{db}", redis_url=url,
+                            **{"gateway_url": stack.gateway_url, **settings})
+        api = start_part("api", name=f"api-db{db}", redis_url=url, **settings)
+        bridge = start_part("bridge", name=f"bridge-db{db}", redis_url=url,
+                            bridge_consumer=f"bridge-db{db}", **settings)
+        return SideStack(f"http://127.0.0.1:{api.port}", url, worker, bridge)
+
+    return start

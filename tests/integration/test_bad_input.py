@@ -1,0 +1,110 @@
+"""Bad credentials and bad bodies get a clear error that names the problem, and change nothing."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+import redis
+import websockets
+
+from backend.core import redis_keys as keys
+from tests.support.sockets import token_for
+from tests.support.stack import Stack, TenantKeys
+
+VALID = {"recipients": ["u1"], "content": {"title": "t", "body": "b"}}
+
+
+def stream_length(stack: Stack) -> int:
+    return redis.Redis.from_url(stack.env["HERALD_REDIS_URL"]).xlen(keys.INGEST_STREAM)
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "sk_wrong"}])
+def test_missing_or_wrong_key_is_401(stack: Stack, headers: dict):
+    before = stream_length(stack)
+    response = httpx.post(f"{stack.api_url}/v1/notifications", json=VALID, headers=headers)
+    assert response.status_code == 401
+    assert "key" in response.json()["detail"].lower()
+    assert stream_length(stack) == before
+
+
+def test_publishable_key_cannot_send(stack: Stack, tenant: TenantKeys):
+    response = httpx.post(f"{stack.api_url}/v1/notifications", json=VALID,
+                          headers={"X-API-Key": tenant.publishable_key})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"content": {"title": "t"}}, "recipients"),
+    ({**VALID, "priority": "urgent"}, "priority"),
+    ({**VALID, "recipients": []}, "recipients"),
+    ({**VALID, "content": {"title": "{{ oops"}}, "title"),
+    ({**VALID, "channels": ["pigeon"]}, "channels"),
+    ({**VALID, "locale": "xx-NOPE"}, "locale"),
+])
+def test_malformed_body_is_422_naming_the_field(api: httpx.Client, stack: Stack, body, field):
+    before = stream_length(stack)
+    response = api.post("/v1/notifications", json=body)
+    assert response.status_code == 422
+    locations = [err["loc"] for err in response.json()["detail"]]
+    assert any(field in loc for loc in locations), locations
+    assert stream_length(stack) == before
+
+
+def test_template_syntax_error_names_the_line(api: httpx.Client):
+    response = api.post("/v1/notifications", json={
+        **VALID, "content": {"title": "ok", "body": "line one\n{% if %}"}})
+    assert response.status_code == 422
+    assert "line 2" in response.text
+
+
+def test_unknown_notification_is_404_and_other_tenants_are_invisible(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys, base_env
+):
+    from backend.tenants.accounts import create_tenant
+    from tests.support.db import session_scope
+
+    sent = api.post("/v1/notifications", json=VALID).json()
+    with session_scope() as session:
+        other = create_tenant(session, "other")
+    response = httpx.get(f"{stack.api_url}/v1/notifications/{sent['id']}",
+                         headers={"X-API-Key": other.secret_key})
+    assert response.status_code == 404
+
+
+async def _close_code(stack: Stack, publishable_key: str, token: str) -> tuple[int, list]:
+    """Connect with a first-frame token; returns the close code and any data frames received."""
+    received = []
+    async with websockets.connect(f"{stack.ws_url}?api_key={publishable_key}") as ws:
+        await ws.send(f'{{"type":"auth","token":"{token}"}}')
+        try:
+            while True:
+                received.append(await ws.recv())
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code, received
+    raise AssertionError("socket stayed open")
+
+
+async def test_token_of_another_tenant_closes_4401(stack: Stack, tenant: TenantKeys):
+    from backend.tenants.accounts import create_tenant
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        other = create_tenant(session, "other")
+    foreign = token_for(stack.api_url, other.secret_key, "mallory")
+    code, frames = await _close_code(stack, tenant.publishable_key, foreign)
+    assert (code, frames) == (4401, [])
+
+
+@pytest.mark.parametrize("make_token", [
+    lambda secret: jwt.encode({"sub": "u", "exp": int(time.time()) - 10}, secret, "HS256"),
+    lambda secret: jwt.encode({"exp": int(time.time()) + 60}, secret, "HS256"),
+    lambda secret: jwt.encode({"sub": "u", "exp": int(time.time()) + 60}, None, "none"),
+    lambda secret: "not-a-jwt",
+])
+async def test_bad_tokens_close_4401_before_data(stack: Stack, tenant: TenantKeys, make_token):
+    code, frames = await _close_code(stack, tenant.publishable_key,
+                                     make_token(tenant.signing_secret))
+    assert (code, frames) == (4401, [])

@@ -1,0 +1,68 @@
+"""The bridge killed between publishing a batch and acknowledging it loses nothing and shows
+nothing twice: on restart it replays its pending entries and the worker is idempotent."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import redis
+
+from backend.core import redis_keys as keys
+from tests.support.harness import wait_until
+from tests.support.sockets import connect, token_for
+from tests.support.stack import Stack, StartPart, TenantKeys
+
+DB = 1  # a Redis database of its own: this test's bridge must not share the main stream
+
+
+async def test_bridge_sigkilled_before_ack_processes_entry_once(
+    stack: Stack, start_part: StartPart, servers, tenant: TenantKeys
+):
+    admin = redis.Redis.from_url(servers.redis_url(DB))
+    # Real Redis refuses XACK to this user, so the bridge reads and publishes but cannot ack.
+    admin.execute_command("ACL", "SETUSER", "crashbridge", "on", ">pw", "~*", "&*", "+@all",
+                          "-xack")
+    bridge_url = f"redis://crashbridge:pw@127.0.0.1:{servers.redis_port}/{DB}"
+    # One worker process and one slot: messages run in queue order.
+    start_part("worker", name="worker-db1", redis_url=servers.redis_url(DB),
+               gateway_url=stack.gateway_url, worker_concurrency="1")
+    api_proc = start_part("api", name="api-db1", redis_url=servers.redis_url(DB))
+    bridge = start_part("bridge", name="crash-bridge", redis_url=bridge_url,
+                        bridge_consumer="crash-bridge")
+    api = httpx.Client(base_url=f"http://127.0.0.1:{api_proc.port}",
+                       headers={"X-API-Key": tenant.secret_key})
+
+    token = token_for(stack.api_url, tenant.secret_key, "reader-c")
+    sock = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["reader-c"], "content": {"title": "exactly once"}}).json()
+    first = await sock.next_of("notification")
+    assert first["id"] == sent["id"]
+
+    def pending() -> int:
+        return admin.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)["pending"]
+
+    assert pending() == 1  # read and published, never acknowledged
+    bridge.kill()
+    admin.execute_command("ACL", "SETUSER", "crashbridge", "+xack")
+    start_part("bridge", name="crash-bridge-restarted", redis_url=bridge_url,
+               bridge_consumer="crash-bridge")
+    wait_until(lambda: pending() == 0, what="the restarted bridge to replay and ack")
+
+    sentinel = api.post("/v1/notifications", json={
+        "recipients": ["reader-c"], "content": {"title": "sentinel"}}).json()
+    after = await sock.next_of("notification")
+    assert (after["id"], after["seq"]) == (sentinel["id"], 2)
+    assert [f["id"] for f in sock.notifications()] == [sent["id"], sentinel["id"]]
+    await sock.close()
+
+    from sqlalchemy import func, select
+
+    from backend.db.models import Notification
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        rows = session.scalar(select(func.count()).where(
+            Notification.tenant_id == uuid.UUID(tenant.tenant_id)))
+    assert rows == 2

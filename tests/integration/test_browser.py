@@ -1,0 +1,92 @@
+"""The demo inbox in real Chromium (Debian's), driven by playwright: badge, live list,
+click to read, and recovery after the gateway restarts."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.support.harness import free_port, wait_until
+from tests.support.sockets import token_for
+from tests.support.stack import Stack, StartPart, TenantKeys
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser.new_page()
+        browser.close()
+
+
+def send(api: httpx.Client, user: str, title: str) -> str:
+    response = api.post("/v1/notifications", json={
+        "recipients": [user], "content": {"title": title, "body": "from the test"}})
+    assert response.status_code == 202
+    return response.json()["id"]
+
+
+def persisted(api: httpx.Client, nid: str) -> bool:
+    return api.get(f"/v1/notifications/{nid}").json()["status"] != "accepted"
+
+
+def test_demo_inbox_live_read_and_gateway_restart(
+    page: Page, stack: Stack, start_part: StartPart, tenant: TenantKeys, api: httpx.Client
+):
+    user = f"browser-{uuid.uuid4().hex[:6]}"
+    first, second = send(api, user, "Welcome"), send(api, user, "Your invoice")
+    wait_until(lambda: persisted(api, first) and persisted(api, second), what="persisted")
+
+    port = free_port()
+    node = start_part("gateway", name="gateway-browser", gateway_port=str(port))
+    token = token_for(stack.api_url, tenant.secret_key, user)
+    page.goto(f"http://127.0.0.1:{port}/demo?api_key={tenant.publishable_key}&token={token}")
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open")
+    expect(page.get_by_test_id("badge")).to_have_text("2")
+    expect(page.get_by_test_id("item")).to_have_count(2)
+
+    live = send(api, user, "Live one")
+    item = page.locator(f'[data-testid="item"][data-id="{live}"]')
+    expect(item).to_contain_text("Live one")
+    expect(page.get_by_test_id("badge")).to_have_text("3")
+
+    item.click()
+    expect(page.get_by_test_id("badge")).to_have_text("2")
+    expect(item).to_have_class("read")
+
+    node.stop()
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "reconnecting")
+    meanwhile = send(api, user, "Sent while the gateway was down")
+    wait_until(lambda: persisted(api, meanwhile), what="the missed one to be stored")
+    start_part("gateway", name="gateway-browser-again", gateway_port=str(port))
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open",
+                                                        timeout=30_000)
+    expect(page.locator(f'[data-testid="item"][data-id="{meanwhile}"]')).to_have_count(1)
+    ids = page.get_by_test_id("item").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert sorted(ids) == sorted([first, second, live, meanwhile])  # all, none twice
+    expect(page.get_by_test_id("badge")).to_have_text("3")
+
+    page.get_by_test_id("read-all").click()
+    expect(page.get_by_test_id("badge")).to_have_text("0")
+    assert api.get(f"/v1/notifications/{meanwhile}").json()["status"] == "read"
+
+
+@pytest.mark.parametrize(("query", "header", "text", "direction"), [
+    ("?lang=de", None, "Alle als gelesen markieren", "ltr"),
+    ("", "ja,en;q=0.5", "すべて既読にする", "ltr"),
+    ("?lang=ar", None, "تعليم الكل كمقروء", "rtl"),
+    ("", "xx", "Mark all read", "ltr"),
+])
+def test_demo_page_speaks_the_visitors_language(stack: Stack, query, header, text, direction):
+    headers = {"Accept-Language": header} if header else {}
+    page = httpx.get(f"{stack.gateway_url}/demo{query}", headers=headers)
+    assert page.status_code == 200
+    assert text in page.text and f'dir="{direction}"' in page.text

@@ -1,0 +1,146 @@
+"""Readers who stay away: in-app retries with backoff kept as rows, then Slack and email,
+each with its own retries, each sent once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from tests.support.harness import wait_until
+from tests.support.peers import SlackWebhook, SmtpServer
+from tests.support.sockets import connect, token_for
+from tests.support.stack import Stack, TenantKeys
+
+BASE = 0.4  # HERALD_RETRY_BASE_SECONDS in the test settings
+ATTEMPTS = 3  # HERALD_RETRY_MAX_ATTEMPTS
+
+
+def profile(api: httpx.Client, user: str, **fields) -> None:
+    response = api.put(f"/v1/users/{user}", json=fields)
+    assert response.status_code == 200, response.text
+
+
+def send(api: httpx.Client, user: str, channels: list[str], title: str = "Ping") -> str:
+    response = api.post("/v1/notifications", json={
+        "recipients": [user], "content": {"title": title, "body": "Something happened"},
+        "channels": channels})
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def status(api: httpx.Client, nid: str) -> dict:
+    return api.get(f"/v1/notifications/{nid}").json()
+
+
+def settled(api: httpx.Client, nid: str, *statuses: str) -> dict:
+    return wait_until(lambda: (s := status(api, nid))["status"] in statuses and s,
+                      timeout=60, what=f"{nid} to reach {statuses}")
+
+
+def at(attempt: dict) -> datetime:
+    return datetime.fromisoformat(attempt["at"])
+
+
+def test_offline_reader_gets_retries_then_slack_then_email(
+    api: httpx.Client, stack: Stack, slack: SlackWebhook, smtp: SmtpServer
+):
+    profile(api, "away", email="away@example.test", slack_webhook_url=slack.url)
+    nid = send(api, "away", ["in_app", "slack", "email"], "Your report is ready")
+    settled(api, nid, "fallback_sent", "failed")
+    wait_until(lambda: not pending_delivery(nid), what="the fallback chain to end")
+    result = status(api, nid)
+    attempts = result["attempts"]
+    assert [(a["channel"], a["attempt"], a["outcome"]) for a in attempts] == [
+        ("in_app", 1, "offline"), ("in_app", 2, "offline"), ("in_app", 3, "offline"),
+        ("slack", 1, "sent"), ("email", 1, "sent")]
+    assert result["status"] == "fallback_sent"
+    # Exponential backoff with equal jitter: the n-th wait is at least base * 2^(n-1) / 2.
+    for n in (1, 2):
+        gap = (at(attempts[n]) - at(attempts[n - 1])).total_seconds()
+        assert gap >= BASE * 2 ** (n - 1) / 2, (n, gap)
+    assert at(attempts[3]) <= at(attempts[4])
+    assert [r["body"]["text"] for r in slack.requests] == [
+        "*Your report is ready*\nSomething happened"]
+    (mail,) = smtp.received("away@example.test")
+    assert mail["Subject"] == "Your report is ready"
+    assert mail["Message-ID"] == f"<{nid}@herald>"
+    assert {part.get_content_type() for part in mail.walk()} >= {"text/plain", "text/html"}
+
+
+async def test_reader_back_between_attempts_gets_replay_and_no_fallback(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys, slack: SlackWebhook, smtp: SmtpServer
+):
+    profile(api, "returns", email="returns@example.test", slack_webhook_url=slack.url)
+    nid = send(api, "returns", ["in_app", "slack", "email"])
+    wait_until(lambda: status(api, nid)["attempts"], what="the first in-app attempt")
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "returns"), since=0)
+    frame = await sock.next_of("notification")
+    assert frame["id"] == nid
+    await sock.close()
+    assert settled(api, nid, "delivered")["status"] == "delivered"
+    wait_until(lambda: not pending_delivery(nid), what="the retry chain to end")
+    channels = {a["channel"] for a in status(api, nid)["attempts"]}
+    assert channels == {"in_app"}
+    assert slack.requests == [] and smtp.received("returns@example.test") == []
+
+
+def pending_delivery(nid: str) -> bool:
+    import uuid
+
+    from backend.db.models import Delivery
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        return session.get(Delivery, uuid.UUID(nid)) is not None
+
+
+def test_slack_500_twice_then_200_sends_one_message(api: httpx.Client, stack: Stack,
+                                                    slack: SlackWebhook):
+    slack.script = [(500, {}), (500, {})]
+    profile(api, "s1", slack_webhook_url=slack.url)
+    nid = send(api, "s1", ["slack"])
+    result = settled(api, nid, "fallback_sent", "failed")
+    assert result["status"] == "fallback_sent"
+    assert [r["status"] for r in slack.requests] == [500, 500, 200]
+    assert [a["outcome"] for a in result["attempts"]] == ["error", "error", "sent"]
+
+
+def test_slack_429_waits_for_retry_after(api: httpx.Client, stack: Stack, slack: SlackWebhook):
+    slack.script = [(429, {"Retry-After": "1"})]
+    profile(api, "s429", slack_webhook_url=slack.url)
+    nid = send(api, "s429", ["slack"])
+    result = settled(api, nid, "fallback_sent", "failed")
+    first, second = result["attempts"]
+    assert (first["outcome"], second["outcome"]) == ("error", "sent")
+    assert (at(second) - at(first)).total_seconds() >= 1.0
+    assert len(slack.delivered()) == 1
+
+
+def test_slack_404_fails_with_reason_and_no_retry(api: httpx.Client, stack: Stack,
+                                                  slack: SlackWebhook):
+    slack.script = [(404, {})]
+    profile(api, "s404", slack_webhook_url=slack.url)
+    nid = send(api, "s404", ["slack"])
+    result = settled(api, nid, "failed")
+    assert "404" in result["status_reason"]
+    assert len(slack.requests) == 1
+
+
+def test_smtp_451_then_success_sends_exactly_one_email(api: httpx.Client, stack: Stack,
+                                                       smtp: SmtpServer):
+    smtp.recorder.failures["m451@example.test"] = ["451 4.3.0 Try again later"]
+    profile(api, "m451", email="m451@example.test")
+    nid = send(api, "m451", ["email"])
+    result = settled(api, nid, "fallback_sent", "failed")
+    assert result["status"] == "fallback_sent"
+    assert [a["outcome"] for a in result["attempts"]] == ["error", "sent"]
+    assert "451" in result["attempts"][0]["error"]
+    assert len(smtp.received("m451@example.test")) == 1
+
+
+def test_reader_without_address_fails_with_clear_reason(api: httpx.Client, stack: Stack):
+    nid = send(api, "nobody", ["email"])
+    result = settled(api, nid, "failed")
+    assert result["status_reason"] == "reader has no email address"

@@ -1,0 +1,231 @@
+"""The gateway: who may connect, several nodes, several tabs, and sockets that misbehave."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import httpx
+import jwt
+import psutil
+import pytest
+import websockets
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.sockets import Socket, connect, token_for
+from tests.support.stack import Stack, StartPart, TenantKeys
+
+
+async def close_code(url: str, first_frame: dict | None = None) -> tuple[int, list]:
+    """Connect; returns the close code and every data frame received before it."""
+    received = []
+    async with websockets.connect(url) as ws:
+        if first_frame is not None:
+            await ws.send(json.dumps(first_frame))
+        try:
+            while True:
+                received.append(await asyncio.wait_for(ws.recv(), 15))
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code, received
+    raise AssertionError("unreachable")
+
+
+def rsa_keys() -> tuple[bytes, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public.decode()
+
+
+def now() -> int:
+    return int(time.time())
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "u", "exp": now() + 60, "nbf": now() + 600},  # not yet valid
+    {"sub": "", "exp": now() + 60},  # empty subject
+])
+async def test_invalid_claims_close_4401(stack: Stack, tenant: TenantKeys, claims: dict):
+    token = jwt.encode(claims, tenant.signing_secret, "HS256")
+    code, frames = await close_code(f"{stack.ws_url}?api_key={tenant.publishable_key}",
+                                    {"type": "auth", "token": token})
+    assert (code, frames) == (4401, [])
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+async def test_other_algorithm_closes_4401(stack: Stack, tenant: TenantKeys):
+    token = jwt.encode({"sub": "u", "exp": now() + 60}, tenant.signing_secret, "HS512")
+    code, frames = await close_code(
+        f"{stack.ws_url}?api_key={tenant.publishable_key}&token={token}")
+    assert (code, frames) == (4401, [])
+
+
+async def test_no_auth_frame_in_time_closes_4401(stack: Stack, tenant: TenantKeys):
+    code, frames = await close_code(f"{stack.ws_url}?api_key={tenant.publishable_key}")
+    assert (code, frames) == (4401, [])
+
+
+async def test_tenant_with_rs256_accepts_its_tokens_only(stack: Stack, tenant: TenantKeys):
+    from backend.db.models import Tenant
+    from tests.support.db import session_scope
+
+    private, public = rsa_keys()
+    with session_scope() as session:
+        row = session.get(Tenant, uuid.UUID(tenant.tenant_id))
+        row.jwt_algorithm, row.jwt_public_key = "RS256", public
+    # (This tenant's publishable key was never used before: no gateway cached it yet.)
+    good = jwt.encode({"sub": "rsa-user", "exp": now() + 60}, private, "RS256")
+    sock = await connect(stack.ws_url, tenant.publishable_key, good)
+    assert sock.welcome["user"] == "rsa-user"
+    await sock.close()
+    hs = jwt.encode({"sub": "rsa-user", "exp": now() + 60}, tenant.signing_secret, "HS256")
+    code, _ = await close_code(f"{stack.ws_url}?api_key={tenant.publishable_key}",
+                               {"type": "auth", "token": hs})
+    assert code == 4401
+
+
+async def test_expired_token_warns_then_closes_4403(stack: Stack, tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "short", ttl=2))
+    error = await sock.next_of("error", timeout=10)
+    assert error["code"] == "token_expired"
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await sock.recv(timeout=10)
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_fresh_auth_frame_keeps_the_connection(stack: Stack, tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "renews", ttl=2))
+    assert (await sock.next_of("error", timeout=10))["code"] == "token_expired"
+    await sock.send({"type": "auth",
+                     "token": token_for(stack.api_url, tenant.secret_key, "renews")})
+    await asyncio.sleep(2.0)  # longer than the 1.5 s grace: a close would have come by now
+    await sock.send({"type": "ping"})
+    assert (await sock.next_of("pong"))["type"] == "pong"
+    await sock.close()
+
+
+async def test_push_on_one_node_reaches_a_reader_on_another(
+    stack: Stack, start_part: StartPart, tenant: TenantKeys, api: httpx.Client
+):
+    node2 = start_part("gateway", name="gateway-node2")
+    ws2 = f"ws://127.0.0.1:{node2.port}/ws"
+    sock = await connect(ws2, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "on-node-2"), since=0)
+    # Workers push to node 1 only (HERALD_GATEWAY_URL); the reader sits on node 2.
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["on-node-2"], "content": {"title": "across nodes"}}).json()
+    frame = await sock.next_of("notification")
+    assert frame["id"] == sent["id"]
+    answer = httpx.post(f"{stack.gateway_url}/internal/push",
+                        headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]},
+                        json={"items": [
+                            {"tenant_id": tenant.tenant_id, "external_id": "nowhere",
+                             "frame": {**frame, "id": "offline-1", "seq": 1}},
+                            {"tenant_id": tenant.tenant_id, "external_id": "on-node-2",
+                             "frame": frame}]}).json()
+    assert {r["id"]: r["delivered"] for r in answer["results"]} == {
+        "offline-1": False, frame["id"]: True}
+    await sock.close()
+
+
+async def test_read_in_one_tab_updates_the_other(stack: Stack, start_part: StartPart,
+                                                 tenant: TenantKeys, api: httpx.Client):
+    token = token_for(stack.api_url, tenant.secret_key, "tabs")
+    tab1 = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    tab2 = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["tabs"], "content": {"title": "both tabs"}}).json()
+    assert (await tab1.next_of("notification"))["id"] == sent["id"]
+    assert (await tab2.next_of("notification"))["id"] == sent["id"]
+    await tab1.send({"type": "read", "ids": [sent["id"]]})
+    assert (await tab2.next_of("read"))["ids"] == [sent["id"]]
+    assert (await tab2.next_of("unread"))["count"] == 0
+    await tab1.close()
+    await tab2.close()
+
+
+async def test_socket_that_stops_reading_is_closed_4408_without_memory_growth(
+    stack: Stack, start_part: StartPart, tenant: TenantKeys
+):
+    node = start_part("gateway", name="gateway-slow", ws_send_queue_size="20")
+    gateway = psutil.Process(node.popen.pid)
+    token = token_for(stack.api_url, tenant.secret_key, "sloth")
+    ws = await websockets.connect(f"ws://127.0.0.1:{node.port}/ws?api_key="
+                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
+    sock = Socket(ws)
+    await sock.send({"type": "hello", "since": 0})
+    await sock.next_of("welcome")
+    # The client now stops reading. 1,500 frames of 64 KB (about 100 MB) are pushed at it.
+    body = "x" * 64_000
+    rss_before = gateway.memory_info().rss
+    taken = []
+    async with httpx.AsyncClient(timeout=60) as client:
+        for start in range(1, 1501, 50):
+            items = [{"tenant_id": tenant.tenant_id, "external_id": "sloth", "frame": {
+                "type": "notification", "id": f"big-{seq}", "seq": seq, "title": "big",
+                "body": body, "category": None, "priority": "normal", "data": {},
+                "created_at": "2026-01-01T00:00:00+00:00", "read": False}}
+                for seq in range(start, start + 50)]
+            answer = await client.post(f"http://127.0.0.1:{node.port}/internal/push",
+                                       headers={"X-Internal-Key":
+                                                stack.env["HERALD_INTERNAL_KEY"]},
+                                       json={"items": items})
+            taken += [r["delivered"] for r in answer.json()["results"]]
+    growth = gateway.memory_info().rss - rss_before
+    assert taken.count(False) > 1000  # refused once the socket was dropped
+    assert growth < 40 * 1024 * 1024, growth
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await sock.recv(timeout=30)
+    assert closed.value.rcvd.code == 4408
+    metrics = httpx.get(f"http://127.0.0.1:{node.port}/metrics").text
+    assert "herald_gateway_slow_closes_total 1.0" in metrics
+
+
+async def test_flooding_client_is_closed_4429(stack: Stack, tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "flood"))
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        for _ in range(500):
+            await sock.send({"type": "ping"})
+        while True:
+            await sock.recv()
+    assert closed.value.rcvd.code == 4429
+
+
+async def test_oversized_frame_is_refused(stack: Stack, tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "big"))
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await sock.send({"type": "read", "ids": ["x" * 100_000]})
+        while True:
+            await sock.recv()
+    assert closed.value.rcvd.code == 1009  # message too big
+
+
+async def test_bad_frame_gets_an_error_that_names_it(stack: Stack, tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "typo"))
+    await sock.send({"type": "raed", "ids": []})
+    error = await sock.next_of("error")
+    assert error["code"] == "bad_frame" and "raed" in error["message"]
+    await sock.send({"type": "read", "ids": "all"})
+    assert "ids" in (await sock.next_of("error"))["message"]
+    await sock.close()
+
+
+async def test_token_in_url_is_redacted_from_gateway_logs(stack: Stack, tenant: TenantKeys):
+    token = token_for(stack.api_url, tenant.secret_key, "private")
+    ws = await websockets.connect(f"{stack.ws_url}?api_key={tenant.publishable_key}"
+                                  f"&token={token}")
+    await ws.close()
+    log = stack.procs["gateway"].output()
+    assert "token=[redacted]" in log
+    assert token not in log

@@ -1,0 +1,56 @@
+"""Priority is real: a high notification overtakes tens of thousands of queued low ones."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import redis
+from sqlalchemy import func, select
+
+from backend.core import redis_keys as keys
+from tests.support.harness import wait_until
+from tests.support.sockets import connect, token_for
+from tests.support.stack import SideStack, Stack, TenantKeys
+
+LOW_COUNT = 20_000
+
+
+def persisted_low(tenant_id: str) -> int:
+    from backend.db.models import Notification
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        return session.scalar(select(func.count()).where(
+            Notification.tenant_id == uuid.UUID(tenant_id), Notification.priority == "low"))
+
+
+async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant: TenantKeys):
+    side: SideStack = side_stack(5)
+    api = httpx.Client(base_url=side.api_url, headers={"X-API-Key": tenant.secret_key},
+                       timeout=120)
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "boss"), since=0)
+    items = [{"recipients": [f"low-{i}-{j}" for j in range(1000)], "priority": "low",
+              "channels": ["in_app"], "content": {"title": "bulk"}}
+             for i in range(LOW_COUNT // 1000)]
+    assert api.post("/v1/notifications/batch", json={"items": items}).status_code == 202
+    client = redis.Redis.from_url(side.redis_url, decode_responses=True)
+
+    def bridged_all() -> bool:
+        group = client.xinfo_groups(keys.INGEST_STREAM)[0]
+        return group["pending"] == 0 and group["last-delivered-id"] == client.xinfo_stream(
+            keys.INGEST_STREAM)["last-generated-id"]
+
+    wait_until(bridged_all, timeout=120, what="all low entries to reach Celery's low queue")
+    assert client.llen("notifications.low") > 0
+
+    urgent = api.post("/v1/notifications", json={
+        "recipients": ["boss"], "priority": "high", "content": {"title": "Server down"}})
+    frame = await sock.next_of("notification", timeout=60)
+    assert frame["id"] == urgent.json()["id"]
+    done_before_high = persisted_low(tenant.tenant_id)
+    print(f"low persisted when the high one arrived: {done_before_high} of {LOW_COUNT}")
+    assert done_before_high < LOW_COUNT / 2
+    await sock.close()
+    side.worker.stop()  # the backlog is not this suite's business any more

@@ -1,0 +1,92 @@
+"""Scheduled and recurring sends, dispatched by exactly one celery beat."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import redis
+
+from backend.core import redis_keys as keys
+from tests.support.harness import wait_until
+from tests.support.sockets import connect, token_for
+from tests.support.stack import Stack, StartPart, TenantKeys
+
+
+async def test_send_at_arrives_after_its_time(api: httpx.Client, stack: Stack,
+                                              tenant: TenantKeys):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "later"), since=0)
+    send_at = datetime.now(UTC) + timedelta(seconds=2)
+    response = api.post("/v1/notifications", json={
+        "recipients": ["later"], "content": {"title": "Reminder"},
+        "send_at": send_at.isoformat()})
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["status"] == "scheduled"
+    assert api.get(f"/v1/notifications/{answer['id']}").json()["status"] == "scheduled"
+    frame = await sock.next_of("notification", timeout=20)
+    assert frame["id"] == answer["id"]
+    assert datetime.now(UTC) >= send_at
+    assert datetime.fromisoformat(frame["created_at"]) >= send_at - timedelta(seconds=2)
+    await sock.close()
+
+
+def test_send_at_without_offset_is_rejected(api: httpx.Client):
+    response = api.post("/v1/notifications", json={
+        "recipients": ["x"], "content": {"title": "t"}, "send_at": "2030-01-01T10:00:00"})
+    assert response.status_code == 422
+    assert any("send_at" in err["loc"] for err in response.json()["detail"])
+
+
+async def test_per_second_cron_fires_once_a_second_until_deleted(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys
+):
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "cron"), since=0)
+    created = api.post("/v1/schedules", json={
+        "cron": "* * * * * *", "timezone": "Europe/Berlin",
+        "notification": {"recipients": ["cron"], "content": {"title": "tick"}}})
+    assert created.status_code == 201, created.text
+    schedule = created.json()
+    frames = [await sock.next_of("notification", timeout=10) for _ in range(5)]
+    span = (datetime.fromisoformat(frames[-1]["created_at"])
+            - datetime.fromisoformat(frames[0]["created_at"])).total_seconds()
+    assert 3.0 <= span <= 6.5, span  # 5 runs of a per-second cron span about 4 s
+    assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5]
+
+    assert api.delete(f"/v1/schedules/{schedule['id']}").status_code == 204
+    assert api.get(f"/v1/schedules/{schedule['id']}").status_code == 404
+    # Drain what was already in flight at deletion, then nothing more may come.
+    last = frames[-1]["seq"]
+    with pytest.raises(asyncio.TimeoutError):
+        while True:
+            frame = await sock.next_of("notification", timeout=3)
+            assert frame["seq"] <= last + 2, "schedule kept firing after deletion"
+    await sock.close()
+
+
+def test_bad_cron_is_422(api: httpx.Client):
+    response = api.post("/v1/schedules", json={
+        "cron": "every tuesday", "notification": {"recipients": ["x"],
+                                                  "content": {"title": "t"}}})
+    assert response.status_code == 422
+    assert "cron" in response.text
+
+
+def test_second_beat_waits_for_the_lock_and_takes_over(stack: Stack, start_part: StartPart):
+    """Only one beat dispatches; a second waits, and takes over when the first dies."""
+    client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
+    holder = client.get(keys.BEAT_LOCK)
+    assert holder is not None
+    second = start_part("beat", name="beat-2", gateway_url=stack.gateway_url,
+                        ready_text="another beat holds the lock")
+    assert "beat: Starting" not in second.output()
+    assert client.get(keys.BEAT_LOCK) == holder
+    stack.procs["beat"].kill()
+    wait_until(lambda: "beat: Starting" in second.output(), timeout=30,
+               what="the second beat to take over")
+    assert client.get(keys.BEAT_LOCK) != holder
+    stack.procs["beat"] = second

@@ -1,0 +1,91 @@
+"""Real peers Herald talks to: an SMTP server (aiosmtpd) and an HTTP server standing in for
+Slack's incoming webhooks. Both record what they received and can be told to fail."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import threading
+import time
+from collections import defaultdict
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.support.harness import free_port
+
+
+class SmtpRecorder:
+    """aiosmtpd handler: keeps every message by recipient; answers scripted failures first."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, list[Message]] = defaultdict(list)
+        self.received_at: dict[str, list[float]] = defaultdict(list)
+        self.failures: dict[str, list[str]] = defaultdict(list)  # rcpt -> replies to give first
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                if self.failures[rcpt]:
+                    return self.failures[rcpt].pop(0)
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            for rcpt in envelope.rcpt_tos:
+                self.messages[rcpt].append(message)
+                self.received_at[rcpt].append(time.time())
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.recorder = SmtpRecorder()
+        self.port = free_port()
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def received(self, rcpt: str) -> list[Message]:
+        with self.recorder.lock:
+            return list(self.recorder.messages[rcpt])
+
+
+class SlackWebhook:
+    """A local HTTP server answering webhook POSTs with scripted status codes, then 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status, headers = hook.script.pop(0) if hook.script else (200, {})
+                hook.requests.append({"path": self.path, "body": body, "status": status})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(b"ok" if status == 200 else b"error")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/XXX"
+
+    def delivered(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["status"] == 200]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

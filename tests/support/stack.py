@@ -1,0 +1,54 @@
+"""What the integration fixtures hand to tests: running servers, a running Herald, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.harness import Proc
+
+
+@dataclass
+class Servers:
+    redis_port: int
+    database_url: str
+    data_dir: Path
+
+    def redis_url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+
+
+@dataclass
+class Stack:
+    """A running Herald: API, gateway, bridge and worker processes."""
+
+    env: dict[str, str]
+    api_url: str
+    gateway_url: str
+    procs: dict[str, Proc]
+
+    @property
+    def ws_url(self) -> str:
+        return self.gateway_url.replace("http://", "ws://") + "/ws"
+
+
+StartPart = Callable[..., Proc]
+
+
+@dataclass
+class TenantKeys:
+    tenant_id: str
+    secret_key: str
+    publishable_key: str
+    signing_secret: str
+
+
+@dataclass
+class SideStack:
+    """API, bridge and worker on a Redis database of their own, pushing to the main gateway."""
+
+    api_url: str
+    redis_url: str
+    worker: Proc
+    bridge: Proc
