@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import kombu.exceptions
 import redis
@@ -56,10 +56,10 @@ class Bridge:
                 raise
 
     def _read(self, start: str) -> list[Entry]:
-        reply = self.redis.xreadgroup(
-            keys.BRIDGE_GROUP, self.consumer, {keys.INGEST_STREAM: start},
-            count=self.batch_size, block=None if start != ">" else self.block_ms,
-        )
+        reply = cast(list[tuple[str, list[tuple[str, dict[str, str] | None]]]],
+                     self.redis.xreadgroup(
+                         keys.BRIDGE_GROUP, self.consumer, {keys.INGEST_STREAM: start},
+                         count=self.batch_size, block=None if start != ">" else self.block_ms))
         return [(eid, fields) for eid, fields in reply[0][1] if fields] if reply else []
 
     def pending(self) -> Iterator[list[Entry]]:
@@ -83,11 +83,11 @@ class Bridge:
 
     def _drop_poison(self, entries: list[Entry]) -> list[Entry]:
         """Dead-letter replayed entries delivered more often than allowed; return the rest."""
-        details = self.redis.xpending_range(
+        details = cast(list[dict[str, Any]], self.redis.xpending_range(
             keys.INGEST_STREAM, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
             count=len(entries) * 2,
-        )
-        counts = {d["message_id"]: d["times_delivered"] for d in details}
+        ))
+        counts: dict[str, int] = {d["message_id"]: int(d["times_delivered"]) for d in details}
         healthy = []
         for eid, fields in entries:
             if counts.get(eid, 0) > self.max_deliveries:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -31,7 +31,8 @@ def list_for(client: redis.Redis, tenant_id: str, after: str | None, limit: int
     found: list[dict[str, Any]] = []
     start = f"({after}" if after else "-"
     while len(found) < limit:
-        page = client.xrange(keys.DEAD_LETTER_STREAM, min=start, max="+", count=500)
+        page = cast(list[tuple[str, dict[str, str]]],
+                    client.xrange(keys.DEAD_LETTER_STREAM, min=start, max="+", count=500))
         if not page:
             break
         for entry_id, fields in page:

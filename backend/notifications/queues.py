@@ -9,7 +9,7 @@ DEFAULT = "notifications.default"
 LOW = "notifications.low"
 FALLBACK = "fallback"
 
-BY_PRIORITY = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
+BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
 # Consumed in this order by a worker serving several ("priority" queue order strategy).
 ALL = (HIGH, DEFAULT, LOW, FALLBACK)
 

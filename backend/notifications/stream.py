@@ -8,7 +8,7 @@ second copy, and a request is acknowledged only once Redis holds all of it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -53,7 +53,7 @@ def enqueue(
 
 def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:
     """The tenant of an id accepted but not yet persisted, if any."""
-    return client.get(keys.accepted(notification_id))
+    return cast(str | None, client.get(keys.accepted(notification_id)))
 
 
 def parse_id(entry_id: str) -> tuple[int, int]:
@@ -89,7 +89,8 @@ def trim(client: redis.Redis) -> int:
         return 0
     summary = client.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)
     oldest = client.zrange(keys.INFLIGHT, 0, 0, withscores=True)
-    same_ms = client.zrangebyscore(keys.INFLIGHT, oldest[0][1], oldest[0][1]) if oldest else []
+    same_ms = cast(list[str], client.zrangebyscore(keys.INFLIGHT, oldest[0][1], oldest[0][1])
+                   if oldest else [])
     floor = trim_floor(group["last-delivered-id"],
                        summary["min"] if summary["pending"] else None, same_ms)
     return client.xtrim(keys.INGEST_STREAM, minid=floor, approximate=False)
