@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test lint bench i18n clean
+.PHONY: up test test-unit test-integration lint bench i18n clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,21 @@ $(BIN)/.installed: pyproject.toml
 up: $(BIN)/.installed
 	$(BIN)/herald up
 
+# Both layers: unit tests (seconds, no servers) first, then the real-process suite.
 test: $(BIN)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest tests/unit tests/integration
 
+test-unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit
+
+test-integration: $(BIN)/.installed
+	$(BIN)/pytest tests/integration
+
+# Style, the direction of imports between layers (import-linter), and types.
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run

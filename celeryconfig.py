@@ -1,6 +1,6 @@
 """Celery settings for Herald: the fixed ones as module values, the ones that come from
 Herald's settings from ``from_settings``. Importing this module reads nothing, so it works
-with no URL set. See the README's "Delivery semantics" section for why each is set as it is."""
+with no URL set. See the README's "Delivery" section for why each is set as it is."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
+from tests.support.db import new_tenant
 from tests.support.harness import Proc, free_port, listening, logged, wait_until
 from tests.support.sockets import connect
 
@@ -46,29 +47,21 @@ def persisted(tenant_id: uuid.UUID) -> int:
         return session.scalar(select(func.count()).where(Notification.tenant_id == tenant_id))
 
 
-def new_tenant() -> dict[str, str]:
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
-
-    with session_scope() as session:
-        return create_tenant(session, f"bench-{secrets.token_hex(3)}").as_dict()
-
-
 def throughput(env: dict[str, str], logs: Path, api_url: str, batch: int, count: int) -> float:
     """Notifications persisted and pushed per second with one worker of two processes."""
     redis.Redis.from_url(env["HERALD_REDIS_URL"]).flushdb()
     worker = start("worker", env, logs, batch_size=str(batch))
     bridge = start("bridge", env, logs, batch_size=str(batch))
-    tenant = new_tenant()
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     items = [{"recipients": [f"r{i % 500}" for i in range(s, s + 100)], "priority": "normal",
               "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
              for s in range(0, count, 100)]
     begin = time.perf_counter()
-    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant["secret_key"]},
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant.secret_key},
                       timeout=120) as api:
         for start_at in range(0, len(items), 10):
             api.post("/v1/notifications/batch", json={"items": items[start_at:start_at + 10]})
-    wait_until(lambda: persisted(uuid.UUID(tenant["tenant_id"])) >= count, timeout=900,
+    wait_until(lambda: persisted(uuid.UUID(tenant.tenant_id)) >= count, timeout=900,
                what=f"{count} persisted", interval=0.2)
     elapsed = time.perf_counter() - begin
     worker.stop()
@@ -81,12 +74,12 @@ async def latency(env: dict[str, str], logs: Path, api_url: str, gateway_url: st
     """Milliseconds from the API's 202 to the frame on an open socket, one at a time."""
     worker = start("worker", env, logs, batch_size="100")
     bridge = start("bridge", env, logs, batch_size="100")
-    tenant = new_tenant()
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     async with httpx.AsyncClient(base_url=api_url,
-                                 headers={"X-API-Key": tenant["secret_key"]}) as api:
+                                 headers={"X-API-Key": tenant.secret_key}) as api:
         token = (await api.post("/v1/tokens", json={"user_id": "lat"})).json()["token"]
         sock = await connect(gateway_url.replace("http", "ws") + "/ws",
-                             tenant["publishable_key"], token, since=0)
+                             tenant.publishable_key, token, since=0)
         timings = []
         for i in range(samples):
             begin = time.perf_counter()
@@ -106,10 +99,10 @@ async def socket_memory(gateway: Proc, gateway_url: str, api_url: str, sockets: 
     import psutil
     import websockets
 
-    tenant = new_tenant()
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     node = psutil.Process(gateway.popen.pid)
     async with httpx.AsyncClient(base_url=api_url,
-                                 headers={"X-API-Key": tenant["secret_key"]}) as api:
+                                 headers={"X-API-Key": tenant.secret_key}) as api:
         tokens = [(await api.post("/v1/tokens", json={"user_id": f"m{i}"})).json()["token"]
                   for i in range(sockets)]
     before = node.memory_info().rss

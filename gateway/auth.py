@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Unauthorized
-from backend.tenants.accounts import tenant_for_key
+from backend.tenants.accounts import KeyCache, tenant_for_key
 from backend.tenants.readers import ensure_readers
 from backend.tenants.tokens import ASYMMETRIC, TokenError, verify_token
-
-if TYPE_CHECKING:
-    from gateway.node import Node
+from gateway.blocking import Blocking
 
 
 class AuthError(Unauthorized):
@@ -55,33 +52,39 @@ def _lookup_tenant(session: Session, api_key: str) -> TenantKey | None:
     return TenantKey(tenant.id, "HS256", tenant.signing_secret)
 
 
-async def tenant_for_publishable_key(node: Node, api_key: str | None) -> TenantKey:
-    if not api_key:
-        raise AuthError("missing publishable key (api_key query parameter or X-API-Key header)")
-    if (cached := node.tenants.get(api_key)) is not None:
-        return cached
-    tenant = await node.blocking.in_session(_lookup_tenant, api_key)
-    if tenant is None:
-        raise AuthError("invalid publishable key")
-    return node.tenants.put(api_key, tenant)
+class Authenticator:
+    """Resolves publishable keys (remembered briefly) and readers' tokens for one node."""
+
+    def __init__(self, blocking: Blocking) -> None:
+        self.blocking = blocking
+        self.tenants: KeyCache[TenantKey] = KeyCache()
+
+    async def tenant(self, api_key: str | None) -> TenantKey:
+        if not api_key:
+            raise AuthError("missing publishable key (api_key query parameter or X-API-Key "
+                            "header)")
+        if (cached := self.tenants.get(api_key)) is not None:
+            return cached
+        tenant = await self.blocking.in_session(_lookup_tenant, api_key)
+        if tenant is None:
+            raise AuthError("invalid publishable key")
+        return self.tenants.put(api_key, tenant)
+
+    async def reader(self, tenant: TenantKey, token: object) -> Reader:
+        if not token or not isinstance(token, str):
+            raise AuthError("missing token")
+        try:
+            claims = verify_token(token, tenant.verify_key, tenant.algorithm)
+        except TokenError as exc:
+            raise AuthError(str(exc)) from exc
+        row_id = await self.blocking.in_session(_reader_row, tenant.tenant_id, claims["sub"])
+        return Reader(tenant.tenant_id, claims["sub"], row_id, float(claims["exp"]))
+
+    async def authenticate(self, api_key: str | None, token: object
+                           ) -> tuple[TenantKey, Reader]:
+        tenant = await self.tenant(api_key)
+        return tenant, await self.reader(tenant, token)
 
 
 def _reader_row(session: Session, tenant_id: uuid.UUID, external_id: str) -> int:
     return ensure_readers(session, tenant_id, [external_id])[external_id].id
-
-
-async def authenticate_token(node: Node, tenant: TenantKey, token: object) -> Reader:
-    if not token or not isinstance(token, str):
-        raise AuthError("missing token")
-    try:
-        claims = verify_token(token, tenant.verify_key, tenant.algorithm)
-    except TokenError as exc:
-        raise AuthError(str(exc)) from exc
-    row_id = await node.blocking.in_session(_reader_row, tenant.tenant_id, claims["sub"])
-    return Reader(tenant.tenant_id, claims["sub"], row_id, float(claims["exp"]))
-
-
-async def authenticate(node: Node, api_key: str | None, token: object
-                       ) -> tuple[TenantKey, Reader]:
-    tenant = await tenant_for_publishable_key(node, api_key)
-    return tenant, await authenticate_token(node, tenant, token)

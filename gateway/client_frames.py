@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.core.errors import InvalidInput
 from backend.notifications import lifecycle
-from gateway.auth import AuthError, authenticate_token
+from gateway.auth import AuthError
 from gateway.connection import Connection, Resync
 from gateway.reading import mark_read
 
@@ -29,7 +29,7 @@ def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
 async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
     """A fresh token before the old one expires keeps the connection open."""
     try:
-        reader = await authenticate_token(conn.node, conn.tenant, frame.get("token"))
+        reader = await conn.node.auth.reader(conn.tenant, frame.get("token"))
     except AuthError as exc:
         raise FrameError(exc.reason) from exc
     if reader.external_id != conn.reader.external_id:

@@ -57,6 +57,10 @@ class Connection:
         self.next_seq = 1  # the seq the client must see next; set at welcome
         self.overflowed = asyncio.Event()
 
+    @property
+    def reader_key(self) -> tuple[str, str]:
+        return self.reader.key
+
     def renew(self, expires_at: float) -> None:
         self.expires_at = expires_at
         self.renewed.set()

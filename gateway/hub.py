@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
-from gateway.connection import Connection
 from gateway.node_messages import ReaderKey
+
+
+class Socket(Protocol):
+    """What the hub needs of a connection: whose it is, and a way to hand it a frame."""
+
+    @property
+    def reader_key(self) -> ReaderKey: ...
+
+    def offer(self, item: Any) -> bool: ...
 
 
 class Hub:
     def __init__(self) -> None:
-        self._sockets: dict[ReaderKey, set[Connection]] = defaultdict(set)
+        self._sockets: dict[ReaderKey, set[Socket]] = defaultdict(set)
 
-    def add(self, conn: Connection) -> bool:
+    def add(self, conn: Socket) -> bool:
         """Register a socket; True when it is the reader's first on this node."""
-        sockets = self._sockets[conn.reader.key]
+        sockets = self._sockets[conn.reader_key]
         sockets.add(conn)
         return len(sockets) == 1
 
-    def remove(self, conn: Connection) -> bool:
+    def remove(self, conn: Socket) -> bool:
         """Forget a socket; True when the reader has no socket left on this node."""
-        sockets = self._sockets.get(conn.reader.key)
+        sockets = self._sockets.get(conn.reader_key)
         if sockets is None:
             return False
         sockets.discard(conn)
         if sockets:
             return False
-        del self._sockets[conn.reader.key]
+        del self._sockets[conn.reader_key]
         return True
 
     def send(self, key: ReaderKey, frame: dict[str, Any]) -> bool:

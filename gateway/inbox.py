@@ -13,7 +13,7 @@ from backend.core.errors import NotFound
 from backend.db.models import User
 from backend.notifications import inbox
 from backend.notifications.schemas import PreferencesUpdate
-from gateway.auth import AuthError, Reader, authenticate
+from gateway.auth import AuthError, Reader
 from gateway.node import Node, node_of
 from gateway.reading import mark_read
 
@@ -30,7 +30,7 @@ async def current_reader(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError("missing Authorization: Bearer <token>")
-    _, reader = await authenticate(node_of(request), x_api_key or api_key, token)
+    _, reader = await node_of(request).auth.authenticate(x_api_key or api_key, token)
     return reader
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from starlette.requests import HTTPConnection
@@ -10,8 +10,7 @@ from starlette.requests import HTTPConnection
 from backend.core.config import Settings
 from backend.core.redis import connect_async
 from backend.db.session import Database
-from backend.tenants.accounts import KeyCache
-from gateway.auth import TenantKey
+from gateway.auth import Authenticator
 from gateway.blocking import Blocking
 from gateway.hub import Hub
 from gateway.routing import Routing
@@ -25,7 +24,7 @@ class Node:
     redis: aioredis.Redis
     hub: Hub
     routing: Routing
-    tenants: KeyCache[TenantKey] = field(default_factory=KeyCache)
+    auth: Authenticator
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -33,7 +32,8 @@ class Node:
         db, client, hub = Database(database_url), connect_async(redis_url), Hub()
         routing = Routing(hub, client, settings.gateway_heartbeat_seconds,
                           settings.gateway_reply_timeout_seconds)
-        return cls(settings, db, Blocking(db), client, hub, routing)
+        blocking = Blocking(db)
+        return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking))
 
     async def start(self) -> None:
         await self.routing.start()

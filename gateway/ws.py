@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateway import client_frames
-from gateway.auth import AuthError, Reader, TenantKey, authenticate
+from gateway.auth import AuthError, Reader, TenantKey
 from gateway.close_codes import Close
 from gateway.connection import Connection
 from gateway.node import Node, node_of
@@ -44,7 +44,7 @@ async def _handshake(node: Node, websocket: WebSocket
         if not first or first.get("type") != "auth":
             raise AuthError(f"expected an auth frame within {timeout:g} s")
         token = first.get("token")
-    tenant, reader = await authenticate(node, api_key, token)
+    tenant, reader = await node.auth.authenticate(api_key, token)
     hello = await _receive(websocket, timeout)
     return tenant, reader, hello
 

@@ -71,7 +71,7 @@ def trim_floor(last_delivered: str, oldest_pending: str | None,
     floor = (ms, seq + 1)  # everything up to the last-delivered id has been read
     if oldest_pending is not None:
         floor = min(floor, parse_id(oldest_pending))
-    floor = min(floor, *(parse_id(member) for member in oldest_inflight))
+    floor = min([floor, *(parse_id(member) for member in oldest_inflight)])
     return f"{floor[0]}-{floor[1]}"
 
 

@@ -112,7 +112,8 @@ def check_syntax(source: str) -> None:
     except TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", "")
+        key = getattr(node, "arg", None)
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(key, "value", "")
         if isinstance(name, str) and name.startswith("_"):
             raise ValueError(f"unsafe attribute {name!r} on line {node.lineno}")
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import redis
 
+from tests.support.db import new_tenant
 from tests.support.harness import Proc, free_port, listening, logged
 from tests.support.peers import SlackWebhook, SmtpServer
 from tests.support.stack import Servers, SideStack, Stack, StartPart, TenantKeys
@@ -132,12 +133,7 @@ def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
 @pytest.fixture
 def tenant(base_env: dict[str, str]) -> TenantKeys:
     """A fresh tenant: tests never see each other's readers or notifications."""
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
-
-    with session_scope() as session:
-        creds = create_tenant(session, f"test-{secrets.token_hex(3)}")
-    return TenantKeys(**creds.as_dict())
+    return new_tenant()
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 @pytest.fixture(scope="module")
 def secret_key(stack: Stack) -> str:
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
+    from tests.support.db import new_tenant
 
-    with session_scope() as session:
-        return create_tenant(session, "fuzzed").secret_key
+    return new_tenant("fuzzed").secret_key
 
 
 @schema.parametrize()

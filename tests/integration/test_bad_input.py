@@ -63,12 +63,10 @@ def test_template_syntax_error_names_the_line(api: httpx.Client):
 def test_unknown_notification_is_404_and_other_tenants_are_invisible(
     api: httpx.Client, stack: Stack, tenant: TenantKeys, base_env
 ):
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
+    from tests.support.db import new_tenant
 
     sent = api.post("/v1/notifications", json=VALID).json()
-    with session_scope() as session:
-        other = create_tenant(session, "other")
+    other = new_tenant("other")
     response = httpx.get(f"{stack.api_url}/v1/notifications/{sent['id']}",
                          headers={"X-API-Key": other.secret_key})
     assert response.status_code == 404
@@ -88,11 +86,9 @@ async def _close_code(stack: Stack, publishable_key: str, token: str) -> tuple[i
 
 
 async def test_token_of_another_tenant_closes_4401(stack: Stack, tenant: TenantKeys):
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
+    from tests.support.db import new_tenant
 
-    with session_scope() as session:
-        other = create_tenant(session, "other")
+    other = new_tenant("other")
     foreign = token_for(stack.api_url, other.secret_key, "mallory")
     code, frames = await _close_code(stack, tenant.publishable_key, foreign)
     assert (code, frames) == (4401, [])

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.support.api import send
 from tests.support.harness import free_port, wait_until
 from tests.support.sockets import token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
@@ -27,13 +28,6 @@ def page():
         browser.close()
 
 
-def send(api: httpx.Client, user: str, title: str) -> str:
-    response = api.post("/v1/notifications", json={
-        "recipients": [user], "content": {"title": title, "body": "from the test"}})
-    assert response.status_code == 202
-    return response.json()["id"]
-
-
 def persisted(api: httpx.Client, nid: str) -> bool:
     return api.get(f"/v1/notifications/{nid}").json()["status"] != "accepted"
 
@@ -42,7 +36,8 @@ def test_demo_inbox_live_read_and_gateway_restart(
     page: Page, stack: Stack, start_part: StartPart, tenant: TenantKeys, api: httpx.Client
 ):
     user = f"browser-{uuid.uuid4().hex[:6]}"
-    first, second = send(api, user, "Welcome"), send(api, user, "Your invoice")
+    first, second = (send(api, user, title, "from the test")["id"]
+                     for title in ("Welcome", "Your invoice"))
     wait_until(lambda: persisted(api, first) and persisted(api, second), what="persisted")
 
     port = free_port()
@@ -53,7 +48,7 @@ def test_demo_inbox_live_read_and_gateway_restart(
     expect(page.get_by_test_id("badge")).to_have_text("2")
     expect(page.get_by_test_id("item")).to_have_count(2)
 
-    live = send(api, user, "Live one")
+    live = send(api, user, "Live one", "from the test")["id"]
     item = page.locator(f'[data-testid="item"][data-id="{live}"]')
     expect(item).to_contain_text("Live one")
     expect(page.get_by_test_id("badge")).to_have_text("3")
@@ -64,7 +59,7 @@ def test_demo_inbox_live_read_and_gateway_restart(
 
     node.stop()
     expect(page.get_by_test_id("state")).to_have_attribute("data-state", "reconnecting")
-    meanwhile = send(api, user, "Sent while the gateway was down")
+    meanwhile = send(api, user, "Sent while the gateway was down", "from the test")["id"]
     wait_until(lambda: persisted(api, meanwhile), what="the missed one to be stored")
     start_part("gateway", name="gateway-browser-again", gateway_port=str(port))
     expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open",

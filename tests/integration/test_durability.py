@@ -12,7 +12,14 @@ import redis
 from backend.cli.embedded import EmbeddedRedis
 from backend.core import redis_keys as keys
 from backend.notifications import stream
+from backend.notifications.messages import StreamEntry
 from tests.support.harness import free_port, wait_until
+
+
+def entry(nid: str) -> StreamEntry:
+    return StreamEntry(id=nid, group_id=nid, tenant_id="t", recipient="r", priority="normal",
+                       channels=["in_app"], created_at="2026-01-01T00:00:00+00:00",
+                       content={"title": "durable"})
 
 
 def test_acknowledged_entries_survive_sigkill_of_redis(tmp_path):
@@ -25,7 +32,7 @@ def test_acknowledged_entries_survive_sigkill_of_redis(tmp_path):
         ids = []
         for _ in range(500):
             nid = str(uuid.uuid4())
-            created, _ = stream.enqueue(client, "t", [{"id": nid, "n": 1}], {"id": nid},
+            created, _ = stream.enqueue(client, "t", [entry(nid)], {"id": nid},
                                         f"key-{nid}", 3600)
             assert created
             ids.append(nid)
@@ -36,7 +43,7 @@ def test_acknowledged_entries_survive_sigkill_of_redis(tmp_path):
         client = redis.Redis.from_url(server.url, decode_responses=True)
         assert client.xlen(keys.INGEST_STREAM) == 500
         # The idempotency keys survived too: a retry after the crash creates nothing.
-        created, answer = stream.enqueue(client, "t", [{"id": "x", "n": 1}], {"id": "x"},
+        created, answer = stream.enqueue(client, "t", [entry("x")], {"id": "x"},
                                          f"key-{ids[-1]}", 3600)
         assert (created, answer) == (False, {"id": ids[-1]})
     finally:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import httpx
 
+from tests.support.api import send
 from tests.support.harness import wait_until
 from tests.support.peers import SlackWebhook, SmtpServer
 from tests.support.sockets import connect, token_for
@@ -19,14 +20,6 @@ ATTEMPTS = 3  # HERALD_RETRY_MAX_ATTEMPTS
 def profile(api: httpx.Client, user: str, **fields) -> None:
     response = api.put(f"/v1/users/{user}", json=fields)
     assert response.status_code == 200, response.text
-
-
-def send(api: httpx.Client, user: str, channels: list[str], title: str = "Ping") -> str:
-    response = api.post("/v1/notifications", json={
-        "recipients": [user], "content": {"title": title, "body": "Something happened"},
-        "channels": channels})
-    assert response.status_code == 202, response.text
-    return response.json()["id"]
 
 
 def status(api: httpx.Client, nid: str) -> dict:
@@ -46,7 +39,8 @@ def test_offline_reader_gets_retries_then_slack_then_email(
     api: httpx.Client, stack: Stack, slack: SlackWebhook, smtp: SmtpServer
 ):
     profile(api, "away", email="away@example.test", slack_webhook_url=slack.url)
-    nid = send(api, "away", ["in_app", "slack", "email"], "Your report is ready")
+    nid = send(api, "away", "Your report is ready", "Something happened",
+               channels=["in_app", "slack", "email"])["id"]
     settled(api, nid, "fallback_sent", "failed")
     wait_until(lambda: not pending_delivery(nid), what="the fallback chain to end")
     result = status(api, nid)
@@ -72,7 +66,8 @@ async def test_reader_back_between_attempts_gets_replay_and_no_fallback(
     api: httpx.Client, stack: Stack, tenant: TenantKeys, slack: SlackWebhook, smtp: SmtpServer
 ):
     profile(api, "returns", email="returns@example.test", slack_webhook_url=slack.url)
-    nid = send(api, "returns", ["in_app", "slack", "email"])
+    nid = send(api, "returns", "Ping", "Something happened",
+               channels=["in_app", "slack", "email"])["id"]
     wait_until(lambda: status(api, nid)["attempts"], what="the first in-app attempt")
     sock = await connect(stack.ws_url, tenant.publishable_key,
                          token_for(stack.api_url, tenant.secret_key, "returns"), since=0)
@@ -100,7 +95,7 @@ def test_slack_500_twice_then_200_sends_one_message(api: httpx.Client, stack: St
                                                     slack: SlackWebhook):
     slack.script = [(500, {}), (500, {})]
     profile(api, "s1", slack_webhook_url=slack.url)
-    nid = send(api, "s1", ["slack"])
+    nid = send(api, "s1", "Ping", "Something happened", channels=["slack"])["id"]
     result = settled(api, nid, "fallback_sent", "failed")
     assert result["status"] == "fallback_sent"
     assert [r["status"] for r in slack.requests] == [500, 500, 200]
@@ -110,7 +105,7 @@ def test_slack_500_twice_then_200_sends_one_message(api: httpx.Client, stack: St
 def test_slack_429_waits_for_retry_after(api: httpx.Client, stack: Stack, slack: SlackWebhook):
     slack.script = [(429, {"Retry-After": "1"})]
     profile(api, "s429", slack_webhook_url=slack.url)
-    nid = send(api, "s429", ["slack"])
+    nid = send(api, "s429", "Ping", "Something happened", channels=["slack"])["id"]
     result = settled(api, nid, "fallback_sent", "failed")
     first, second = result["attempts"]
     assert (first["outcome"], second["outcome"]) == ("error", "sent")
@@ -122,7 +117,7 @@ def test_slack_404_fails_with_reason_and_no_retry(api: httpx.Client, stack: Stac
                                                   slack: SlackWebhook):
     slack.script = [(404, {})]
     profile(api, "s404", slack_webhook_url=slack.url)
-    nid = send(api, "s404", ["slack"])
+    nid = send(api, "s404", "Ping", "Something happened", channels=["slack"])["id"]
     result = settled(api, nid, "failed")
     assert "404" in result["status_reason"]
     assert len(slack.requests) == 1
@@ -132,7 +127,7 @@ def test_smtp_451_then_success_sends_exactly_one_email(api: httpx.Client, stack:
                                                        smtp: SmtpServer):
     smtp.recorder.failures["m451@example.test"] = ["451 4.3.0 Try again later"]
     profile(api, "m451", email="m451@example.test")
-    nid = send(api, "m451", ["email"])
+    nid = send(api, "m451", "Ping", "Something happened", channels=["email"])["id"]
     result = settled(api, nid, "fallback_sent", "failed")
     assert result["status"] == "fallback_sent"
     assert [a["outcome"] for a in result["attempts"]] == ["error", "sent"]
@@ -141,6 +136,6 @@ def test_smtp_451_then_success_sends_exactly_one_email(api: httpx.Client, stack:
 
 
 def test_reader_without_address_fails_with_clear_reason(api: httpx.Client, stack: Stack):
-    nid = send(api, "nobody", ["email"])
+    nid = send(api, "nobody", "Ping", "Something happened", channels=["email"])["id"]
     result = settled(api, nid, "failed")
     assert result["status_reason"] == "reader has no email address"

@@ -9,17 +9,10 @@ import redis
 from sqlalchemy import func, select
 
 from backend.core import redis_keys as keys
+from tests.support.api import send
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import Stack, TenantKeys
-
-
-def send(api: httpx.Client, recipient: str, title: str, body: str = "", **extra) -> dict:
-    response = api.post("/v1/notifications", json={
-        "recipients": [recipient], "content": {"title": title, "body": body}, **extra,
-    })
-    assert response.status_code == 202, response.text
-    return response.json()
 
 
 async def test_live_then_replay_then_read(stack: Stack, tenant: TenantKeys, api: httpx.Client):

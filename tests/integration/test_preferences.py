@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from tests.support.api import send
 from tests.support.harness import wait_until
 from tests.support.peers import SmtpServer
 from tests.support.sockets import token_for
@@ -23,14 +24,6 @@ def reader(api: httpx.Client, user: str, preferences: dict | None = None, **prof
         response = api.put(f"/v1/users/{user}/preferences", json=preferences)
         assert response.status_code == 200, response.text
     return address
-
-
-def send(api: httpx.Client, user: str, category: str, title: str = "Hello") -> str:
-    response = api.post("/v1/notifications", json={
-        "recipients": [user], "category": category, "channels": ["email"],
-        "content": {"title": title, "body": "body"}})
-    assert response.status_code == 202, response.text
-    return response.json()["id"]
 
 
 def finished(api: httpx.Client, nid: str, *statuses: str) -> dict:
@@ -48,10 +41,11 @@ def html_of(mail: Message) -> str:
 
 def test_email_opt_out_sends_no_email(api: httpx.Client, stack: Stack, smtp: SmtpServer):
     address = reader(api, "optout", {"categories": {"news": {"email": False}}})
-    nid = send(api, "optout", "news")
+    nid = send(api, "optout", "Hello", "body", category="news", channels=["email"])["id"]
     result = finished(api, nid, "failed", "fallback_sent")
     assert result["status"] == "failed" and "opted out" in result["status_reason"]
-    other = send(api, "optout", "billing")  # other categories still email
+    # Other categories still email.
+    other = send(api, "optout", "Hello", "body", category="billing", channels=["email"])["id"]
     finished(api, other, "fallback_sent")
     assert [m["Message-ID"] for m in smtp.received(address)] == [f"<{other}@herald>"]
 
@@ -61,7 +55,7 @@ def test_required_category_ignores_the_opt_out(api: httpx.Client, stack: Stack,
     defaults = api.put("/v1/preferences/defaults", json={"required_categories": ["security"]})
     assert defaults.status_code == 200
     address = reader(api, "careful", {"categories": {"*": {"email": False}}})
-    nid = send(api, "careful", "security", "New sign-in")
+    nid = send(api, "careful", "New sign-in", "body", category="security", channels=["email"])["id"]
     assert finished(api, nid, "fallback_sent", "failed")["status"] == "fallback_sent"
     assert [m["Subject"] for m in smtp.received(address)] == ["New sign-in"]
 
@@ -74,7 +68,7 @@ def test_quiet_hours_defer_email_to_the_end_of_the_window(api: httpx.Client, sta
     quiet = {"start": (now - timedelta(hours=1)).strftime("%H:%M:%S"),
              "end": end.strftime("%H:%M:%S")}
     address = reader(api, "sleeper", {"quiet_hours": quiet}, timezone="Asia/Tokyo")
-    nid = send(api, "sleeper", "news")
+    nid = send(api, "sleeper", "Hello", "body", category="news", channels=["email"])["id"]
     result = finished(api, nid, "fallback_sent", "failed")
     assert result["status"] == "fallback_sent"
     deferred, sent = result["attempts"][0], result["attempts"][-1]
@@ -87,7 +81,8 @@ def test_quiet_hours_defer_email_to_the_end_of_the_window(api: httpx.Client, sta
 def test_digest_gathers_unread_notifications_into_one_email(api: httpx.Client, stack: Stack,
                                                             smtp: SmtpServer):
     address = reader(api, "digester", {"digest": "hourly"}, locale="de")
-    ids = [send(api, "digester", "news", f"Update {i}") for i in range(3)]
+    ids = [send(api, "digester", f"Update {i}", "body", category="news", channels=["email"])["id"]
+           for i in range(3)]
     for nid in ids:
         finished(api, nid, "fallback_sent")
     (digest,) = smtp.received(address)
@@ -99,7 +94,7 @@ def test_digest_gathers_unread_notifications_into_one_email(api: httpx.Client, s
 
 def test_rtl_locale_gets_rtl_email(api: httpx.Client, stack: Stack, smtp: SmtpServer):
     address = reader(api, "arabic", locale="ar")
-    nid = send(api, "arabic", "news", "مرحبا")
+    nid = send(api, "arabic", "مرحبا", "body", category="news", channels=["email"])["id"]
     finished(api, nid, "fallback_sent")
     (mail,) = smtp.received(address)
     assert 'dir="rtl"' in html_of(mail)

@@ -85,8 +85,6 @@ async def test_poison_entry_becomes_a_listed_dead_letter(
 
 
 def _other_tenant_key() -> str:
-    from backend.tenants.accounts import create_tenant
-    from tests.support.db import session_scope
+    from tests.support.db import new_tenant
 
-    with session_scope() as session:
-        return create_tenant(session, "other").secret_key
+    return new_tenant("other").secret_key

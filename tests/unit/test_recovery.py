@@ -1,0 +1,27 @@
+"""Whether a reconnecting client's history can be replayed in full."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.recovery import ReaderState, recoverable
+
+STATE = ReaderState(last_seq=10, epoch="e1", unread=3, oldest_seq=4)
+
+
+@pytest.mark.parametrize("since, epoch, expected", [
+    (10, "e1", True),    # holds everything
+    (3, "e1", True),     # missing 4..10, all still stored
+    (2, None, False),    # 3 is gone (retention)
+    (5, "e2", False),    # the history was reset: offsets are void
+    (11, "e1", False),   # ahead of the server: not ours
+    (None, "e1", False), # a first connection loads over REST
+    (-1, None, False),
+])
+def test_recoverable(since: int | None, epoch: str | None, expected: bool):
+    assert recoverable(STATE, since, epoch) is expected
+
+
+def test_an_empty_history_recovers_only_from_its_end():
+    empty = ReaderState(last_seq=0, epoch="e", unread=0, oldest_seq=None)
+    assert recoverable(empty, 0, "e")
