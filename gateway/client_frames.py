@@ -37,13 +37,25 @@ async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
     conn.renew(reader.expires_at)
 
 
+async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
+    """``{"seq": N}`` acknowledges everything up to N at once; ``{"ids": [...]}`` those ids."""
+    if "seq" not in frame:
+        await conn.node.blocking.in_session(lifecycle.mark_delivered, _ids(frame),
+                                            conn.reader.row_id)
+        return
+    seq = frame["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise FrameError("ack: seq must be a non-negative integer")
+    await conn.node.blocking.in_session(lifecycle.mark_delivered_through, conn.reader.row_id,
+                                        seq)
+
+
 async def handle(conn: Connection, frame: dict[str, Any]) -> None:
     kind = frame.get("type")
     if kind == "ping":
         conn.offer({"type": "pong"})
     elif kind == "ack":
-        await conn.node.blocking.in_session(lifecycle.mark_delivered, _ids(frame),
-                                            conn.reader.row_id)
+        await _ack(conn, frame)
     elif kind == "read":
         await mark_read(conn.node, conn.reader, _ids(frame))
     elif kind == "read_all":

@@ -7,6 +7,9 @@ import httpx
 from backend.core.errors import HeraldError
 from backend.notifications.messages import PushItem
 
+# The gateway could not be reached or failed (5xx): worth a quick retry.
+GATEWAY_UNREACHABLE = (httpx.TransportError, httpx.HTTPStatusError)
+
 
 class GatewayRefused(HeraldError):
     """The gateway answered the push API with a 4xx: retrying the same request cannot help."""

@@ -21,6 +21,7 @@ from backend.notifications.persist import (
 from backend.notifications.queues import DELIVER_BATCH
 from tasks.app import app
 from tasks.base import HeraldTask
+from tasks.gateway_client import GATEWAY_UNREACHABLE, GatewayRefused
 from tasks.runtime import Runtime, runtime
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,29 @@ logger = logging.getLogger(__name__)
 POISON = (DBAPIError, UnknownTenant, ValueError, KeyError, TypeError)
 
 
-def offer_and_record(rt: Runtime, items: list[PushItem]) -> dict[str, bool]:
-    """Offer to the gateway, then record attempts and schedule retries for offline readers."""
-    outcomes = rt.gateway.offer(items)
+def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = None
+                     ) -> dict[str, bool]:
+    """Offer to the gateway, then record attempts and schedule retries for offline readers.
+
+    A push that fails ends as a recorded attempt with its reason and a retry row, like an
+    offline reader: at once when the gateway refused it (4xx), and after Celery's own quick
+    retries (``tasks.base``) when the gateway could not be reached.
+    """
+    error = None
+    try:
+        outcomes = rt.gateway.offer(items)
+    except GatewayRefused as exc:
+        error = str(exc)
+    except GATEWAY_UNREACHABLE as exc:
+        if task is not None and task.request.retries < (task.max_retries or 0):
+            raise
+        error = f"gateway unreachable: {exc}"
+    if error is not None:
+        logger.warning("push of %d failed: %s", len(items), error)
+        outcomes = dict.fromkeys((i.notification_id for i in items), False)
     if outcomes:
         with rt.db.session() as session:
-            attempts = record_push(session, outcomes)
+            attempts = record_push(session, outcomes, error)
             deliveries.after_in_app(session, outcomes, attempts, rt.in_app_backoff)
     return outcomes
 
@@ -91,7 +109,7 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         return 0
     items = _persist_isolating_poison(rt, queued)
     _release(rt, queued)
-    outcomes = offer_and_record(rt, items)
+    outcomes = offer_and_record(rt, items, self)
     logger.info("batch of %d: %d pushed, %d delivered", len(queued), len(items),
                 sum(outcomes.values()))
     return len(items)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from celery import Task
 from sqlalchemy import select
 
 from backend.db.models import Notification
@@ -16,8 +17,8 @@ from tasks.pipeline import offer_and_record
 from tasks.runtime import runtime
 
 
-@app.task(name=RETRY_IN_APP, base=HeraldTask)
-def retry_in_app(notification_ids: list[str]) -> int:
+@app.task(name=RETRY_IN_APP, bind=True, base=HeraldTask)
+def retry_in_app(self: Task, notification_ids: list[str]) -> int:
     rt = runtime()
     ids = [uuid.UUID(i) for i in notification_ids]
     with rt.db.session() as session:
@@ -26,5 +27,5 @@ def retry_in_app(notification_ids: list[str]) -> int:
         # Delivered by replay or read meanwhile: nothing more to do for those.
         stored = session.scalars(select(Notification.id).where(Notification.id.in_(ids)))
         deliveries.finish(session, [nid for nid in stored if nid not in waiting])
-    offer_and_record(rt, items)
+    offer_and_record(rt, items, self)
     return len(items)

@@ -16,9 +16,17 @@ from backend.core import redis_keys as keys
 
 logger = logging.getLogger(__name__)
 
+# Renew our lock; take it again if it expired with nobody else holding it (Redis stalled
+# longer than the lock lives). 1: held (renewed), 2: taken again, 0: another beat holds it.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
 end
 return 0
 """
@@ -27,7 +35,8 @@ return 0
 def acquire(client: redis.Redis, ttl_seconds: float) -> str:
     """Block until this process holds the beat lock; keep renewing it in the background.
 
-    Losing the lock (say, Redis was flushed and another beat took it) stops this process.
+    Only losing the lock to another beat stops this process; a lock that merely expired
+    (Redis stalled or restarted) is taken again, and failed renewals are retried.
     """
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     ttl_ms = int(ttl_seconds * 1000)
@@ -44,11 +53,13 @@ def acquire(client: redis.Redis, ttl_seconds: float) -> str:
         while not threading.Event().wait(ttl_seconds / 3):
             try:
                 held = renew(keys=[keys.BEAT_LOCK], args=[owner, ttl_ms])
-            except redis.RedisError:
-                logger.exception("could not renew the beat lock")
+            except redis.RedisError as exc:
+                logger.warning("could not renew the beat lock (%s); trying again", exc)
                 continue
-            if not held:
-                logger.error("beat lock lost; stopping so that only one beat runs")
+            if held == 2:
+                logger.warning("beat lock expired while Redis was away; beat lock taken again")
+            elif not held:
+                logger.error("another beat took the beat lock; stopping so that only one runs")
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
 

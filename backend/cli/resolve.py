@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from backend.cli.embedded import EmbeddedServers, ensure_servers
+from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServers
 from backend.core.config import Settings, get_settings, use_settings
 
 
@@ -23,14 +23,30 @@ def _internal_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def resolve() -> tuple[Settings, EmbeddedServers]:
-    """This process's settings, with embedded servers started for unset URLs, installed as the
+def embedded_servers(settings: Settings) -> EmbeddedServers:
+    """The embedded server for every URL left unset (not started)."""
+    return EmbeddedServers(
+        EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
+        if settings.redis_url is None else None,
+        EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
+        if settings.database_url is None else None,
+    )
+
+
+def filled_in(settings: Settings, servers: EmbeddedServers) -> Settings:
+    """``settings`` with the embedded servers' URLs and the internal key, installed as this
     process's settings (Celery and uvicorn load their apps by name, in this process)."""
+    resolved = settings.model_copy(update={**servers.urls(settings),
+                                           "internal_key": _internal_key(settings)})
+    return use_settings(resolved)
+
+
+def resolve() -> tuple[Settings, EmbeddedServers]:
+    """This process's settings, with embedded servers started (or reused) for unset URLs."""
     configured = get_settings()
-    servers = ensure_servers(configured)
-    resolved = configured.model_copy(update={**servers.urls(configured),
-                                             "internal_key": _internal_key(configured)})
-    return use_settings(resolved), servers
+    servers = embedded_servers(configured)
+    servers.start()
+    return filled_in(configured, servers), servers
 
 
 def child_env(settings: Settings) -> dict[str, str]:

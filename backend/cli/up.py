@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 import uuid
-from pathlib import Path
 
 import typer
 
-from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis
-from backend.cli.resolve import child_env, resolve
+from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServers
+from backend.cli.resolve import child_env, embedded_servers, filled_in
+from backend.cli.supervise import Supervisor
 from backend.core.config import Settings, get_settings
 
-PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
 DEMO_USER = "demo-user"
 
 
@@ -79,28 +76,33 @@ def down() -> None:
 
 
 def up() -> None:
-    """Run the whole system on this machine: embedded Redis and PostgreSQL unless configured."""
-    from honcho.manager import Manager
+    """Run the whole system on this machine: embedded Redis and PostgreSQL unless configured.
 
+    Every part runs under supervisord: one that dies is restarted, the others keep serving.
+    """
     from backend.db.migrate import upgrade
 
-    settings, servers = resolve()
-    returncode = 1
+    configured = get_settings()
+    servers = embedded_servers(configured)
+    # Servers left running by parts run alone are reused as they are, not supervised.
+    supervised = EmbeddedServers(
+        servers.redis if servers.redis and not servers.redis.running_pid() else None,
+        servers.postgres if servers.postgres and not servers.postgres.running() else None)
+    settings = filled_in(configured, servers)
+    supervisor = Supervisor(settings.data_dir, supervised)
+    supervisor.start(child_env(settings))
     try:
         typer.echo("applying migrations ...")
         upgrade(settings.require_urls()[1])
-        typer.echo(_banner(settings, _demo_credentials(settings)), err=False)
-        manager = Manager()
-        me, env = shlex.quote(sys.executable), child_env(settings)
-        for part in PARTS:
-            manager.add_process(part, f"exec {me} -m backend.cli {part}", env=env,
-                                cwd=str(Path.cwd()))
-        manager.loop()
-        returncode = manager.returncode or 0
-    finally:
-        servers.stop_started()
-        typer.echo("embedded servers stopped" if servers.redis or servers.postgres else "stopped")
-    raise typer.Exit(returncode)
+        typer.echo(_banner(settings, _demo_credentials(settings)))
+        supervisor.start_parts()
+    except BaseException:
+        supervisor.terminate()
+        supervisor.wait()
+        raise
+    code = supervisor.wait()
+    typer.echo("stopped")
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -139,6 +139,16 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
                       delivered_at=func.coalesce(Notification.delivered_at, func.now()))
 
 
+def mark_delivered_through(session: Session, reader_row_id: int, seq: int) -> int:
+    """A cumulative acknowledgement: everything of the reader up to ``seq`` was shown."""
+    query = (update(Notification)
+             .where(Notification.user_id == reader_row_id, Notification.seq <= seq,
+                    Notification.status.in_(sources(Status.DELIVERED)))
+             .values(status=Status.DELIVERED, status_reason=None,
+                     delivered_at=func.coalesce(Notification.delivered_at, func.now())))
+    return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+
 def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | None
               ) -> list[str]:
     """Mark the reader's notifications read (all when ``ids`` is None); returns those changed."""

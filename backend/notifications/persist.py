@@ -123,8 +123,10 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
     return [PushItem(str(n.tenant_id), external_id, frame(n)) for n, external_id in pending]
 
 
-def record_push(session: Session, outcomes: dict[str, bool]) -> dict[uuid.UUID, int]:
-    """One in-app attempt row per notification; delivered ones change status.
+def record_push(session: Session, outcomes: dict[str, bool], error: str | None = None
+                ) -> dict[uuid.UUID, int]:
+    """One in-app attempt row per notification; delivered ones change status. ``error`` says
+    why the push itself failed (the gateway refused or could not be reached).
 
     Returns how many in-app attempts each notification has had, this one included.
     """
@@ -136,9 +138,11 @@ def record_push(session: Session, outcomes: dict[str, bool]) -> dict[uuid.UUID, 
         .group_by(DeliveryAttempt.notification_id)
     ).tuples().all())
     made = {nid: counts.get(nid, 0) + 1 for nid in ids}
+    missed = Outcome.ERROR if error else Outcome.OFFLINE
     session.add_all(
         DeliveryAttempt(notification_id=nid, channel=Channel.IN_APP, attempt=made[nid],
-                        outcome=Outcome.DELIVERED if outcomes[str(nid)] else Outcome.OFFLINE)
+                        outcome=Outcome.DELIVERED if outcomes[str(nid)] else missed,
+                        error=None if outcomes[str(nid)] else error)
         for nid in ids
     )
     lifecycle.mark_delivered(session, [nid for nid in ids if outcomes[str(nid)]])

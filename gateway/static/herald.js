@@ -14,6 +14,7 @@
 
 const AUTH_FAILED = 4401;
 const TOKEN_EXPIRED = 4403;
+const ACK_DELAY_MS = 50; // acknowledgements of a burst are gathered this long
 
 export class Herald extends EventTarget {
   constructor({ url, apiKey, token, getToken, storage, baseDelay = 500, maxDelay = 30000 }) {
@@ -30,6 +31,7 @@ export class Herald extends EventTarget {
     this.unread = 0;
     this.state = "idle";
     this.seq = 0; // highest seq held with no gap below it
+    this.acked = 0; // highest seq acknowledged to the gateway on this socket
     this.epoch = null;
     this.held = new Map(); // seq -> frame that arrived ahead of a hole
     this.attempt = 0;
@@ -118,6 +120,7 @@ export class Herald extends EventTarget {
 
   async _welcome(frame) {
     this.attempt = 0;
+    this.acked = 0;
     this.welcomeSeq = frame.seq;
     this._setUnread(frame.unread);
     this._setState("open");
@@ -152,9 +155,22 @@ export class Herald extends EventTarget {
     this.seq = frame.seq;
     const known = this.notifications.has(frame.id);
     this.notifications.set(frame.id, frame);
-    this._send({ type: "ack", ids: [frame.id] });
+    this._scheduleAck();
     if (!known && !frame.read && frame.seq > this.welcomeSeq) this._setUnread(this.unread + 1);
     if (!known) this.dispatchEvent(new CustomEvent("notification", { detail: frame }));
+  }
+
+  // One cumulative ack ("everything up to seq") per burst, not one frame per notification:
+  // a reader who gets 300 at once sends a single frame, well within the gateway's limit.
+  _scheduleAck() {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      if (this.seq > this.acked) {
+        this._send({ type: "ack", seq: this.seq });
+        this.acked = this.seq;
+      }
+    }, ACK_DELAY_MS);
   }
 
   _read(ids) {

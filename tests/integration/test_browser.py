@@ -85,3 +85,24 @@ def test_demo_page_speaks_the_visitors_language(stack: Stack, query, header, tex
     page = httpx.get(f"{stack.gateway_url}/demo{query}", headers=headers)
     assert page.status_code == 200
     assert text in page.text and f'dir="{direction}"' in page.text
+
+
+def test_a_burst_of_300_keeps_the_socket_open(page: Page, stack: Stack, tenant: TenantKeys,
+                                              api: httpx.Client):
+    """herald.js acknowledges a burst in a few frames: the gateway's frame limit (20 a second)
+    never closes a reader who receives 300 notifications at once."""
+    user = f"burst-{uuid.uuid4().hex[:6]}"
+    sockets: list[object] = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    token = token_for(stack.api_url, tenant.secret_key, user)
+    page.goto(f"{stack.gateway_url}/demo?api_key={tenant.publishable_key}&token={token}")
+    expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open")
+    for start in range(0, 300, 100):
+        response = api.post("/v1/notifications/batch", json={"items": [
+            {"recipients": [user], "content": {"title": f"burst {i}"}}
+            for i in range(start, start + 100)]})
+        assert response.status_code == 202
+    wait_until(lambda: page.evaluate("window.herald.seq") == 300, timeout=60,
+               what="all 300 notifications in the browser")
+    assert page.evaluate("window.herald.state") == "open"
+    assert len(sockets) == 1, "the socket was closed and reopened during the burst"

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import redis
 
+from backend.cli.embedded import EmbeddedRedis
 from backend.core import redis_keys as keys
-from tests.support.harness import wait_until
+from tests.support.harness import free_port, wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
 
@@ -90,3 +94,31 @@ def test_second_beat_waits_for_the_lock_and_takes_over(stack: Stack, start_part:
                what="the second beat to take over")
     assert client.get(keys.BEAT_LOCK) != holder
     stack.procs["beat"] = second
+
+
+def test_beat_rides_out_a_redis_stall_longer_than_its_lock(start_part: StartPart, tmp_path):
+    """Redis frozen (SIGSTOP) for three lock lifetimes: the lock expired with nobody else
+    holding it, so beat takes it again and goes on ticking, instead of stopping itself."""
+    server = EmbeddedRedis(tmp_path / "redis", free_port())
+    server.start()
+    try:
+        beat = start_part("beat", name="beat-stall", redis_url=server.url,
+                          beat_lock_ttl_seconds="1")
+        pid = server.running_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(3)  # the fault itself: Redis frozen for 3 s (3 lock lifetimes)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        wait_until(lambda: "beat lock taken again" in beat.output()
+                   or beat.popen.poll() is not None, timeout=30, what="beat to recover")
+        ticks = beat.output().count("Sending due task")
+        wait_until(lambda: beat.output().count("Sending due task") > ticks + 5
+                   or beat.popen.poll() is not None, timeout=30, what="beat to tick again")
+        assert beat.popen.poll() is None, beat.output()[-2000:]
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        assert client.get(keys.BEAT_LOCK) is not None
+        beat.stop()
+    finally:
+        server.stop()

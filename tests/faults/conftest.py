@@ -1,0 +1,36 @@
+"""One ``herald up`` shared by the fault tests (each uses readers of its own), as a user runs
+it: embedded Redis and PostgreSQL under supervisord with every part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.ledger import Flow
+from tests.support.system import HeraldUp
+
+
+@pytest.fixture(scope="session")
+def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeraldUp]:
+    root = tmp_path_factory.mktemp("faults")
+    system = HeraldUp(root / ".herald", root / "up.log", {
+        # Small waits, so that recovery shows within a test.
+        "HERALD_BRIDGE_BLOCK_MS": "200",
+        "HERALD_RETRY_BASE_SECONDS": "0.5",
+        "HERALD_DISPATCH_INTERVAL_SECONDS": "0.2",
+        "HERALD_BEAT_LOCK_TTL_SECONDS": "3",
+        "HERALD_VISIBILITY_TIMEOUT_SECONDS": "20",
+        "HERALD_BRIDGE_CLAIM_IDLE_MS": "5000",
+    })
+    system.start()
+    yield system
+    system.stop()
+
+
+@pytest.fixture
+async def flow(herald: HeraldUp) -> Flow:
+    creds = herald.creds()
+    flow = Flow(herald.api_url, herald.ws_url, creds["secret_key"], creds["publishable_key"])
+    await flow.start()
+    return flow
