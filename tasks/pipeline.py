@@ -93,7 +93,11 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[Pus
 def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
     """Persisted (or dead-lettered): the stream may now trim these entries."""
     if batch:
-        rt.redis.zrem(redis_keys.INFLIGHT, *[q.stream_id for q in batch])
+        stream_ids = [q.stream_id for q in batch]
+        with rt.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(redis_keys.INFLIGHT, *stream_ids)
+            pipe.zrem(redis_keys.INFLIGHT_PUBLISHED, *stream_ids)
+            pipe.execute()
 
 
 @app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)

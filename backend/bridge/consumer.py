@@ -21,6 +21,7 @@ import kombu.exceptions
 import redis
 from celery import Celery
 
+from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.notifications import dead_letters, queues
@@ -44,8 +45,10 @@ class Bridge:
         self.consumer = settings.bridge_consumer
         self.claim_idle_ms = settings.bridge_claim_idle_ms
         self.max_deliveries = settings.max_deliveries
+        self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
         self.stopping = threading.Event()
         self._next_claim = 0.0
+        self._next_recovery = 0.0
 
     def ensure_group(self) -> None:
         try:
@@ -121,13 +124,44 @@ class Bridge:
             return
         stream_ids = [q.stream_id for batch in by_queue.values() for q in batch]
         # Marked in flight before the ack, so the trimmer never cuts an unpersisted entry.
-        self.redis.zadd(keys.INFLIGHT, {eid: entry_ms(eid) for eid in stream_ids})
+        now_ms = int(time.time() * 1000)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(keys.INFLIGHT, {eid: entry_ms(eid) for eid in stream_ids})
+            pipe.zadd(keys.INFLIGHT_PUBLISHED, dict.fromkeys(stream_ids, now_ms))
+            pipe.execute()
         for queue, batch in by_queue.items():
             for start in range(0, len(batch), self.batch_size):
                 chunk = [q.to_dict() for q in batch[start:start + self.batch_size]]
                 self.celery.send_task(queues.DELIVER_BATCH, args=[chunk], queue=queue)
         # Only now: a crash before this line means the entries are published again on restart.
         self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
+
+    def recover_lost(self) -> list[Entry]:
+        """In-flight entries whose Celery message was lost: read them again from the stream."""
+        if time.monotonic() < self._next_recovery:
+            return []
+        self._next_recovery = time.monotonic() + min(self.redeliver_after_ms / 4000, 30)
+        cutoff = int(time.time() * 1000) - self.redeliver_after_ms
+        stale = cast(list[str], self.redis.zrangebyscore(
+            keys.INFLIGHT_PUBLISHED, "-inf", cutoff, start=0, num=self.batch_size))
+        if not stale:
+            return []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for sid in stale:
+                pipe.xrange(keys.INGEST_STREAM, sid, sid)
+            for queue in queues.ALL:
+                pipe.llen(queue)
+            pipe.hvals(keys.CELERY_UNACKED)
+            *found, held = pipe.execute()
+        entries = {rows[0][0]: rows[0][1] for rows in found[:len(stale)] if rows}
+        waiting = {q for q, n in zip(queues.ALL, found[len(stale):], strict=True) if n}
+        gone = [sid for sid in stale if sid not in entries]
+        if gone:  # persisted and released meanwhile, or trimmed: nothing left to do
+            self.redis.zrem(keys.INFLIGHT_PUBLISHED, *gone)
+        lost = lost_entries(stale, held_messages_text(held), {
+            sid: queues.BY_PRIORITY.get(_priority(fields), "") for sid, fields in entries.items()
+        }, waiting)
+        return [(sid, entries[sid]) for sid in lost]
 
     def step(self, replay: bool) -> None:
         if replay:
@@ -137,6 +171,10 @@ class Bridge:
         if claimed := self.claim():
             logger.info("claimed %d entries from dead consumers", len(claimed))
             self.forward(claimed, replayed=True)
+        if lost := self.recover_lost():
+            logger.warning("publishing %d in-flight entries again: their Celery messages "
+                           "were lost", len(lost))
+            self.forward(lost)
         if entries := self._read(">"):
             self.forward(entries)
 
@@ -152,6 +190,13 @@ class Bridge:
                 logger.exception("bridge step failed; retrying in 1 s")
                 replay = True
                 self.stopping.wait(1)
+
+
+def _priority(fields: dict[str, str]) -> str:
+    try:
+        return StreamEntry.decode(fields["n"]).priority
+    except (KeyError, ValueError, TypeError):
+        return ""
 
 
 def celery_producer(redis_url: str) -> Celery:

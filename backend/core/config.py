@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Stream entries (and Celery messages) delivered more often than this are dead letters.
     max_deliveries: int = Field(5, ge=1)
     bridge_claim_idle_ms: int = 60_000
+    # An entry published this long ago and neither persisted, queued nor held by a worker lost
+    # its Celery message (Redis crashed between a worker's take and its record): publish again.
+    stream_redeliver_after_seconds: float = Field(600.0, gt=0)
     stream_trim_interval_seconds: float = 10.0
     beat_lock_ttl_seconds: float = 10.0
     idempotency_ttl_seconds: int = 86_400

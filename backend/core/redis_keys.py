@@ -34,6 +34,11 @@ BEAT_LOCK = PREFIX + "beat:lock"
 # The stream is trimmed only below the oldest of these, of the bridge's pending entries and of
 # the entries it has not read yet.
 INFLIGHT = PREFIX + "inflight"
+# The same entries, scored by when the bridge (last) published them: a Celery message lost
+# with a Redis crash (taken from its queue, never recorded as unacked) is found by its age.
+INFLIGHT_PUBLISHED = PREFIX + "inflight:published"
+# Where Celery's Redis transport keeps the messages workers hold (acks_late).
+CELERY_UNACKED = "unacked"
 
 
 def task_deliveries(task_id: str) -> str:

@@ -22,6 +22,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeraldUp]:
         "HERALD_BEAT_LOCK_TTL_SECONDS": "3",
         "HERALD_VISIBILITY_TIMEOUT_SECONDS": "20",
         "HERALD_BRIDGE_CLAIM_IDLE_MS": "5000",
+        "HERALD_STREAM_REDELIVER_AFTER_SECONDS": "10",
     })
     system.start()
     yield system

@@ -66,3 +66,31 @@ async def test_bridge_sigkilled_before_ack_processes_entry_once(
         rows = session.scalar(select(func.count()).where(
             Notification.tenant_id == uuid.UUID(tenant.tenant_id)))
     assert rows == 2
+
+
+async def test_a_celery_message_lost_with_redis_is_published_again(
+    stack: Stack, start_part: StartPart, servers, tenant: TenantKeys
+):
+    """Redis crashing between a worker's take of a message and its record of it loses the
+    message (Celery's Redis transport); the entry stays in flight. Here the message is taken
+    from its queue by hand, as the crash would: the bridge publishes the entry again."""
+    db = 9
+    url = servers.redis_url(db)
+    admin = redis.Redis.from_url(url, decode_responses=True)
+    admin.flushdb()
+    api_proc = start_part("api", name="api-db9", redis_url=url)
+    start_part("bridge", name="bridge-db9", redis_url=url, bridge_consumer="bridge-db9",
+               stream_redeliver_after_seconds="2")
+    api = httpx.Client(base_url=f"http://127.0.0.1:{api_proc.port}",
+                       headers={"X-API-Key": tenant.secret_key})
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "reader-lost"), since=0)
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["reader-lost"], "content": {"title": "lost and found"}}).json()
+    wait_until(lambda: admin.llen("notifications.default") == 1, what="the batch published")
+    assert admin.delete("notifications.default") == 1  # the message is gone, entry in flight
+    start_part("worker", name="worker-db9", redis_url=url, gateway_url=stack.gateway_url)
+    frame = await sock.next_of("notification", timeout=60)
+    assert frame["id"] == sent["id"]
+    wait_until(lambda: admin.zcard(keys.INFLIGHT) == 0, what="the entry released")
+    await sock.close()
