@@ -121,6 +121,10 @@ def send(channel: Channel, begun: Begun, backoff: Backoff) -> Result:
             return Result(Outcome.ERROR, str(exc))
         return Result(Outcome.ERROR, str(exc),
                       max(backoff.delay(begun.attempt), exc.retry_after or 0))
+    except Exception as exc:  # noqa: BLE001 - a bug or a bad message must end the step
+        # Left to propagate, the attempt would stay "sending" and come back every lease.
+        logger.exception("%s send of %s raised", channel.name, begun.message)
+        return Result(Outcome.FAILED, f"could not send: {type(exc).__name__}: {exc}"[:500])
     return Result(Outcome.SENT)
 
 

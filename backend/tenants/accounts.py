@@ -60,9 +60,10 @@ class KeyCache(Generic[T]):
         self.seconds = seconds
         self._entries: dict[str, tuple[float, T]] = {}
 
-    def get(self, key: str) -> T | None:
+    def get(self, key: str, stale: bool = False) -> T | None:
+        """The value while fresh; with ``stale``, also after (when the database is away)."""
         entry = self._entries.get(key)
-        return entry[1] if entry and entry[0] > time.monotonic() else None
+        return entry[1] if entry and (stale or entry[0] > time.monotonic()) else None
 
     def put(self, key: str, value: T) -> T:
         self._entries[key] = (time.monotonic() + self.seconds, value)

@@ -139,3 +139,18 @@ def test_reader_without_address_fails_with_clear_reason(api: httpx.Client, stack
     nid = send(api, "nobody", "Ping", "Something happened", channels=["email"])["id"]
     result = settled(api, nid, "failed")
     assert result["status_reason"] == "reader has no email address"
+
+
+def test_a_send_that_raises_unexpectedly_ends_failed_not_sending_forever(
+    api: httpx.Client, stack: Stack, smtp: SmtpServer
+):
+    """A title with CR/LF (from a reader's own text) makes building the email raise: the step
+    ends failed with the reason, instead of an attempt left "sending" that comes back every
+    lease."""
+    profile(api, "crlf", email="crlf@example.test")
+    nid = send(api, "crlf", "Hi\r\nBcc: evil@example.test", "x", channels=["email"])["id"]
+    result = settled(api, nid, "failed")
+    assert "ValueError" in result["status_reason"]
+    assert [a["outcome"] for a in result["attempts"]] == ["failed"]
+    assert not pending_delivery(nid)
+    assert smtp.received("crlf@example.test") == [] and smtp.received("evil@example.test") == []

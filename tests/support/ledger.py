@@ -36,9 +36,11 @@ class LedgerReader:
     connects: int = 0
     welcomes: list[dict[str, Any]] = field(default_factory=list)
 
-    async def run(self, ws_url: str, publishable_key: str, stop: asyncio.Event) -> None:
-        delay = 0.2
+    async def run(self, ws_urls: list[str], publishable_key: str, stop: asyncio.Event) -> None:
+        """Stay connected; after a failed connect, try the next node (a load balancer's job)."""
+        delay, node = 0.2, 0
         while not stop.is_set():
+            ws_url = ws_urls[node % len(ws_urls)]
             try:
                 async with websockets.connect(f"{ws_url}?api_key={publishable_key}",
                                               open_timeout=5) as ws:
@@ -48,7 +50,7 @@ class LedgerReader:
                     delay = 0.2
                     await self._read(ws, stop)
             except (OSError, TimeoutError, websockets.WebSocketException):
-                pass
+                node += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, 2.0)
@@ -86,6 +88,7 @@ class Flow:
     readers: list[LedgerReader] = field(default_factory=list)
     accepted: dict[str, str] = field(default_factory=dict)  # notification id -> reader
     rate: float = 20.0
+    ws_urls: list[str] = field(default_factory=list)  # reader i starts on node i
     _stop_sending: asyncio.Event = field(default_factory=asyncio.Event)
     _stop_reading: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -96,8 +99,10 @@ class Flow:
             user = f"ledger-{prefix}-{i}"
             token = await asyncio.to_thread(token_for, self.api_url, self.secret_key, user, 7200)
             self.readers.append(LedgerReader(user, token))
-        self._tasks = [asyncio.create_task(r.run(self.ws_url, self.publishable_key,
-                                                 self._stop_reading)) for r in self.readers]
+        nodes = self.ws_urls or [self.ws_url]
+        self._tasks = [asyncio.create_task(r.run(nodes[i:] + nodes[:i], self.publishable_key,
+                                                 self._stop_reading))
+                       for i, r in enumerate(self.readers)]
         self._tasks.append(asyncio.create_task(self._send_steadily()))
 
     async def _send_steadily(self) -> None:
