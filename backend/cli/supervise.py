@@ -74,7 +74,7 @@ class Supervisor:
                      password=self.password),
             _section("eventlistener:fatal", command=_quote(
                 [python, "-m", "backend.cli.fatal_listener", str(self.fatal_note.resolve())]),
-                events="PROCESS_STATE_FATAL", autorestart="true"),
+                events="PROCESS_STATE_FATAL,PROCESS_STATE_EXITED", autorestart="true"),
         ]
         sections += self._servers()
         for part in PARTS:

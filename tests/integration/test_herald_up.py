@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 import psutil
@@ -57,8 +58,10 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 6
     finally:
+        stopping = time.monotonic()
         up.send_signal(signal.SIGINT)
         up.wait(60)
+    assert time.monotonic() - stopping < 20, "Ctrl-C took longer than 20 s"
     assert up.returncode is not None
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child

@@ -62,10 +62,15 @@ class HeraldUp:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def start(self, timeout: float = 180) -> HeraldUp:
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Run ``herald up`` without waiting for it."""
         out = self.log.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "backend.cli", "up"], cwd=REPO,
                                         env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self.process
+
+    def start(self, timeout: float = 180) -> HeraldUp:
+        self.launch()
         wait_until(lambda: self.process.poll() is not None or self.all_running(), timeout,
                    "herald up to run every part")
         assert self.process.poll() is None, self.output()[-3000:]
