@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration lint bench i18n clean
+.PHONY: up test test-unit test-integration test-faults lint bench chaos i18n clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,15 +14,19 @@ $(BIN)/.installed: pyproject.toml
 up: $(BIN)/.installed
 	$(BIN)/herald up
 
-# Both layers: unit tests (seconds, no servers) first, then the real-process suite.
+# Unit tests (seconds, no servers) first, then the real-process suite, then the fault suite
+# (parts of a running `herald up` killed under traffic, each ending with a ledger check).
 test: $(BIN)/.installed
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest tests/unit tests/integration tests/faults
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
 
 test-integration: $(BIN)/.installed
 	$(BIN)/pytest tests/integration
+
+test-faults: $(BIN)/.installed
+	$(BIN)/pytest tests/faults
 
 # Style, the direction of imports between layers (import-linter), and types.
 lint: $(BIN)/.installed
@@ -32,6 +36,10 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
+
+# The soak (outside CI): 10 minutes of steady traffic with random kills, then the ledger.
+chaos: $(BIN)/.installed
+	$(BIN)/python -m bench.chaos --minutes 10
 
 # Herald's own strings: extract, merge into every catalog, compile (.mo files are committed).
 i18n: $(BIN)/.installed
