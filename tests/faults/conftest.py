@@ -8,13 +8,33 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.ledger import Flow
+from tests.support.peers import SlackWebhook, SmtpServer
 from tests.support.system import HeraldUp
 
 
 @pytest.fixture(scope="session")
-def herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeraldUp]:
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def slack() -> Iterator[SlackWebhook]:
+    hook = SlackWebhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(scope="session")
+def herald(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[HeraldUp]:
     root = tmp_path_factory.mktemp("faults")
     system = HeraldUp(root / ".herald", root / "up.log", {
+        "HERALD_SMTP_URL": smtp.url,
+        "HERALD_RETRY_MAX_ATTEMPTS": "2",
+        "HERALD_FALLBACK_BASE_SECONDS": "0.5",
+        "HERALD_FALLBACK_MAX_ATTEMPTS": "10",
         # Small waits, so that recovery shows within a test.
         "HERALD_BRIDGE_BLOCK_MS": "200",
         "HERALD_RETRY_BASE_SECONDS": "0.5",

@@ -45,6 +45,15 @@ class SmtpServer:
         self.port = free_port()
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
 
+    def down(self) -> None:
+        """Stop listening: connections are refused until ``up``."""
+        self.controller.stop()
+
+    def up(self) -> None:
+        """Listen again on the same port (a stopped controller cannot start again)."""
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
@@ -76,16 +85,23 @@ class SlackWebhook:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.handler = Handler
+        self.port = free_port()
+        self.up()
+
+    def up(self) -> None:
+        """Serve (again) on the same port."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/XXX"
+        return f"http://127.0.0.1:{self.port}/services/T000/B000/XXX"
 
     def delivered(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["status"] == 200]
 
     def close(self) -> None:
+        """Stop serving: connections to the port are refused until ``up``."""
         self.server.shutdown()
         self.server.server_close()
