@@ -146,7 +146,7 @@ class EmbeddedPostgres:
     def _bin(self, name: str) -> str:
         return str(_pg_bin_path() / name)
 
-    def _run_as(self) -> str | None:
+    def run_as(self) -> str | None:
         """As root, PostgreSQL's tools must run as an unprivileged user of their own."""
         if os.geteuid() != 0:
             return None
@@ -188,7 +188,7 @@ class EmbeddedPostgres:
     def init(self) -> str | None:
         """Create the cluster on first use; returns the system user its tools run as."""
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        run_as = self._run_as()
+        run_as = self.run_as()
         if not (self.pgdata / "PG_VERSION").exists():
             subprocess.run(
                 [self._bin("initdb"), "-D", str(self.pgdata), "--auth=trust",
@@ -232,7 +232,7 @@ class EmbeddedPostgres:
             return
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
-            check=False, capture_output=True, user=self._run_as(),
+            check=False, capture_output=True, user=self.run_as(),
         )
 
 

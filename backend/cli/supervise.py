@@ -98,8 +98,7 @@ class Supervisor:
                 "program:redis", command=_quote(self.servers.redis.command()), stopsignal="TERM",
                 stopwaitsecs=15, stdout_logfile=self.servers.redis.log.resolve(), **common))
         if self.servers.postgres is not None:
-            run_as = self.servers.postgres.init()
-            extra = {"user": PG_SYSTEM_USER} if run_as else {}
+            extra = {"user": PG_SYSTEM_USER} if self.servers.postgres.run_as() else {}
             sections.append(_section(
                 "program:postgres", command=_quote(self.servers.postgres.command()),
                 stopsignal="INT", stopwaitsecs=30, redirect_stderr="true",
@@ -110,6 +109,8 @@ class Supervisor:
         """Run supervisord with the embedded servers started; the parts wait for ``parts``."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.fatal_note.unlink(missing_ok=True)
+        if self.servers.postgres is not None:
+            self.servers.postgres.init()  # a new cluster on the first run
         path = self.data_dir / "supervisord.conf"
         path.write_text(self.config())
         path.chmod(0o600)
