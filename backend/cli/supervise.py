@@ -168,6 +168,15 @@ class Supervisor:
             return 1
         return 0 if interrupted else code
 
+    def stop(self, timeout: float = 30) -> None:
+        """Stop everything and wait; kill what is still running after ``timeout``."""
+        self.terminate()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
     def terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

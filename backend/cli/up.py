@@ -90,15 +90,14 @@ def up() -> None:
         servers.postgres if servers.postgres and not servers.postgres.running() else None)
     settings = filled_in(configured, servers)
     supervisor = Supervisor(settings.data_dir, supervised)
-    supervisor.start(child_env(settings))
     try:
+        supervisor.start(child_env(settings))
         typer.echo("applying migrations ...")
         upgrade(settings.require_urls()[1])
         typer.echo(_banner(settings, _demo_credentials(settings)))
         supervisor.start_parts()
     except BaseException:
-        supervisor.terminate()
-        supervisor.wait()
+        supervisor.stop()  # nothing left running when the start itself fails
         raise
     code = supervisor.wait()
     typer.echo("stopped")
