@@ -15,6 +15,7 @@ import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.support.harness import wait_until
 from tests.support.sockets import Socket, connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
 
@@ -229,3 +230,18 @@ async def test_token_in_url_is_redacted_from_gateway_logs(stack: Stack, tenant: 
     log = stack.procs["gateway"].output()
     assert "token=[redacted]" in log
     assert token not in log
+
+
+def test_the_demo_link_is_logged_redacted_without_a_logging_error(stack: Stack,
+                                                                   tenant: TenantKeys):
+    """The link `herald up` prints carries the token: its access-log line is redacted, and
+    redacting keeps uvicorn's log record whole (no "--- Logging error ---" traceback)."""
+    token = token_for(stack.api_url, tenant.secret_key, "demo-visitor")
+    response = httpx.get(f"{stack.gateway_url}/demo",
+                         params={"api_key": tenant.publishable_key, "token": token})
+    assert response.status_code == 200
+    gateway = stack.procs["gateway"]
+    wait_until(lambda: "GET /demo?api_key=[redacted]&token=[redacted]" in gateway.output(),
+               timeout=15, what="the redacted access-log line")
+    assert token not in gateway.output()
+    assert "Logging error" not in gateway.output()
