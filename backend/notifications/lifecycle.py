@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
@@ -118,16 +118,20 @@ def try_move(n: Notification, new: Status, reason: str | None = None) -> bool:
     return True
 
 
-def transition(session: Session, ids: Sequence[uuid.UUID], new: Status,
-               reader_row_id: int | None = None, **values: object) -> list[uuid.UUID]:
-    """Move every one of ``ids`` whose status allows it; returns the ids that moved."""
+def transition(session: Session, new: Status, *where: ColumnElement[bool],
+               **values: object) -> list[uuid.UUID]:
+    """Move every notification matching ``where`` whose status allows it to ``new``; returns
+    the ids that moved. The one UPDATE behind every bulk status change."""
     query = (update(Notification)
-             .where(Notification.id.in_(ids), Notification.status.in_(sources(new)))
+             .where(Notification.status.in_(sources(new)), *where)
              .values(status=new, status_reason=None, **values)
              .returning(Notification.id))
-    if reader_row_id is not None:
-        query = query.where(Notification.user_id == reader_row_id)
     return list(session.scalars(query))
+
+
+def _delivered_at(now: object) -> ColumnElement[datetime]:
+    """The first time a socket took it: later deliveries do not move it."""
+    return func.coalesce(Notification.delivered_at, now)
 
 
 def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
@@ -135,32 +139,26 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     """A socket took them (push, replay or the client's ack)."""
     if not ids:
         return []
-    return transition(session, ids, Status.DELIVERED, reader_row_id,
-                      delivered_at=func.coalesce(Notification.delivered_at, func.now()))
+    where: list[ColumnElement[bool]] = [Notification.id.in_(ids)]
+    if reader_row_id is not None:
+        where.append(Notification.user_id == reader_row_id)
+    return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
-def mark_delivered_through(session: Session, reader_row_id: int, seq: int) -> int:
+def mark_delivered_through(session: Session, reader_row_id: int, seq: int
+                           ) -> list[uuid.UUID]:
     """A cumulative acknowledgement: everything of the reader up to ``seq`` was shown."""
-    query = (update(Notification)
-             .where(Notification.user_id == reader_row_id, Notification.seq <= seq,
-                    Notification.status.in_(sources(Status.DELIVERED)))
-             .values(status=Status.DELIVERED, status_reason=None,
-                     delivered_at=func.coalesce(Notification.delivered_at, func.now())))
-    return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+    return transition(session, Status.DELIVERED, Notification.user_id == reader_row_id,
+                      Notification.seq <= seq, delivered_at=_delivered_at(func.now()))
 
 
 def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | None
               ) -> list[str]:
     """Mark the reader's notifications read (all when ``ids`` is None); returns those changed."""
     now = datetime.now(UTC)
-    query = (
-        update(Notification)
-        .where(Notification.user_id == reader_row_id, Notification.read_at.is_(None),
-               Notification.status.in_(sources(Status.READ)))
-        .values(read_at=now, status=Status.READ, status_reason=None,
-                delivered_at=func.coalesce(Notification.delivered_at, now))
-        .returning(Notification.id)
-    )
+    where: list[ColumnElement[bool]] = [Notification.user_id == reader_row_id,
+                                        Notification.read_at.is_(None)]
     if ids is not None:
-        query = query.where(Notification.id.in_(list(ids)))
-    return [str(i) for i in session.scalars(query)]
+        where.append(Notification.id.in_(list(ids)))
+    moved = transition(session, Status.READ, *where, read_at=now, delivered_at=_delivered_at(now))
+    return [str(i) for i in moved]
