@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from backend.cli.resolve import resolve
 from backend.core.config import Settings
 from backend.db.models import Tenant
-from backend.db.session import Database
+from backend.db.session import one_session
 
 tenant_app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 templates_app = typer.Typer(help="Manage templates.", no_args_is_help=True)
@@ -27,12 +27,8 @@ TenantOption = Annotated[str, typer.Option("--tenant", help="tenant id")]
 @contextmanager
 def _session() -> Iterator[tuple[Settings, Session]]:
     settings, _ = resolve()
-    database = Database(settings.require_urls()[1], pool_size=1)
-    try:
-        with database.session() as session:
-            yield settings, session
-    finally:
-        database.dispose()
+    with one_session(settings.require_urls()[1]) as session:
+        yield settings, session
 
 
 def existing_tenant(session: Session, tenant_id: str, hint: str = "--tenant") -> Tenant:

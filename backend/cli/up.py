@@ -18,20 +18,16 @@ DEMO_USER = "demo-user"
 def _demo_credentials(settings: Settings) -> dict[str, str]:
     """The demo tenant, created on the first run and remembered under data_dir."""
     from backend.db.models import Tenant
-    from backend.db.session import Database
+    from backend.db.session import one_session
     from backend.tenants.accounts import create_tenant
 
     path = settings.data_dir / "demo-tenant.json"
-    database = Database(settings.require_urls()[1], pool_size=1)
-    try:
-        with database.session() as session:
-            if path.exists():
-                creds = json.loads(path.read_text())
-                if session.get(Tenant, uuid.UUID(creds["tenant_id"])) is not None:
-                    return dict(creds)
-            creds = create_tenant(session, "demo").as_dict()
-    finally:
-        database.dispose()
+    with one_session(settings.require_urls()[1]) as session:
+        if path.exists():
+            creds = json.loads(path.read_text())
+            if session.get(Tenant, uuid.UUID(creds["tenant_id"])) is not None:
+                return dict(creds)
+        creds = create_tenant(session, "demo").as_dict()
     path.write_text(json.dumps(creds, indent=2))
     path.chmod(0o600)
     return creds

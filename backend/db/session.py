@@ -30,3 +30,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def one_session(url: str) -> Iterator[Session]:
+    """A single transaction for a short-lived command: a one-connection engine, disposed after."""
+    database = Database(url, pool_size=1)
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
