@@ -13,14 +13,6 @@ from tests.support.system import HeraldUp
 
 
 @pytest.fixture(scope="session")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
-
-
-@pytest.fixture(scope="session")
 def slack() -> Iterator[SlackWebhook]:
     hook = SlackWebhook()
     yield hook

@@ -13,14 +13,6 @@ from tests.support.ledger import Flow
 from tests.support.system import HeraldUp
 
 
-async def _until(predicate, timeout: float = 60) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
-
-
 async def _outage(herald: HeraldUp, program: str, seconds: float) -> None:
     """Stop a supervised program for ``seconds`` (the fault itself), then start it again."""
     await asyncio.to_thread(herald.rpc().stopProcess, program)
@@ -29,7 +21,7 @@ async def _outage(herald: HeraldUp, program: str, seconds: float) -> None:
 
 
 async def test_postgres_stopped_for_10_s_the_api_keeps_accepting(herald: HeraldUp, flow: Flow):
-    await _until(lambda: sum(len(r.frames) for r in flow.readers) >= 20)
+    await flow.flowing()
     await asyncio.to_thread(herald.rpc().stopProcess, "postgres")
     during = len(flow.accepted)
     await asyncio.sleep(10)
@@ -41,7 +33,7 @@ async def test_postgres_stopped_for_10_s_the_api_keeps_accepting(herald: HeraldU
 
 async def test_gateway_down_for_10_s_every_push_fails_then_all_arrive(herald: HeraldUp,
                                                                       flow: Flow):
-    await _until(lambda: sum(len(r.frames) for r in flow.readers) >= 20)
+    await flow.flowing()
     await _outage(herald, "herald:gateway", 10)
     await asyncio.to_thread(wait_until, lambda: port_open(herald.ports["GATEWAY"]), 60,
                             "the gateway back")
@@ -52,8 +44,7 @@ async def test_second_gateway_node_killed_its_readers_move_to_the_first(herald: 
     """Readers spread over two gateway nodes; node 2 is SIGKILLed; its readers reconnect to
     node 1 (as through a load balancer) and miss nothing, repeat nothing."""
     port = free_port()
-    env = {**herald.env, "HERALD_GATEWAY_PORT": str(port)}
-    env.update(_resolved(herald))
+    env = {**herald.part_env("gateway"), "HERALD_GATEWAY_PORT": str(port)}
     node = subprocess.Popen([sys.executable, "-m", "backend.cli", "gateway"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -63,21 +54,12 @@ async def test_second_gateway_node_killed_its_readers_move_to_the_first(herald: 
         flow = Flow(herald.api_url, herald.ws_url, creds["secret_key"], creds["publishable_key"],
                     ws_urls=[f"ws://127.0.0.1:{port}/ws", herald.ws_url])
         await flow.start()
-        await _until(lambda: sum(len(r.frames) for r in flow.readers) >= 20)
+        await flow.flowing()
         os.killpg(node.pid, 9)
         node.wait(10)
-        accepted = len(flow.accepted)
-        await _until(lambda: len(flow.accepted) > accepted + 40)
+        await flow.more_accepted()
         await flow.check(herald.database_dsn)
         assert all(r.connects >= 2 for r in flow.readers[::2]), "node 2's readers reconnected"
     finally:
         if node.poll() is None:
             os.killpg(node.pid, 9)
-
-
-def _resolved(herald: HeraldUp) -> dict[str, str]:
-    """What herald up hands its parts: the embedded URLs and the internal key."""
-    return {"HERALD_REDIS_URL": herald.redis_url,
-            "HERALD_DATABASE_URL": f"postgresql+psycopg2://postgres@127.0.0.1:"
-                                   f"{herald.ports['EMBEDDED_POSTGRES']}/herald",
-            "HERALD_INTERNAL_KEY": (herald.data_dir / "internal_key").read_text().strip()}

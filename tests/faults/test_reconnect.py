@@ -8,10 +8,10 @@ import json
 import uuid
 
 import httpx
-import psycopg2
 import websockets
 
 from tests.support.harness import wait_until
+from tests.support.ledger import query
 from tests.support.sockets import token_for
 from tests.support.system import HeraldUp
 
@@ -19,14 +19,10 @@ MISSED = 10_000
 
 
 def _stored(dsn: str, tenant_id: str, user: str) -> int:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id "
-                        "WHERE u.tenant_id = %s AND u.external_id = %s", (tenant_id, user))
-            return int(cur.fetchone()[0])
-    finally:
-        conn.close()
+    ((count,),) = query(dsn, "SELECT count(*) FROM notifications n JOIN users u "
+                             "ON u.id = n.user_id WHERE u.tenant_id = %s AND u.external_id = %s",
+                        tenant_id, user)
+    return int(count)
 
 
 async def test_reconnect_to_10000_missed_notifications(herald: HeraldUp):

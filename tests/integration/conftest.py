@@ -35,14 +35,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         redis.stop()
 
 
-@pytest.fixture(scope="session")
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
-
-
 @pytest.fixture
 def slack() -> Iterator[SlackWebhook]:
     hook = SlackWebhook()

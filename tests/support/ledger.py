@@ -17,6 +17,7 @@ import contextlib
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,24 @@ class Flow:
             await asyncio.sleep(0.2)
         raise AssertionError(f"never accepted: {key}")
 
+    def shown(self) -> int:
+        """Notification frames the readers' sockets showed so far."""
+        return sum(len(r.frames) for r in self.readers)
+
+    async def flowing(self, shown: int = 20, timeout: float = 60) -> None:
+        """Until traffic reaches the readers: a fault is injected into a system at work."""
+        await asyncio.wait_for(self._until(lambda: self.shown() >= shown), timeout)
+
+    async def more_accepted(self, count: int = 40, timeout: float = 60) -> None:
+        """Until ``count`` more are accepted: traffic after the fault, too."""
+        target = len(self.accepted) + count
+        await asyncio.wait_for(self._until(lambda: len(self.accepted) >= target), timeout)
+
+    @staticmethod
+    async def _until(predicate: Callable[[], bool]) -> None:
+        while not predicate():
+            await asyncio.sleep(0.1)
+
     async def stop_sending(self) -> None:
         self._stop_sending.set()
         await self._tasks[-1]
@@ -166,26 +185,26 @@ class Flow:
 
     def _missing_summary(self, database_dsn: str) -> str:
         missing = {nid for r in self.readers for nid in set(self._expected(r)) - set(r.received())}
-        conn = psycopg2.connect(database_dsn)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT id::text, status, seq FROM notifications "
-                            "WHERE id::text = ANY(%s)", (list(missing),))
-                rows = {nid: (status, seq) for nid, status, seq in cur.fetchall()}
-        finally:
-            conn.close()
+        rows = {nid: (status, seq) for nid, status, seq in query(
+            database_dsn, "SELECT id::text, status, seq FROM notifications "
+            "WHERE id::text = ANY(%s)", list(missing))}
         held = {r.user: (r.last_seq, r.connects) for r in self.readers}
         return (f"never shown: {len(missing)}; stored as (status, seq): "
                 f"{[rows.get(nid, 'not stored') for nid in sorted(missing)][:10]}; "
                 f"readers (last seq, connects): {held}")
 
 
-def _stored_counts(dsn: str, ids: list[str]) -> dict[str, int]:
+def query(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows straight from the system's PostgreSQL, read as an operator would."""
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT id::text, count(*) FROM notifications WHERE id::text = ANY(%s) "
-                        "GROUP BY id", (ids,))
-            return {nid: count for nid, count in cur.fetchall()}
+            cur.execute(sql, params)
+            return list(cur.fetchall())
     finally:
         conn.close()
+
+
+def _stored_counts(dsn: str, ids: list[str]) -> dict[str, int]:
+    return dict(query(dsn, "SELECT id::text, count(*) FROM notifications "
+                           "WHERE id::text = ANY(%s) GROUP BY id", ids))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from tests.support.harness import REPO, free_port, port_open, wait_until
@@ -112,6 +113,10 @@ class HeraldUp:
 
     def pid(self, part: str) -> int:
         return int(self.info(part)["pid"])
+
+    def part_env(self, part: str) -> dict[str, str]:
+        """The environment ``herald up`` handed a part (resolved URLs, internal key)."""
+        return dict(psutil.Process(self.pid(part)).environ())
 
     def kill(self, part: str) -> int:
         """SIGKILL a part with its children (a worker with its pool), as the OOM killer would
