@@ -50,6 +50,13 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "queue_order_strategy": "priority",
         },
         "worker_concurrency": settings.worker_concurrency,
+        # Every task ends well before its message could be redelivered, so no task ever runs
+        # twice at once: SoftTimeLimitExceeded first (the task records and retries), then the
+        # pool process is killed.
+        "task_time_limit": min(settings.task_time_limit_seconds,
+                               0.8 * settings.visibility_timeout_seconds),
+        "task_soft_time_limit": min(settings.task_soft_time_limit_seconds,
+                                    0.6 * settings.visibility_timeout_seconds),
         "beat_schedule": {
             "dispatch-due-deliveries": _every(tick, queues.DISPATCH_DUE),
             "send-scheduled": _every(tick, queues.SEND_SCHEDULED),

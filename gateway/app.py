@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.core import http_errors
+from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
 from gateway import demo, inbox, internal, ws
@@ -23,9 +24,11 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The gateway, with its node (database, Redis, sockets, routing) made in its lifespan."""
 
+    resolved = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        node = Node.build(settings or get_settings())
+        node = Node.build(resolved)
         app.state.node = node
         GATEWAY_SOCKETS.set_function(node.hub.count)
         await node.start()
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "publishable key and the reader's JWT.",
     )
     http_errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)

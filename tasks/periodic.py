@@ -8,7 +8,9 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from backend.db.models import Schedule, ScheduledSend
 from backend.notifications import deliveries, queues, stream
@@ -21,7 +23,7 @@ from tasks.app import app
 from tasks.base import PeriodicTask
 from tasks.fallbacks import SENDERS
 from tasks.retries import retry_in_app
-from tasks.runtime import runtime
+from tasks.runtime import Runtime, runtime
 
 logger = logging.getLogger(__name__)
 
@@ -72,27 +74,41 @@ def send_scheduled() -> int:
 
 @app.task(name=queues.RUN_SCHEDULES, base=PeriodicTask)
 def run_schedules() -> int:
-    """Send each recurring schedule that is due, once per due time."""
+    """Send each recurring schedule that is due, once per due time. A schedule that cannot
+    run fails alone (rolled back to its savepoint, marked failed with the reason)."""
     rt = runtime()
     now = datetime.now(UTC)
     with rt.db.session() as session:
         schedules = session.scalars(
             select(Schedule)
-            .where(Schedule.deleted_at.is_(None), Schedule.next_run_at <= now)
+            .where(Schedule.deleted_at.is_(None), Schedule.failed_at.is_(None),
+                   Schedule.next_run_at <= now)
             .order_by(Schedule.next_run_at).limit(rt.settings.dispatch_batch)
             .with_for_update(skip_locked=True)
         ).all()
         for schedule in schedules:
-            request = NotificationCreate.model_validate(schedule.notification)
-            entries, answer = build_entries(schedule.tenant_id, request)
-            key = f"schedule:{schedule.id}:{schedule.next_run_at.isoformat()}"
-            stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
-                           rt.settings.idempotency_ttl_seconds)
-            schedule.runs += 1
-            # Missed runs (beat was down) are skipped, not sent in a burst.
-            schedule.next_run_at = next_run(schedule.cron, schedule.timezone,
-                                            max(now, schedule.next_run_at))
+            try:
+                with session.begin_nested():
+                    _run_once(rt, schedule, now)
+            except (OperationalError, RedisConnectionError):
+                raise  # PostgreSQL or Redis is away: the whole tick is retried
+            except Exception as exc:  # noqa: BLE001 - one schedule's fault is its own
+                logger.warning("schedule %s failed: %s", schedule.id, exc)
+                schedule.failed_at = now
+                schedule.failure_reason = f"{type(exc).__name__}: {exc}"[:500]
     return len(schedules)
+
+
+def _run_once(rt: Runtime, schedule: Schedule, now: datetime) -> None:
+    request = NotificationCreate.model_validate(schedule.notification)
+    entries, answer = build_entries(schedule.tenant_id, request)
+    key = f"schedule:{schedule.id}:{schedule.next_run_at.isoformat()}"
+    # Missed runs (beat was down) are skipped, not sent in a burst.
+    following = next_run(schedule.cron, schedule.timezone, max(now, schedule.next_run_at))
+    stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
+                   rt.settings.idempotency_ttl_seconds)
+    schedule.runs += 1
+    schedule.next_run_at = following
 
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)

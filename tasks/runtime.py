@@ -15,6 +15,7 @@ from backend.core.redis import connect
 from backend.db.session import Database
 from backend.notifications import backoff
 from backend.notifications.backoff import Backoff
+from backend.templates import render
 from tasks.gateway_client import GatewayClient
 
 
@@ -49,4 +50,6 @@ class Runtime:
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
     """This process's runtime; made lazily, so each pool process gets its own connections."""
-    return Runtime.build(get_settings())
+    settings = get_settings()
+    render.configure(render.render_budget(settings))
+    return Runtime.build(settings)

@@ -19,6 +19,7 @@ from backend.api.routes import (
     users,
 )
 from backend.core import http_errors
+from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 
 
@@ -26,9 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app, with its database and Redis made in its lifespan from ``settings`` (by
     default this process's)."""
 
+    resolved = settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.build(settings or get_settings())
+        services = Services.build(resolved)
         app.state.services = services
         try:
             yield
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Authenticate with your tenant's secret key in `X-API-Key`.",
     )
     http_errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
     for module in (notifications, templates, schedules, users, preferences, tokens,
                    dead_letters, health):
         app.include_router(module.router)

@@ -16,7 +16,10 @@ from backend.core.errors import Unauthorized
 from backend.core.redis import connect
 from backend.db.models import Tenant
 from backend.db.session import Database
+from backend.notifications.limits import RequestLimits
+from backend.templates.render import Budget, render_budget
 from backend.tenants.accounts import KeyCache, tenant_for_key
+from backend.tenants.quota import Quota
 
 
 @dataclass
@@ -24,12 +27,16 @@ class Services:
     settings: Settings
     db: Database
     redis: redis.Redis
+    quota: Quota
+    limits: RequestLimits
+    render_budget: Budget
     tenants: KeyCache[Tenant] = field(default_factory=KeyCache)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         redis_url, database_url = settings.require_urls()
-        return cls(settings, Database(database_url), connect(redis_url))
+        return cls(settings, Database(database_url), connect(redis_url), Quota(settings),
+                   RequestLimits.of(settings), render_budget(settings))
 
     def close(self) -> None:
         self.db.dispose()

@@ -41,9 +41,16 @@ def _smtp(url: str) -> smtplib.SMTP:
     return client
 
 
+def one_line(text: str) -> str:
+    """A header value from text an end user may have written: line breaks would start new
+    headers (``Bcc:``), so every run of whitespace becomes one space."""
+    return " ".join(text.split())
+
+
 def build(email: Email, sender: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, email.to, email.subject
+    message["From"], message["To"] = sender, email.to
+    message["Subject"] = one_line(email.subject)
     message["Message-ID"] = email.message_id
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")

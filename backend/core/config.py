@@ -78,6 +78,53 @@ class Settings(BaseSettings):
     ws_send_queue_size: int = 1000
     ws_max_frame_bytes: int = 64 * 1024
     token_max_ttl_seconds: int = 7 * 86_400
+    # Sockets one reader may hold open at once (tabs, devices); one more is closed 4409.
+    ws_max_sockets_per_reader: int = Field(20, ge=1)
+    # Sockets one address may hold before authenticating; one more is closed 1013.
+    ws_max_pending_per_ip: int = Field(64, ge=1)
+    # A client that has not sent a whole request head by then is disconnected (slowloris).
+    http_header_timeout_seconds: float = Field(10.0, gt=0)
+
+    # Limits on what one request may ask for (docs/SECURITY.md); beyond them: 413, nothing
+    # changed.
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    max_data_bytes: int = Field(32 * 1024, ge=64)
+    # Recipients x the bytes of one notification: what one request may write into Redis.
+    max_fanout_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    # Notifications one request may create, summed over a batch's items.
+    max_notifications_per_request: int = Field(1000, ge=1)
+    # Per-tenant quota on the service API, in notifications: a bucket of ``tenant_burst``
+    # refilled at ``tenant_rate_per_second``. Overrides per tenant id, e.g.
+    # {"<tenant id>": {"rate_per_second": 5000, "burst": 50000}}.
+    tenant_rate_per_second: float = Field(1000.0, gt=0)
+    tenant_burst: int = Field(20_000, ge=1)
+    tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    # Rendering budget per template field: time, and size of what it produces.
+    render_timeout_seconds: float = Field(1.0, gt=0)
+    max_rendered_chars: int = Field(256 * 1024, ge=1024)
+    # Every Celery task: SoftTimeLimitExceeded after the soft limit, killed at the hard one.
+    task_soft_time_limit_seconds: float = Field(60.0, gt=0)
+    task_time_limit_seconds: float = Field(120.0, gt=0)
+
+    # Recurring schedules: no closer than this between runs, and a next run within the horizon.
+    schedule_min_interval_seconds: float = Field(60.0, ge=1)
+    schedule_horizon_days: int = Field(366, ge=1)
+
+    # Where Slack fallbacks may post. Widen the hosts for self-hosted chat tools; private,
+    # loopback and link-local addresses stay refused (checked when sending) unless allowed.
+    webhook_allowed_hosts: list[str] = Field(default_factory=lambda: ["hooks.slack.com"])
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    # One deadline for the whole send (connect, TLS, request, answer).
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+
+    # Dead letters kept per tenant; the oldest go first.
+    dead_letters_per_tenant: int = Field(10_000, ge=1)
+
+    # Flower's basic-auth login; for embedded development one is made and kept in data_dir.
+    flower_user: str = "herald"
+    flower_password: str | None = None
 
     # Decided once from the environment: filling in embedded URLs later does not change it.
     _embedded: bool = PrivateAttr(default=False)

@@ -42,3 +42,21 @@ class Unavailable(HeraldError):
 
     status_code = 503
     code = "unavailable"
+
+
+class TooLarge(HeraldError):
+    """A request over one of the size limits; the message names the limit's setting."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class TooManyRequests(HeraldError):
+    """A tenant over its quota; try again after ``retry_after`` seconds."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

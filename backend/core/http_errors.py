@@ -3,11 +3,13 @@ FastAPI's own shape (``detail``), so clients parse ours and the framework's alik
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
-from backend.core.errors import HeraldError, InvalidInput, Unauthorized
+from backend.core.errors import HeraldError, InvalidInput, TooManyRequests, Unauthorized
 
 
 def _answer(exc: HeraldError) -> JSONResponse:
@@ -15,7 +17,11 @@ def _answer(exc: HeraldError) -> JSONResponse:
         detail: object = [{"loc": list(exc.loc), "msg": str(exc), "type": exc.code}]
     else:
         detail = str(exc)
-    headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, Unauthorized) else None
+    headers = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": exc.challenge}
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 

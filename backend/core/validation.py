@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
@@ -26,9 +28,20 @@ def check_timezone(value: str) -> str:
 
 
 def check_email(value: str) -> str:
-    local, at, domain = value.partition("@")
-    if not (local and at and "." in domain) or any(c.isspace() for c in value):
-        raise ValueError(f"not an email address: {value!r}")
+    """Exactly one bare address (no list, no display name, no header injection), by the
+    syntax rules of ``email-validator``; deliverability is the SMTP server's business."""
+    try:
+        validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a single email address: {exc}") from exc
+    return value
+
+
+def check_local_time(value: time) -> time:
+    """Quiet hours are wall-clock times in the reader's own time zone: no offset of their own."""
+    if value.tzinfo is not None:
+        raise ValueError("give a time without an offset: quiet hours are read in the reader's "
+                         "time zone")
     return value
 
 
@@ -38,6 +51,7 @@ UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=USER_ID_PATT
 LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(check_locale)]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
+LocalTime = Annotated[time, AfterValidator(check_local_time)]
 def _find_nul(value: Any, where: str) -> str | None:
     if isinstance(value, str):
         return where if "\x00" in value else None

@@ -213,3 +213,10 @@ class Schedule(Base):
     runs: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A schedule that could not run is stopped alone, with the reason shown to its tenant.
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.failed_at else "active"

@@ -65,8 +65,8 @@ def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
 
 def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
            body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
-    """Durably accept one request; the same idempotency key answers the first answer again."""
-    check(session, tenant_id, body)
+    """Durably accept one request (``check``ed); the same idempotency key answers the first
+    answer again."""
     if body.send_at is not None and body.send_at > datetime.now(UTC):
         return _schedule(session, client, tenant_id, body, ttl_seconds)
     entries, answer = build_entries(tenant_id, body)

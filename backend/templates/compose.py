@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Notification, Template, User
 from backend.templates.i18n import is_rtl, negotiation_chain
-from backend.templates.render import RenderError, render
+from backend.templates.render import RenderError, budget, render
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,10 @@ def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[
     else:
         title, body = (content or {})["title"], (content or {}).get("body", "")
     try:
-        return Rendered(render(title, data, locale, timezone), render(body, data, locale, timezone),
-                        locale, template.id if template else None)
+        with budget():  # title and body share one budget
+            return Rendered(render(title, data, locale, timezone),
+                            render(body, data, locale, timezone), locale,
+                            template.id if template else None)
     except RenderError as exc:
         # Never lose the notification: show the raw text (or the key) and record why.
         return Rendered(template_key or title, "" if template else body, locale,
@@ -80,10 +82,15 @@ def email(session: Session, n: Notification, reader: User) -> EmailText:
     locale, timezone = n.locale or "en", reader.timezone or "UTC"
     template = session.get(Template, n.template_id) if n.template_id else None
     if template and template.email_html:
-        subject = render(template.email_subject or template.title, n.data, locale, timezone)
-        inner = render(template.email_html, n.data, locale, timezone, html=True)
-        text = render(template.email_text or template.body, n.data, locale, timezone)
-        return EmailText(subject, text, _html_page(inner, locale))
+        try:
+            with budget():
+                subject = render(template.email_subject or template.title, n.data, locale,
+                                 timezone)
+                inner = render(template.email_html, n.data, locale, timezone, html=True)
+                text = render(template.email_text or template.body, n.data, locale, timezone)
+            return EmailText(subject, text, _html_page(inner, locale))
+        except RenderError:
+            pass  # the in-app text was rendered (or fell back) when it was stored
     inner = (f"<h1>{html.escape(n.title)}</h1>"
              f"<p>{html.escape(n.body).replace(chr(10), '<br>')}</p>")
     return EmailText(n.title, n.body, _html_page(inner, locale))
@@ -92,5 +99,8 @@ def email(session: Session, n: Notification, reader: User) -> EmailText:
 def slack(session: Session, n: Notification, reader: User) -> str:
     template = session.get(Template, n.template_id) if n.template_id else None
     if template and template.slack_text:
-        return render(template.slack_text, n.data, n.locale or "en", reader.timezone or "UTC")
+        try:
+            return render(template.slack_text, n.data, n.locale or "en", reader.timezone or "UTC")
+        except RenderError:
+            pass  # as for email: the stored in-app text instead
     return f"*{n.title}*\n{n.body}".strip()

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from backend.db.models import Template
 from backend.templates import compose
 from backend.templates.i18n import negotiation_chain
-from backend.templates.render import render
+from backend.templates.isolated import render_apart
+from backend.templates.render import Budget
 
 FIELDS = ("title", "body", "email_subject", "email_html", "email_text", "slack_text")
 
@@ -33,19 +34,12 @@ def exists(session: Session, tenant_id: uuid.UUID, key: str) -> bool:
 
 
 def preview(session: Session, tenant_id: uuid.UUID, key: str, locale: str, timezone: str,
-            data: dict) -> tuple[Template, dict[str, str | None]] | None:
-    """Render every field for ``locale`` (negotiated); RenderError names the first bad one."""
+            data: dict, limits: Budget) -> tuple[Template, dict[str, str | None]] | None:
+    """Render every field for ``locale`` (negotiated) in a process of its own; RenderError
+    names the first bad field."""
     versions = compose.latest_versions(session, tenant_id, key)
     template = compose.choose(versions, negotiation_chain(locale))
     if template is None:
         return None
-    rendered: dict[str, str | None] = {}
-    for name in FIELDS:
-        source = getattr(template, name)
-        try:
-            rendered[name] = None if source is None else render(
-                source, data, template.locale, timezone, html=name == "email_html")
-        except Exception as exc:
-            exc.add_note(name)
-            raise
-    return template, rendered
+    fields = {name: getattr(template, name) for name in FIELDS}
+    return template, render_apart(fields, data, template.locale, timezone, limits)

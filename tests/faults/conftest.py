@@ -35,6 +35,12 @@ def herald(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         "HERALD_VISIBILITY_TIMEOUT_SECONDS": "20",
         "HERALD_BRIDGE_CLAIM_IDLE_MS": "5000",
         "HERALD_STREAM_REDELIVER_AFTER_SECONDS": "10",
+        "HERALD_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
+        "HERALD_WEBHOOK_ALLOW_PRIVATE": "true",
+        "HERALD_WEBHOOK_ALLOW_HTTP": "true",
+        # One test tenant sends tens of thousands in a few seconds.
+        "HERALD_TENANT_RATE_PER_SECOND": "100000",
+        "HERALD_TENANT_BURST": "1000000",
     })
     system.start()
     yield system

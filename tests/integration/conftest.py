@@ -64,6 +64,12 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_BEAT_LOCK_TTL_SECONDS="2",
         HERALD_WS_REAUTH_GRACE_SECONDS="1.5",
         HERALD_DIGEST_PERIODS='{"hourly": 3, "daily": 6}',
+        HERALD_DEAD_LETTERS_PER_TENANT="30",
+        # The fake Slack listens on 127.0.0.1 over plain HTTP: widen the webhook policy.
+        HERALD_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]',
+        HERALD_WEBHOOK_ALLOW_PRIVATE="true",
+        HERALD_WEBHOOK_ALLOW_HTTP="true",
+        HERALD_WEBHOOK_TIMEOUT_SECONDS="3",
     )
     # The test process itself uses the same settings (to create tenants, read rows).
     os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,6 +17,12 @@ import psutil
 
 from tests.support.harness import REPO, free_port, port_open, wait_until
 from tests.support.sockets import Socket
+
+
+def _printed_flower_login(output: str) -> tuple[str, str]:
+    found = re.search(r"Flower login\s+(\S+?):(\S+)", output)
+    assert found, "herald up prints Flower's login"
+    return found.group(1), found.group(2)
 
 
 async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
@@ -53,8 +61,12 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         frame = await sock.next_of("notification", timeout=30)
         assert (frame["title"], frame["seq"]) == ("Hello from Herald", 1)
         await sock.close()
-        flower = httpx.get(f"http://127.0.0.1:{ports['FLOWER']}/", timeout=30)
+        flower_url = f"http://127.0.0.1:{ports['FLOWER']}/"
+        assert httpx.get(flower_url, timeout=30).status_code == 401  # task arguments are private
+        user, password = _printed_flower_login(output())
+        flower = httpx.get(flower_url, auth=(user, password), timeout=30)
         assert flower.status_code == 200 and "Flower" in flower.text
+        assert stat.S_IMODE((tmp_path / ".herald").stat().st_mode) == 0o700
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 6
     finally:

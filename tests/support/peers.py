@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -69,6 +70,7 @@ class SlackWebhook:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, str]]] = []
+        self.body = b"error"  # what a failing answer says
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,7 +82,7 @@ class SlackWebhook:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(b"ok" if status == 200 else b"error")
+                self.wfile.write(b"ok" if status == 200 else hook.body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -105,3 +107,37 @@ class SlackWebhook:
         """Stop serving: connections to the port are refused until ``up``."""
         self.server.shutdown()
         self.server.server_close()
+
+
+class DrippingWebhook:
+    """A webhook that answers one byte every half second: a worker must not wait it out."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", free_port()))
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/services/T/B/drip"
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + b"o" * 120:
+                if self.stopped.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(0.5)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.server.close()

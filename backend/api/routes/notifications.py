@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import RedisDep, SessionDep, SettingsDep, TenantDep
+from backend.api.deps import RedisDep, Services, ServicesDep, SessionDep, TenantDep
 from backend.core.errors import NotFound
-from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, User
+from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
 from backend.notifications import intake, stream
 from backend.notifications.lifecycle import Status
 from backend.notifications.schemas import (
@@ -26,27 +26,37 @@ from backend.notifications.schemas import (
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
+def _admit(services: Services, session: Session, tenant: Tenant,
+           bodies: list[NotificationCreate]) -> None:
+    """Within every limit, every template known, then within the tenant's quota: only then
+    is anything queued, so a refusal (413, 422, 429) changes nothing."""
+    count = services.limits.check_all(bodies)
+    for index, body in enumerate(bodies):
+        intake.check(session, tenant.id, body, ("body", "items", index) if len(bodies) > 1
+                     else ("body",))
+    services.quota.take(str(tenant.id), count)
+
+
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationAccepted)
 def send_notification(
-    body: NotificationCreate, tenant: TenantDep, session: SessionDep, redis: RedisDep,
-    settings: SettingsDep,
+    body: NotificationCreate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
     """Accept a notification for 1 to 1000 readers; answers once it is durable."""
-    answer = intake.accept(session, redis, tenant.id, body, settings.idempotency_ttl_seconds)
+    _admit(services, session, tenant, [body])
+    answer = intake.accept(session, services.redis, tenant.id, body,
+                           services.settings.idempotency_ttl_seconds)
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/batch", status_code=status.HTTP_202_ACCEPTED,
              response_model=NotificationBatchAccepted)
 def send_batch(
-    body: NotificationBatch, tenant: TenantDep, session: SessionDep, redis: RedisDep,
-    settings: SettingsDep,
+    body: NotificationBatch, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
-    for index, item in enumerate(body.items):  # all valid before any is accepted
-        intake.check(session, tenant.id, item, ("body", "items", index))
-    items = [intake.accept(session, redis, tenant.id, item, settings.idempotency_ttl_seconds)
-             for item in body.items]
+    _admit(services, session, tenant, body.items)
+    items = [intake.accept(session, services.redis, tenant.id, item,
+                           services.settings.idempotency_ttl_seconds) for item in body.items]
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
 
 

@@ -8,23 +8,32 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from backend.api.deps import SessionDep, TenantDep
-from backend.core.errors import NotFound
+from backend.api.deps import ServicesDep, SessionDep, TenantDep
+from backend.core.errors import InvalidInput, NotFound
 from backend.db.models import Schedule
-from backend.notifications.schedules import next_run
+from backend.notifications import intake
+from backend.notifications.schedules import first_run
 from backend.notifications.schemas import ScheduleCreate, SchedulePublic
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_schedule(body: ScheduleCreate, tenant: TenantDep, session: SessionDep
-                    ) -> SchedulePublic:
+def create_schedule(body: ScheduleCreate, tenant: TenantDep, session: SessionDep,
+                    services: ServicesDep) -> SchedulePublic:
     """Send ``notification`` every time ``cron`` fires in ``timezone``."""
+    settings = services.settings
+    try:
+        first = first_run(body.cron, body.timezone, datetime.now(UTC),
+                          settings.schedule_min_interval_seconds, settings.schedule_horizon_days)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), ("body", "cron")) from exc
+    services.limits.check_all([body.notification])
+    intake.check(session, tenant.id, body.notification, ("body", "notification"))
     schedule = Schedule(
         id=uuid.uuid4(), tenant_id=tenant.id, cron=body.cron, timezone=body.timezone,
         notification=body.notification.model_dump(mode="json", exclude_none=True),
-        next_run_at=next_run(body.cron, body.timezone, datetime.now(UTC)), runs=0,
+        next_run_at=first, runs=0,
     )
     session.add(schedule)
     session.flush()

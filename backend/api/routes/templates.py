@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from backend.api.deps import SessionDep, TenantDep
+from backend.api.deps import ServicesDep, SessionDep, TenantDep
 from backend.core.errors import InvalidInput, NotFound
 from backend.templates import versions
 from backend.templates.i18n import normalize
@@ -33,10 +33,11 @@ def put_template(body: TemplateUpsert, tenant: TenantDep, session: SessionDep,
 
 @router.post("/{key}/preview")
 def preview_template(body: PreviewRequest, tenant: TenantDep, session: SessionDep,
-                     key: str = KeyPath) -> PreviewResult:
+                     services: ServicesDep, key: str = KeyPath) -> PreviewResult:
     """Render a template as a reader with ``locale`` and ``timezone`` would get it."""
     try:
-        found = versions.preview(session, tenant.id, key, body.locale, body.timezone, body.data)
+        found = versions.preview(session, tenant.id, key, body.locale, body.timezone, body.data,
+                                 services.render_budget)
     except RenderError as exc:
         field = (exc.__notes__ or ["template"])[0]
         raise InvalidInput(f"{field}: {exc}", ("body", "data")) from exc

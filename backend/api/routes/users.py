@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from backend.api.deps import SessionDep, TenantDep
+from backend.api.deps import ServicesDep, SessionDep, TenantDep
+from backend.channels.webhooks import RefusedWebhook, WebhookPolicy
+from backend.core.errors import InvalidInput
 from backend.core.validation import USER_ID_PATTERN
 from backend.tenants.readers import update_profile
 from backend.tenants.schemas import UserPublic, UserUpdate
@@ -14,10 +16,15 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 
 @router.put("/{user_id}", response_model=UserPublic)
 def put_user(
-    body: UserUpdate, tenant: TenantDep, session: SessionDep,
+    body: UserUpdate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
     user_id: str = Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN),
 ) -> UserPublic:
     """Create or update a reader's profile; fields left out keep their value."""
     fields = body.model_dump(exclude_unset=True, mode="json")
+    if body.slack_webhook_url is not None:
+        try:
+            WebhookPolicy.of(services.settings).check_url(str(body.slack_webhook_url))
+        except RefusedWebhook as exc:
+            raise InvalidInput(str(exc), ("body", "slack_webhook_url")) from exc
     user = update_profile(session, tenant.id, user_id, fields)
     return UserPublic.model_validate(user)

@@ -1,0 +1,49 @@
+"""What one send request may cost: the size of its data, the bytes it writes into the stream
+(recipients x one notification) and how many notifications it creates. Each limit is a
+setting, and a request over any of them is refused whole (413) before anything is queued."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backend.core.config import Settings
+from backend.core.errors import TooLarge
+from backend.notifications.schemas import NotificationCreate
+
+ENTRY_OVERHEAD_BYTES = 300  # ids, tenant, timestamps and field names of one stream entry
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    data_bytes: int
+    fanout_bytes: int
+    notifications: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> RequestLimits:
+        return cls(settings.max_data_bytes, settings.max_fanout_bytes,
+                   settings.max_notifications_per_request)
+
+    def check(self, body: NotificationCreate, where: str = "body") -> None:
+        data = len(json.dumps(body.data, ensure_ascii=False).encode())
+        if data > self.data_bytes:
+            raise TooLarge(f"{where}.data is {data:,} bytes; the limit is {self.data_bytes:,} "
+                           "(HERALD_MAX_DATA_BYTES)")
+        one = len(body.model_dump_json(exclude={"recipients"}).encode()) + ENTRY_OVERHEAD_BYTES
+        fanout = one * len(body.recipients)
+        if fanout > self.fanout_bytes:
+            raise TooLarge(f"{where}: {len(body.recipients)} recipients x {one:,} bytes = "
+                           f"{fanout:,} bytes; the limit is {self.fanout_bytes:,} "
+                           "(HERALD_MAX_FANOUT_BYTES): send fewer recipients or less data")
+
+    def check_all(self, bodies: Sequence[NotificationCreate]) -> int:
+        """Check every item; returns how many notifications the request creates."""
+        for index, body in enumerate(bodies):
+            self.check(body, f"body.items[{index}]" if len(bodies) > 1 else "body")
+        count = sum(len(body.recipients) for body in bodies)
+        if count > self.notifications:
+            raise TooLarge(f"the request creates {count:,} notifications; the limit is "
+                           f"{self.notifications:,} (HERALD_MAX_NOTIFICATIONS_PER_REQUEST)")
+        return count

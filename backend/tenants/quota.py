@@ -1,0 +1,43 @@
+"""Each tenant's quota on the service API, counted in notifications (a fan-out to 100 readers
+costs 100): ``burst`` within any window of ``burst / rate`` seconds, kept in Redis so that
+every API process shares one count. Built on ``limits``' sliding-window counter."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerSecond
+from limits.storage import RedisStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from backend.core.config import Settings
+from backend.core.errors import TooLarge, TooManyRequests
+
+
+class Quota:
+    def __init__(self, settings: Settings) -> None:
+        redis_url, _ = settings.require_urls()
+        self.limiter = SlidingWindowCounterRateLimiter(RedisStorage(redis_url))
+        self.settings = settings
+
+    def _item(self, tenant_id: str) -> tuple[RateLimitItemPerSecond, int]:
+        override = self.settings.tenant_rate_overrides.get(tenant_id, {})
+        rate = override.get("rate_per_second", self.settings.tenant_rate_per_second)
+        burst = int(override.get("burst", self.settings.tenant_burst))
+        return RateLimitItemPerSecond(burst, max(1, math.ceil(burst / rate)),
+                                      namespace="herald:quota"), burst
+
+    def take(self, tenant_id: str, notifications: int) -> None:
+        """Spend ``notifications`` from the tenant's quota, or refuse the whole request."""
+        item, burst = self._item(tenant_id)
+        if notifications > burst:
+            raise TooLarge(f"{notifications} notifications in one request can never fit the "
+                           f"tenant's burst of {burst} (HERALD_TENANT_BURST)")
+        if self.limiter.hit(item, tenant_id, cost=notifications):
+            return
+        stats = self.limiter.get_window_stats(item, tenant_id)
+        raise TooManyRequests(
+            f"tenant quota exceeded: {burst} notifications per {item.multiples} s "
+            f"(HERALD_TENANT_RATE_PER_SECOND, HERALD_TENANT_BURST); {stats.remaining} left now",
+            retry_after=max(stats.reset_time - time.time(), 1.0))
