@@ -46,6 +46,9 @@ class Hub:
     def readers(self) -> list[ReaderKey]:
         return list(self._sockets)
 
+    def count_for(self, key: ReaderKey) -> int:
+        return len(self._sockets.get(key, ()))
+
     def count(self) -> int:
         return sum(len(s) for s in self._sockets.values())
 

@@ -13,6 +13,7 @@ from backend.db.session import Database
 from gateway.auth import Authenticator
 from gateway.blocking import Blocking
 from gateway.hub import Hub
+from gateway.pending import Pending
 from gateway.routing import Routing
 
 
@@ -25,6 +26,7 @@ class Node:
     hub: Hub
     routing: Routing
     auth: Authenticator
+    pending: Pending
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -33,7 +35,8 @@ class Node:
         routing = Routing(hub, client, settings.gateway_heartbeat_seconds,
                           settings.gateway_reply_timeout_seconds)
         blocking = Blocking(db)
-        return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking))
+        return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
+                   Pending(settings.ws_max_pending_per_ip))
 
     async def start(self) -> None:
         await self.routing.start()

@@ -23,9 +23,23 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
+class BinaryFrame(Exception):
+    """The client sent a binary frame."""
+
+
+async def receive_text(websocket: WebSocket) -> str:
+    """The next text frame (Starlette's ``receive_text`` raises KeyError on a binary one)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    if message.get("text") is None:
+        raise BinaryFrame
+    return str(message["text"])
+
+
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | None:
     with anyio.move_on_after(timeout):
-        frame = json.loads(await websocket.receive_text())
+        frame = json.loads(await receive_text(websocket))
         if not isinstance(frame, dict):
             raise ValueError("frames must be JSON objects")
         return frame
@@ -52,7 +66,11 @@ async def _handshake(node: Node, websocket: WebSocket
 async def _receive_loop(conn: Connection) -> None:
     limit = RateLimit(conn.node.settings.ws_client_frames_per_second)
     while True:
-        raw = await conn.websocket.receive_text()
+        try:
+            raw = await receive_text(conn.websocket)
+        except BinaryFrame:
+            await conn.websocket.close(Close.UNSUPPORTED_DATA, "binary frames are not supported")
+            return
         if not limit.allow():
             await conn.websocket.close(Close.RATE_LIMITED, "too many frames")
             return
@@ -108,16 +126,34 @@ async def _serve(conn: Connection) -> None:
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     node = node_of(websocket)
+    address = websocket.client.host if websocket.client else ""
     await websocket.accept()
+    if not node.pending.enter(address):
+        await websocket.close(Close.TRY_AGAIN_LATER, "too many unauthenticated sockets from "
+                              "this address")
+        return
     try:
         tenant, reader, hello = await _handshake(node, websocket)
     except WebSocketDisconnect:
+        return
+    except BinaryFrame:
+        await websocket.close(Close.UNSUPPORTED_DATA, "binary frames are not supported")
         return
     except (AuthError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, AuthError) else "malformed auth frame"
         await websocket.close(Close.UNAUTHORIZED, reason[:120])
         return
-    conn = Connection(websocket, node, tenant, reader)
+    finally:
+        node.pending.leave(address)
+    if node.hub.count_for(reader.key) >= node.settings.ws_max_sockets_per_reader:
+        await websocket.close(Close.TOO_MANY_SOCKETS, "too many sockets for this reader "
+                              "(HERALD_WS_MAX_SOCKETS_PER_READER)")
+        return
+    await _serve_reader(Connection(websocket, node, tenant, reader), hello)
+
+
+async def _serve_reader(conn: Connection, hello: dict[str, Any] | None) -> None:
+    node, reader, websocket = conn.node, conn.reader, conn.websocket
     # Registered before the state is read: every push from now on is queued, none missed.
     if node.hub.add(conn):
         await node.routing.joined(reader.key)

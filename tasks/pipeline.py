@@ -85,7 +85,7 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[Pus
             raise
         except POISON as exc:
             dead_letters.add(rt.redis, f"could not persist: {exc!r}"[:2000],
-                             queued.entry.to_dict())
+                             queued.entry.to_dict(), rt.settings.dead_letters_per_tenant)
     with rt.db.session() as session:
         return pending_pushes(session, [uuid.UUID(q.entry.id) for q in good])
 
@@ -108,7 +108,7 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
     if _too_many_deliveries(rt, self):
         for q in queued:
             dead_letters.add(rt.redis, "batch started too many times (worker lost?)",
-                             q.entry.to_dict())
+                             q.entry.to_dict(), rt.settings.dead_letters_per_tenant)
         _release(rt, queued)
         return 0
     items = _persist_isolating_poison(rt, queued)

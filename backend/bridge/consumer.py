@@ -45,6 +45,7 @@ class Bridge:
         self.consumer = settings.bridge_consumer
         self.claim_idle_ms = settings.bridge_claim_idle_ms
         self.max_deliveries = settings.max_deliveries
+        self.dead_letters_kept = settings.dead_letters_per_tenant
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
         self.stopping = threading.Event()
         self._next_claim = 0.0
@@ -105,7 +106,8 @@ class Bridge:
             payload: dict[str, Any] | str = json.loads(raw)
         except ValueError:
             payload = raw
-        dead_letters.add(self.redis, f"stream entry {eid}: {reason}", payload)
+        dead_letters.add(self.redis, f"stream entry {eid}: {reason}", payload,
+                         self.dead_letters_kept)
         self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, eid)
 
     def forward(self, entries: list[Entry], replayed: bool = False) -> None:

@@ -41,10 +41,12 @@ def _celery(*args: str) -> None:
 def _serve(factory: str, settings: Settings, port: int) -> None:
     import uvicorn
 
+    from backend.cli.http_protocol import with_head_deadline
     from backend.core.logs import redact_uvicorn_logs
 
     redact_uvicorn_logs()
     uvicorn.run(factory, factory=True, host=settings.host, port=port, log_level="info",
+                http=with_head_deadline(settings.http_header_timeout_seconds),
                 ws_max_size=settings.ws_max_frame_bytes,
                 ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
                 proxy_headers=True)

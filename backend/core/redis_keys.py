@@ -4,7 +4,11 @@ PREFIX = "herald:"
 
 INGEST_STREAM = PREFIX + "ingest"
 BRIDGE_GROUP = "bridge"
-DEAD_LETTER_STREAM = PREFIX + "dead-letters"
+
+
+def dead_letters(tenant_id: str | None) -> str:
+    """A tenant's dead letters; those of no known tenant (undecodable entries) under ``_``."""
+    return f"{PREFIX}dead-letters:{tenant_id or '_'}"
 
 
 def idempotency(tenant_id: str, key: str) -> str:

@@ -1,5 +1,6 @@
 """Dead letters: work that failed for good or kept failing, kept with its reason for operators
-and for the tenant's ``GET /v1/dead-letters``."""
+and for the tenant's ``GET /v1/dead-letters``. One stream per tenant, each capped on its own:
+one tenant's flood neither pushes out nor slows down another tenant's list."""
 
 from __future__ import annotations
 
@@ -11,36 +12,26 @@ import redis
 
 from backend.core import redis_keys as keys
 
-MAX_LENGTH = 100_000  # oldest dead letters go first beyond this
 
-
-def add(client: redis.Redis, reason: str, payload: dict[str, Any] | str,
+def add(client: redis.Redis, reason: str, payload: dict[str, Any] | str, keep: int,
         tenant_id: str | None = None) -> None:
+    """Keep one dead letter; beyond ``keep`` for its tenant, the oldest goes."""
     if tenant_id is None and isinstance(payload, dict):
         tenant_id = payload.get("tenant_id")
-    client.xadd(keys.DEAD_LETTER_STREAM, {
-        "tenant_id": tenant_id or "", "reason": reason[:2000],
+    client.xadd(keys.dead_letters(tenant_id), {
+        "reason": reason[:2000],
         "payload": payload if isinstance(payload, str) else json.dumps(payload, default=str),
         "at": datetime.now(UTC).isoformat(),
-    }, maxlen=MAX_LENGTH, approximate=True)
+    }, maxlen=keep, approximate=False)
 
 
 def list_for(client: redis.Redis, tenant_id: str, after: str | None, limit: int
              ) -> list[dict[str, Any]]:
     """The tenant's dead letters, oldest first, after the cursor ``after`` (an entry id)."""
-    found: list[dict[str, Any]] = []
-    start = f"({after}" if after else "-"
-    while len(found) < limit:
-        page = cast(list[tuple[str, dict[str, str]]],
-                    client.xrange(keys.DEAD_LETTER_STREAM, min=start, max="+", count=500))
-        if not page:
-            break
-        for entry_id, fields in page:
-            if fields.get("tenant_id") == tenant_id:
-                found.append({"id": entry_id, "reason": fields["reason"], "at": fields["at"],
-                              "payload": _decode(fields["payload"])})
-        start = f"({page[-1][0]}"
-    return found[:limit]
+    page = cast(list[tuple[str, dict[str, str]]], client.xrange(
+        keys.dead_letters(tenant_id), min=f"({after}" if after else "-", max="+", count=limit))
+    return [{"id": entry_id, "reason": fields["reason"], "at": fields["at"],
+             "payload": _decode(fields["payload"])} for entry_id, fields in page]
 
 
 def _decode(raw: str) -> Any:

@@ -14,6 +14,8 @@
 
 const AUTH_FAILED = 4401;
 const TOKEN_EXPIRED = 4403;
+const TOO_MANY_SOCKETS = 4409; // this reader holds the most sockets allowed (other tabs)
+const TRY_AGAIN_LATER = 1013; // the gateway is busy with this address's handshakes
 const ACK_DELAY_MS = 50; // acknowledgements of a burst are gathered this long
 
 export class Herald extends EventTarget {
@@ -88,6 +90,10 @@ export class Herald extends EventTarget {
         return;
       }
       this.token = null; // fetch a fresh one before the next attempt
+    }
+    if (event.code === TOO_MANY_SOCKETS || event.code === TRY_AGAIN_LATER) {
+      // Retrying soon would be refused again: wait the longest delay, never a tight loop.
+      this.attempt = Math.max(this.attempt, Math.ceil(Math.log2(this.maxDelay / this.baseDelay)));
     }
     this._setState("reconnecting");
     // Full jitter: readers of a restarted gateway do not all come back at once.
