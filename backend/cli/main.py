@@ -8,6 +8,7 @@ the layers above it.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Annotated
 
@@ -113,8 +114,13 @@ def beat() -> None:
 
 @app.command()
 def flower() -> None:
-    """Run Flower, the Celery monitor."""
+    """Run Flower, the Celery monitor, behind basic auth."""
     settings, _ = resolve()
+    if not settings.flower_password:
+        raise typer.BadParameter("set HERALD_FLOWER_PASSWORD: Flower shows every task's "
+                                 "arguments (tenants, recipients)")
+    # Flower reads its login from the environment; on the command line ``ps`` would show it.
+    os.environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{settings.flower_password}"
     _celery("flower", f"--port={settings.flower_port}", f"--address={settings.host}")
 
 

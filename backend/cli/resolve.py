@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 
-from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServers
+from backend.cli.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    EmbeddedServers,
+    private_dir,
+    secret_file,
+)
 from backend.core.config import Settings, get_settings, use_settings
 
 
@@ -15,16 +20,20 @@ def _internal_key(settings: Settings) -> str:
         return settings.internal_key
     if not settings.embedded:
         raise RuntimeError("HERALD_INTERNAL_KEY must be set when Redis/PostgreSQL URLs are set")
-    path = settings.data_dir / "internal_key"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return secret_file(settings.data_dir / "internal_key")
+
+
+def _flower_password(settings: Settings) -> str | None:
+    """Flower shows task arguments: in embedded development it gets a password of its own."""
+    if settings.flower_password or not settings.embedded:
+        return settings.flower_password
+    return secret_file(settings.data_dir / "flower.password")
 
 
 def embedded_servers(settings: Settings) -> EmbeddedServers:
-    """The embedded server for every URL left unset (not started)."""
+    """The embedded server for every URL left unset (not started), under a private data_dir."""
+    if settings.embedded:
+        private_dir(settings.data_dir)
     return EmbeddedServers(
         EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
         if settings.redis_url is None else None,
@@ -37,7 +46,8 @@ def filled_in(settings: Settings, servers: EmbeddedServers) -> Settings:
     """``settings`` with the embedded servers' URLs and the internal key, installed as this
     process's settings (Celery and uvicorn load their apps by name, in this process)."""
     resolved = settings.model_copy(update={**servers.urls(settings),
-                                           "internal_key": _internal_key(settings)})
+                                           "internal_key": _internal_key(settings),
+                                           "flower_password": _flower_password(settings)})
     return use_settings(resolved)
 
 
@@ -52,5 +62,8 @@ def resolve() -> tuple[Settings, EmbeddedServers]:
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment for a part started as a child process: the resolved URLs and key."""
     redis_url, database_url = settings.require_urls()
-    return {**os.environ, "HERALD_REDIS_URL": redis_url, "HERALD_DATABASE_URL": database_url,
-            "HERALD_INTERNAL_KEY": settings.require_internal_key()}
+    env = {**os.environ, "HERALD_REDIS_URL": redis_url, "HERALD_DATABASE_URL": database_url,
+           "HERALD_INTERNAL_KEY": settings.require_internal_key()}
+    if settings.flower_password:
+        env["HERALD_FLOWER_PASSWORD"] = settings.flower_password
+    return env

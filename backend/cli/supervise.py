@@ -96,7 +96,8 @@ class Supervisor:
         if self.servers.redis is not None:
             sections.append(_section(
                 "program:redis", command=_quote(self.servers.redis.command()), stopsignal="TERM",
-                stopwaitsecs=15, stdout_logfile=self.servers.redis.log.resolve(), **common))
+                stopwaitsecs=15, umask="077", stdout_logfile=self.servers.redis.log.resolve(),
+                **common))
         if self.servers.postgres is not None:
             extra = {"user": PG_SYSTEM_USER} if self.servers.postgres.run_as() else {}
             sections.append(_section(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlsplit
 
 import typer
 
@@ -33,6 +34,14 @@ def _demo_credentials(settings: Settings) -> dict[str, str]:
     return creds
 
 
+def _masked(url: str | None) -> str:
+    """A URL fit for a terminal: the password replaced by stars."""
+    parts = urlsplit(url or "")
+    if not parts.password:
+        return url or ""
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
 def _banner(settings: Settings, creds: dict[str, str]) -> str:
     from backend.tenants.tokens import issue_token
 
@@ -43,8 +52,10 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
         f"  service API   http://{host}:{settings.api_port}   (docs: /docs)",
         f"  gateway       http://{host}:{settings.gateway_port}   (demo inbox: /demo)",
         f"  Flower        http://{host}:{settings.flower_port}",
-        f"  Redis         {settings.redis_url}",
-        f"  PostgreSQL    {settings.database_url}",
+        f"  Flower login  {settings.flower_user}:{settings.flower_password}",
+        f"  Redis         {_masked(settings.redis_url)}",
+        f"  PostgreSQL    {_masked(settings.database_url)}",
+        f"  (passwords of the embedded servers: {settings.data_dir}/*.password, 0600)",
         "Demo tenant (saved in " + str(settings.data_dir / "demo-tenant.json") + "):",
         f"  tenant_id        {creds['tenant_id']}",
         f"  secret_key       {creds['secret_key']}",

@@ -29,7 +29,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     try:
         postgres.start()
         upgrade(postgres.url)
-        yield Servers(redis.port, postgres.url, data_dir)
+        yield Servers(redis.port, redis.password, postgres.url, data_dir)
     finally:
         postgres.stop()
         redis.stop()

@@ -12,11 +12,12 @@ from tests.support.harness import Proc
 @dataclass
 class Servers:
     redis_port: int
+    redis_password: str
     database_url: str
     data_dir: Path
 
     def redis_url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+        return f"redis://:{self.redis_password}@127.0.0.1:{self.redis_port}/{db}"
 
 
 @dataclass

@@ -51,11 +51,14 @@ class HeraldUp:
 
     @property
     def database_dsn(self) -> str:
-        return f"host=127.0.0.1 port={self.ports['EMBEDDED_POSTGRES']} user=postgres dbname=herald"
+        password = (self.data_dir / "postgres.password").read_text().strip()
+        return (f"host=127.0.0.1 port={self.ports['EMBEDDED_POSTGRES']} user=postgres "
+                f"password={password} dbname=herald")
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.ports['EMBEDDED_REDIS']}/0"
+        password = (self.data_dir / "redis" / "redis.password").read_text().strip()
+        return f"redis://:{password}@127.0.0.1:{self.ports['EMBEDDED_REDIS']}/0"
 
     def creds(self) -> dict[str, str]:
         return dict(json.loads((self.data_dir / "demo-tenant.json").read_text()))
