@@ -10,9 +10,10 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend.core import redis_keys
-from backend.notifications import dead_letters, deliveries
+from backend.notifications import dead_letters, deliveries, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
 from backend.notifications.persist import (
+    RenderAccount,
     UnknownTenant,
     pending_pushes,
     persist_batch,
@@ -25,6 +26,9 @@ from tasks.gateway_client import GATEWAY_UNREACHABLE, GatewayRefused
 from tasks.runtime import Runtime, runtime
 
 logger = logging.getLogger(__name__)
+
+# Render time one tenant may use in one batch, in render budgets (HERALD_RENDER_TIMEOUT_SECONDS).
+RENDER_SECONDS_PER_TENANT = 3
 
 # Errors of one bad entry: retrying cannot fix them, so the batch is split to find it.
 POISON = (DBAPIError, UnknownTenant, ValueError, KeyError, TypeError)
@@ -68,9 +72,12 @@ def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
 def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
     """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
     one so that only the bad ones become dead letters."""
+    account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds)
     try:
         with rt.db.session() as session:
-            return persist_batch(session, [q.entry for q in batch])
+            items = persist_batch(session, [q.entry for q in batch], account)
+        fairness.record_overruns(rt.redis, account.overran)
+        return items
     except OperationalError:
         raise
     except POISON:
@@ -79,7 +86,7 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[Pus
     for queued in batch:
         try:
             with rt.db.session() as session:
-                persist_batch(session, [queued.entry])
+                persist_batch(session, [queued.entry], account)
             good.append(queued)
         except OperationalError:
             raise

@@ -24,7 +24,7 @@ from celery import Celery
 from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
-from backend.notifications import dead_letters, queues
+from backend.notifications import dead_letters, fairness, queues
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
 logger = logging.getLogger(__name__)
@@ -113,17 +113,18 @@ class Bridge:
     def forward(self, entries: list[Entry], replayed: bool = False) -> None:
         if replayed:
             entries = self._drop_poison(entries)
-        by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
+        decoded: list[QueuedEntry] = []
         for eid, fields in entries:
             try:
                 entry = StreamEntry.decode(fields["n"])
-                queue = queues.BY_PRIORITY[entry.priority]
+                queues.BY_PRIORITY[entry.priority]
             except (KeyError, ValueError, TypeError) as exc:
                 self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
                 continue
-            by_queue[queue].append(QueuedEntry(eid, entry))
-        if not by_queue:
+            decoded.append(QueuedEntry(eid, entry))
+        if not decoded:
             return
+        by_queue = self._route(decoded)
         stream_ids = [q.stream_id for batch in by_queue.values() for q in batch]
         # Marked in flight before the ack, so the trimmer never cuts an unpersisted entry.
         now_ms = int(time.time() * 1000)
@@ -137,6 +138,16 @@ class Bridge:
                 self.celery.send_task(queues.DELIVER_BATCH, args=[chunk], queue=queue)
         # Only now: a crash before this line means the entries are published again on restart.
         self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
+
+    def _route(self, batch: list[QueuedEntry]) -> dict[str, list[QueuedEntry]]:
+        """By priority; a demoted tenant's (``fairness``) go to the low queue."""
+        demoted = fairness.demoted(self.redis, (q.entry.tenant_id for q in batch))
+        by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
+        for queued in batch:
+            entry = queued.entry
+            queue = queues.LOW if entry.tenant_id in demoted else queues.BY_PRIORITY[entry.priority]
+            by_queue[queue].append(queued)
+        return by_queue
 
     def recover_lost(self) -> list[Entry]:
         """In-flight entries whose Celery message was lost: read them again from the stream."""
@@ -157,6 +168,8 @@ class Bridge:
             *found, held = pipe.execute()
         entries = {rows[0][0]: rows[0][1] for rows in found[:len(stale)] if rows}
         waiting = {q for q, n in zip(queues.ALL, found[len(stale):], strict=True) if n}
+        if queues.LOW in waiting:  # a demoted tenant's entries wait there, whatever priority
+            waiting |= set(queues.BY_PRIORITY.values())
         gone = [sid for sid in stale if sid not in entries]
         if gone:  # persisted and released meanwhile, or trimmed: nothing left to do
             self.redis.zrem(keys.INFLIGHT_PUBLISHED, *gone)

@@ -32,6 +32,11 @@ def reader_channel(tenant_id: str, user_id: str) -> str:
     return f"{PREFIX}gw:reader:{tenant_id}:{user_id}"
 
 
+def render_overrun(tenant_id: str) -> str:
+    """Set (with a TTL) while a tenant is demoted for templates that ran out of time."""
+    return f"{PREFIX}render-overrun:{tenant_id}"
+
+
 BEAT_LOCK = PREFIX + "beat:lock"
 
 # Stream entries handed to Celery but not yet persisted (score: the entry's milliseconds).

@@ -6,9 +6,13 @@ never pushed are pushed again.
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,10 +48,39 @@ class _Templates:
         return self.cache[key]
 
 
-def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates
-         ) -> tuple[dict[str, Any], str | None]:
-    rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale, reader,
-                              tenant.default_locale, templates.get(entry.template))
+@dataclass
+class RenderAccount:
+    """Worker time each tenant may spend rendering in one batch. A tenant whose templates
+    run out of time cannot hold a worker for a whole batch: past its allowance, the rest of
+    its notifications in the batch are stored unrendered (raw text, reason recorded)."""
+
+    seconds_per_tenant: float = math.inf
+    spent: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    overran: set[str] = field(default_factory=set)  # tenants with a render out of time
+
+    def skip_reason(self, tenant_id: str) -> str | None:
+        if self.spent[tenant_id] <= self.seconds_per_tenant:
+            return None
+        return (f"the tenant's templates used their {self.seconds_per_tenant:g} s of "
+                "rendering in this batch")
+
+    @contextmanager
+    def timed(self, tenant_id: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.spent[tenant_id] += time.perf_counter() - started
+
+
+def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates,
+         account: RenderAccount) -> tuple[dict[str, Any], str | None]:
+    with account.timed(entry.tenant_id):
+        rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
+                                  reader, tenant.default_locale, templates.get(entry.template),
+                                  account.skip_reason(entry.tenant_id))
+    if rendered.overran:
+        account.overran.add(entry.tenant_id)
     prefs = preferences.effective(tenant, reader)
     channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
     status, reason = lifecycle.initial(channels)
@@ -64,7 +97,7 @@ def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates
     }, rendered.error
 
 
-def _new_rows(session: Session, entries: Iterable[StreamEntry]
+def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderAccount
               ) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]]]:
     """Rows for entries not stored yet, with seqs handed out under the readers' row locks."""
     by_tenant: dict[str, list[StreamEntry]] = defaultdict(list)
@@ -84,19 +117,20 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry]
         for entry in sorted(group, key=lambda e: e.id):
             if uuid.UUID(entry.id) in existing:
                 continue
-            row, error = _row(entry, tenant, readers[entry.recipient], templates)
+            row, error = _row(entry, tenant, readers[entry.recipient], templates, account)
             rows.append(row)
             if error:
                 errors.append((row["id"], error))
     return rows, errors
 
 
-def persist_batch(session: Session, entries: list[StreamEntry]) -> list[PushItem]:
+def persist_batch(session: Session, entries: list[StreamEntry],
+                  account: RenderAccount | None = None) -> list[PushItem]:
     """Store a batch idempotently; returns push items for every one not yet taken by a socket.
 
     Notifications without the in-app channel start their chain of fallback channels instead.
     """
-    rows, errors = _new_rows(session, entries)
+    rows, errors = _new_rows(session, entries, account or RenderAccount())
     if rows:
         session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
     for nid, error in errors:

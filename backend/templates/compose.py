@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Notification, Template, User
 from backend.templates.i18n import is_rtl, negotiation_chain
-from backend.templates.render import RenderError, budget, render
+from backend.templates.render import Overrun, RenderError, budget, render
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Rendered:
     locale: str
     template_id: int | None
     error: str | None = None
+    overran: bool = False  # the render ran out of time (it cost a worker that long)
 
 
 def latest_versions(session: Session, tenant_id: uuid.UUID, key: str) -> dict[str, Template]:
@@ -43,8 +44,9 @@ def choose(versions: dict[str, Template], chain: list[str]) -> Template | None:
 
 def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[str, Any],
            locale_override: str | None, reader: User, tenant_locale: str,
-           versions: dict[str, Template] | None) -> Rendered:
-    """Title and body for the inbox and socket; a render error falls back to safe text."""
+           versions: dict[str, Template] | None, skip: str | None = None) -> Rendered:
+    """Title and body for the inbox and socket; a render error (or ``skip``, the reason not
+    to render at all) falls back to safe text."""
     chain = negotiation_chain(locale_override, reader.locale, tenant_locale)
     timezone = reader.timezone or "UTC"
     template = choose(versions, chain) if versions else None
@@ -53,15 +55,18 @@ def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[
         title, body = template.title, template.body
     else:
         title, body = (content or {})["title"], (content or {}).get("body", "")
+    template_id = template.id if template else None
+    # Never lose the notification: on failure, show the raw text (or the key) and record why.
+    raw = (template_key or title, "" if template else body)
+    if skip:
+        return Rendered(*raw, locale, template_id, f"render skipped: {skip}")
     try:
         with budget():  # title and body share one budget
             return Rendered(render(title, data, locale, timezone),
-                            render(body, data, locale, timezone), locale,
-                            template.id if template else None)
+                            render(body, data, locale, timezone), locale, template_id)
     except RenderError as exc:
-        # Never lose the notification: show the raw text (or the key) and record why.
-        return Rendered(template_key or title, "" if template else body, locale,
-                        template.id if template else None, f"render failed: {exc}")
+        return Rendered(*raw, locale, template_id, f"render failed: {exc}",
+                        overran=isinstance(exc, Overrun))
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,7 @@ def render_apart(fields: dict[str, str | None], data: dict[str, Any], locale: st
     sender.close()
     try:
         if not receiver.poll(limits.seconds * 2 + 5):
-            raise render.BudgetExceeded("the template took longer than its render budget "
-                                        "(HERALD_RENDER_TIMEOUT_SECONDS)")
+            raise render.Overrun(render.OVERRUN)
         try:
             answer = receiver.recv()
         except EOFError:  # the child died: out of memory, most likely

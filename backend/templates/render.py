@@ -105,6 +105,14 @@ class BudgetExceeded(RenderError):
     """A render went past its time or size budget."""
 
 
+class Overrun(BudgetExceeded):
+    """A render went past its time budget: it cost a worker that much time."""
+
+
+OVERRUN = ("the template took longer than its render budget "
+           "(HERALD_RENDER_TIMEOUT_SECONDS)")
+
+
 # A budget for one render, the same in the API's preview and in the worker.
 MAX_POWER_BITS = 4096  # ``**`` may not make a number larger than this
 MAX_WIDTH = 1000  # widths and precisions in ``%`` formats, ``center``, ``indent``
@@ -121,8 +129,7 @@ def _check_size(n: int) -> None:
 def _check_time() -> None:
     deadline = getattr(_budget, "deadline", None)
     if deadline is not None and time.monotonic() > deadline:
-        raise BudgetExceeded("the template took longer than its render budget "
-                             "(HERALD_RENDER_TIMEOUT_SECONDS)")
+        raise Overrun(OVERRUN)
 
 
 def _is_number(value: Any) -> bool:
@@ -275,8 +282,7 @@ def budget() -> Iterator[None]:
 
 
 def _alarm(_signum: int, _frame: object) -> None:
-    raise BudgetExceeded("the template took longer than its render budget "
-                         "(HERALD_RENDER_TIMEOUT_SECONDS)")
+    raise Overrun(OVERRUN)
 
 
 def render(source: str, data: dict[str, Any], locale: str = "en", timezone: str = "UTC",
