@@ -85,6 +85,14 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def _as_user(name: str | None) -> dict[str, Any]:
+    """subprocess arguments to run as ``name`` with its own group (the data folder lets
+    only that group through), or as ourselves."""
+    if name is None:
+        return {}
+    return {"user": name, "group": pwd.getpwnam(name).pw_gid, "extra_groups": []}
+
+
 def _pg_bin_path() -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns on import without XDG_RUNTIME_DIR
@@ -220,7 +228,7 @@ class EmbeddedPostgres:
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
              "-l", str(log), "start"],
-            check=True, capture_output=True, user=run_as,
+            check=True, capture_output=True, **_as_user(run_as),
         )
         _wait_for_port(self.port, 30, "embedded PostgreSQL", log)
         self.started = True
@@ -242,7 +250,7 @@ class EmbeddedPostgres:
                 subprocess.run(
                     [self._bin("initdb"), "-D", str(self.pgdata), "--auth=scram-sha-256",
                      f"--pwfile={pwfile.name}", "--encoding=utf8", "-U", "postgres"],
-                    check=True, capture_output=True, user=run_as,
+                    check=True, capture_output=True, **_as_user(run_as),
                 )
         return run_as
 
@@ -292,7 +300,7 @@ class EmbeddedPostgres:
             return
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"],
-            check=False, capture_output=True, user=self.run_as(),
+            check=False, capture_output=True, **_as_user(self.run_as()),
         )
 
 

@@ -4,6 +4,7 @@ every malformed credential or frame with a close code, never a dropped connectio
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 
@@ -31,7 +32,7 @@ async def test_one_reader_cannot_hold_more_than_its_sockets(stack: Stack, tenant
     held = [await connect(stack.ws_url, tenant.publishable_key, token)
             for _ in range(SOCKETS_PER_READER)]
     extra = await websockets.connect(f"{stack.ws_url}?api_key={tenant.publishable_key}")
-    await extra.send('{"type": "auth", "token": "%s"}' % token)
+    await extra.send(json.dumps({"type": "auth", "token": token}))
     assert await close_code(extra) == 4409
     # The sockets already open keep working.
     httpx.post(f"{stack.api_url}/v1/notifications", headers={"X-API-Key": tenant.secret_key},
@@ -75,7 +76,7 @@ def forged(tenant: TenantKeys, sub: str) -> str:
 @pytest.mark.parametrize("sub", ["nul\x00byte", "x" * 5000, " padded "])
 async def test_bad_sub_closes_4401(stack: Stack, tenant: TenantKeys, sub: str):
     ws = await websockets.connect(f"{stack.ws_url}?api_key={tenant.publishable_key}")
-    await ws.send('{"type": "auth", "token": "%s"}' % forged(tenant, sub))
+    await ws.send(json.dumps({"type": "auth", "token": forged(tenant, sub)}))
     assert await close_code(ws) == 4401
 
 
