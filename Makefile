@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration test-faults lint bench chaos i18n clean
+.PHONY: up test test-unit test-integration test-faults lint bench bench-neighbours chaos i18n clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
+
+# Tenant B's latency while tenant A floods, as ratios to B's quiet latency (docs/SECURITY.md).
+bench-neighbours: $(BIN)/.installed
+	$(BIN)/python -m bench.neighbours
 
 # The soak (outside CI): 10 minutes of steady traffic with random kills, then the ledger.
 chaos: $(BIN)/.installed

@@ -15,7 +15,6 @@ import platform
 import resource
 import secrets
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -25,18 +24,12 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
+from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
-from tests.support.harness import Proc, free_port, listening, logged, wait_until
+from tests.support.harness import Proc, wait_until
 from tests.support.sockets import connect
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def start(part: str, env: dict[str, str], logs: Path, **settings: str) -> Proc:
-    env = {**env, **{f"HERALD_{k.upper()}": v for k, v in settings.items()}}
-    ready = (listening(int(env[f"HERALD_{part.upper()}_PORT"])) if part in ("api", "gateway")
-             else logged("ready." if part == "worker" else "reading herald:ingest"))
-    return Proc(part, [part], env, logs / f"{part}-{uuid.uuid4().hex[:4]}.log", ready).start()
 
 
 def persisted(tenant_id: uuid.UUID) -> int:
@@ -47,11 +40,12 @@ def persisted(tenant_id: uuid.UUID) -> int:
         return session.scalar(select(func.count()).where(Notification.tenant_id == tenant_id))
 
 
-def throughput(env: dict[str, str], logs: Path, api_url: str, batch: int, count: int) -> float:
+def throughput(stack: BenchStack, batch: int, count: int) -> float:
     """Notifications persisted and pushed per second with one worker of two processes."""
-    redis.Redis.from_url(env["HERALD_REDIS_URL"]).flushdb()
-    worker = start("worker", env, logs, batch_size=str(batch))
-    bridge = start("bridge", env, logs, batch_size=str(batch))
+    api_url = stack.api_url
+    redis.Redis.from_url(stack.env["HERALD_REDIS_URL"]).flushdb()
+    worker = stack.start("worker", batch_size=str(batch))
+    bridge = stack.start("bridge", batch_size=str(batch))
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     items = [{"recipients": [f"r{i % 500}" for i in range(s, s + 100)], "priority": "normal",
               "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
@@ -69,11 +63,11 @@ def throughput(env: dict[str, str], logs: Path, api_url: str, batch: int, count:
     return count / elapsed
 
 
-async def latency(env: dict[str, str], logs: Path, api_url: str, gateway_url: str,
-                  samples: int) -> list[float]:
+async def latency(stack: BenchStack, samples: int) -> list[float]:
     """Milliseconds from the API's 202 to the frame on an open socket, one at a time."""
-    worker = start("worker", env, logs, batch_size="100")
-    bridge = start("bridge", env, logs, batch_size="100")
+    api_url, gateway_url = stack.api_url, stack.gateway_url
+    worker = stack.start("worker", batch_size="100")
+    bridge = stack.start("bridge", batch_size="100")
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     async with httpx.AsyncClient(base_url=api_url,
                                  headers={"X-API-Key": tenant.secret_key}) as api:
@@ -106,7 +100,7 @@ async def socket_memory(gateway: Proc, gateway_url: str, api_url: str, sockets: 
         tokens = [(await api.post("/v1/tokens", json={"user_id": f"m{i}"})).json()["token"]
                   for i in range(sockets)]
     before = node.memory_info().rss
-    url = gateway_url.replace("http", "ws") + f"/ws?api_key={tenant['publishable_key']}"
+    url = gateway_url.replace("http", "ws") + f"/ws?api_key={tenant.publishable_key}"
     opened = []
     for token in tokens:
         ws = await websockets.connect(url)
@@ -130,38 +124,19 @@ def main() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis
-    from backend.db.migrate import upgrade
-
-    work = Path(tempfile.mkdtemp(prefix="herald-bench-"))
-    logs = work / "logs"
-    redis_server, postgres = EmbeddedRedis(work / "redis", free_port()), EmbeddedPostgres(
-        work, free_port())
-    redis_server.start()
-    postgres.start()
-    upgrade(postgres.url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
-    env.update(HERALD_REDIS_URL=redis_server.url, HERALD_DATABASE_URL=postgres.url,
-               HERALD_INTERNAL_KEY=secrets.token_urlsafe(16), HERALD_DATA_DIR=str(work),
-               HERALD_API_PORT=str(free_port()), HERALD_GATEWAY_PORT=str(free_port()),
-               HERALD_BRIDGE_BLOCK_MS="100")
-    os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
-    procs = []
-    try:
-        gateway_url = f"http://127.0.0.1:{env['HERALD_GATEWAY_PORT']}"
-        env["HERALD_GATEWAY_URL"] = gateway_url
-        procs = [start("gateway", env, logs), start("api", env, logs)]
-        api_url = f"http://127.0.0.1:{env['HERALD_API_PORT']}"
-        one = throughput(env, logs, api_url, 1, args.count)
+    with bench_stack() as stack:
+        gateway, _ = stack.start("gateway"), stack.start("api")
+        one = throughput(stack, 1, args.count)
         print(f"batch size   1: {one:8.0f} notifications/s ({args.count} notifications)")
-        hundred = throughput(env, logs, api_url, 100, args.count)
+        hundred = throughput(stack, 100, args.count)
         print(f"batch size 100: {hundred:8.0f} notifications/s ({args.count} notifications)")
         print(f"ratio 100/1   : {hundred / one:8.1f}x")
-        timings = asyncio.run(latency(env, logs, api_url, gateway_url, args.samples))
+        timings = asyncio.run(latency(stack, args.samples))
         quantiles = statistics.quantiles(timings, n=100)
         print(f"POST -> socket: p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
               f"max {max(timings):.1f} ms ({args.samples} samples)")
-        per_socket = asyncio.run(socket_memory(procs[0], gateway_url, api_url, args.sockets))
+        per_socket = asyncio.run(socket_memory(gateway, stack.gateway_url, stack.api_url,
+                                               args.sockets))
         print(f"gateway memory: {per_socket:.1f} KB per open socket ({args.sockets} sockets)")
         result = {
             "at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
@@ -176,11 +151,6 @@ def main() -> None:
         out = RESULTS / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"written to {out}")
-    finally:
-        for proc in procs:
-            proc.stop()
-        postgres.stop()
-        redis_server.stop()
 
 
 if __name__ == "__main__":

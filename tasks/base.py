@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import httpx
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     OperationalError, httpx.TransportError, httpx.HTTPStatusError,
+    # A task past its soft time limit (a slow moment, or a batch bigger than usual) is sent
+    # again rather than acknowledged as failed: its entries must not wait for recovery.
+    SoftTimeLimitExceeded,
 )
 
 

@@ -46,6 +46,7 @@ class Bridge:
         self.claim_idle_ms = settings.bridge_claim_idle_ms
         self.max_deliveries = settings.max_deliveries
         self.dead_letters_kept = settings.dead_letters_per_tenant
+        self.fair_share = fairness.FairShare(settings.tenant_fair_share_per_second)
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
         self.stopping = threading.Event()
         self._next_claim = 0.0
@@ -140,12 +141,16 @@ class Bridge:
         self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
 
     def _route(self, batch: list[QueuedEntry]) -> dict[str, list[QueuedEntry]]:
-        """By priority; a demoted tenant's (``fairness``) go to the low queue."""
+        """By priority (``fairness``): a tenant's entries past its fair share go one queue
+        down, and a demoted tenant's (templates out of time) to the low queue."""
         demoted = fairness.demoted(self.redis, (q.entry.tenant_id for q in batch))
         by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
         for queued in batch:
-            entry = queued.entry
-            queue = queues.LOW if entry.tenant_id in demoted else queues.BY_PRIORITY[entry.priority]
+            tenant_id, queue = queued.entry.tenant_id, queues.BY_PRIORITY[queued.entry.priority]
+            if tenant_id in demoted:
+                queue = queues.LOW
+            elif self.fair_share.over(tenant_id):
+                queue = queues.STEP_DOWN[queue]
             by_queue[queue].append(queued)
         return by_queue
 

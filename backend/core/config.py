@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     tenant_rate_per_second: float = Field(1000.0, gt=0)
     tenant_burst: int = Field(20_000, ge=1)
     tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Notifications a second each tenant gets through the queues at its own priority; the rest
+    # go one queue down, behind every other tenant's (counted per bridge).
+    tenant_fair_share_per_second: float = Field(500.0, gt=0)
 
     # Rendering budget per template field: time, and size of what it produces.
     render_timeout_seconds: float = Field(1.0, gt=0)

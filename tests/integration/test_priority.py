@@ -26,7 +26,7 @@ def persisted_low(tenant_id: str) -> int:
 
 
 async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant: TenantKeys):
-    side: SideStack = side_stack(5)
+    side: SideStack = side_stack(5, tenant_burst="100000")  # the flood is this test's own
     api = httpx.Client(base_url=side.api_url, headers={"X-API-Key": tenant.secret_key},
                        timeout=120)
     sock = await connect(stack.ws_url, tenant.publishable_key,
@@ -34,7 +34,8 @@ async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant:
     items = [{"recipients": [f"low-{i}-{j}" for j in range(1000)], "priority": "low",
               "channels": ["in_app"], "content": {"title": "bulk"}}
              for i in range(LOW_COUNT // 1000)]
-    assert api.post("/v1/notifications/batch", json={"items": items}).status_code == 202
+    for item in items:  # at most 1,000 notifications per request
+        assert api.post("/v1/notifications", json=item).status_code == 202
     client = redis.Redis.from_url(side.redis_url, decode_responses=True)
 
     def bridged_all() -> bool:
