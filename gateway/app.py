@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "publishable key and the reader's JWT.",
     )
     http_errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes,
+                       internal_key=resolved.internal_key)
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)

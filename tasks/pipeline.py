@@ -72,7 +72,8 @@ def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
 def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
     """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
     one so that only the bad ones become dead letters."""
-    account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds)
+    account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds,
+                            fairness.demoted(rt.redis, (q.entry.tenant_id for q in batch)))
     try:
         with rt.db.session() as session:
             items = persist_batch(session, [q.entry for q in batch], account)

@@ -140,6 +140,27 @@ class EmbeddedRedis:
         subprocess.run(self.command(daemonize=True), check=True, umask=0o077)
         _wait_for_port(self.port, 15, "embedded Redis", self.log)
         self.started = True
+        self._wait_loaded(60)
+
+    def _wait_loaded(self, timeout: float) -> None:
+        """Listening is not ready: after a crash Redis answers LOADING until its append-only
+        file is read back."""
+        import redis
+
+        deadline = time.monotonic() + timeout
+        client = redis.Redis.from_url(self.url)
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.AuthenticationError:
+                raise
+            except (redis.BusyLoadingError, redis.ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+            finally:
+                client.close()
 
     @property
     def log(self) -> Path:

@@ -52,9 +52,12 @@ class _Templates:
 class RenderAccount:
     """Worker time each tenant may spend rendering in one batch. A tenant whose templates
     run out of time cannot hold a worker for a whole batch: past its allowance, the rest of
-    its notifications in the batch are stored unrendered (raw text, reason recorded)."""
+    its notifications in the batch are stored unrendered (raw text, reason recorded). A
+    tenant already demoted for that (``fairness``) renders on a short budget meanwhile."""
 
     seconds_per_tenant: float = math.inf
+    demoted: set[str] = field(default_factory=set)
+    demoted_seconds: float = 0.05  # per render; honest templates take well under 1 ms
     spent: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     overran: set[str] = field(default_factory=set)  # tenants with a render out of time
 
@@ -63,6 +66,9 @@ class RenderAccount:
             return None
         return (f"the tenant's templates used their {self.seconds_per_tenant:g} s of "
                 "rendering in this batch")
+
+    def render_seconds(self, tenant_id: str) -> float | None:
+        return self.demoted_seconds if tenant_id in self.demoted else None
 
     @contextmanager
     def timed(self, tenant_id: str) -> Iterator[None]:
@@ -78,7 +84,8 @@ def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates
     with account.timed(entry.tenant_id):
         rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
                                   reader, tenant.default_locale, templates.get(entry.template),
-                                  account.skip_reason(entry.tenant_id))
+                                  account.skip_reason(entry.tenant_id),
+                                  account.render_seconds(entry.tenant_id))
     if rendered.overran:
         account.overran.add(entry.tenant_id)
     prefs = preferences.effective(tenant, reader)

@@ -44,9 +44,11 @@ def choose(versions: dict[str, Template], chain: list[str]) -> Template | None:
 
 def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[str, Any],
            locale_override: str | None, reader: User, tenant_locale: str,
-           versions: dict[str, Template] | None, skip: str | None = None) -> Rendered:
-    """Title and body for the inbox and socket; a render error (or ``skip``, the reason not
-    to render at all) falls back to safe text."""
+           versions: dict[str, Template] | None, skip: str | None = None,
+           seconds: float | None = None) -> Rendered:
+    """Title and body for the inbox and socket, rendered within ``seconds`` (default: the
+    process's budget); a render error (or ``skip``, the reason not to render at all) falls
+    back to safe text."""
     chain = negotiation_chain(locale_override, reader.locale, tenant_locale)
     timezone = reader.timezone or "UTC"
     template = choose(versions, chain) if versions else None
@@ -61,7 +63,7 @@ def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[
     if skip:
         return Rendered(*raw, locale, template_id, f"render skipped: {skip}")
     try:
-        with budget():  # title and body share one budget
+        with budget(seconds):  # title and body share one budget
             return Rendered(render(title, data, locale, timezone),
                             render(body, data, locale, timezone), locale, template_id)
     except RenderError as exc:

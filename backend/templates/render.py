@@ -259,19 +259,20 @@ def configure(limits: Budget) -> None:
 
 
 @contextmanager
-def budget() -> Iterator[None]:
-    """Bound every render inside: time checked at each step, and, in a process's main thread,
-    an alarm that interrupts even a step that never returns to the template. Re-entrant:
-    an inner ``budget`` shares the outer one's deadline."""
+def budget(seconds: float | None = None) -> Iterator[None]:
+    """Bound every render inside (to ``seconds``, or this process's budget): time checked at
+    each step, and, in a process's main thread, an alarm that interrupts even a step that
+    never returns to the template. Re-entrant: an inner ``budget`` shares the outer one's."""
     if getattr(_budget, "deadline", None) is not None:
         yield
         return
     limits = _configured
-    _budget.deadline, _budget.max_chars = time.monotonic() + limits.seconds, limits.max_chars
+    seconds = limits.seconds if seconds is None else seconds
+    _budget.deadline, _budget.max_chars = time.monotonic() + seconds, limits.max_chars
     alarm = threading.current_thread() is threading.main_thread()
     if alarm:
         previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, limits.seconds * 1.5)
+        signal.setitimer(signal.ITIMER_REAL, seconds * 1.5)
     try:
         yield
     finally:

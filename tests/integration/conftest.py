@@ -65,6 +65,8 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_WS_REAUTH_GRACE_SECONDS="1.5",
         HERALD_DIGEST_PERIODS='{"hourly": 3, "daily": 6}',
         HERALD_DEAD_LETTERS_PER_TENANT="30",
+        # Per-second schedules, so that runs happen within a test (the default is 60 s).
+        HERALD_SCHEDULE_MIN_INTERVAL_SECONDS="1",
         # The fake Slack listens on 127.0.0.1 over plain HTTP: widen the webhook policy.
         HERALD_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]',
         HERALD_WEBHOOK_ALLOW_PRIVATE="true",

@@ -142,13 +142,24 @@ def test_reader_without_address_fails_with_clear_reason(api: httpx.Client, stack
 
 
 def test_a_send_that_raises_unexpectedly_ends_failed_not_sending_forever(
-    api: httpx.Client, stack: Stack, smtp: SmtpServer
+    api: httpx.Client, stack: Stack, smtp: SmtpServer, tenant: TenantKeys
 ):
-    """A title with CR/LF (from a reader's own text) makes building the email raise: the step
-    ends failed with the reason, instead of an attempt left "sending" that comes back every
-    lease."""
+    """An address with CR/LF (stored before addresses were validated) makes building the
+    email raise: the step ends failed with the reason, instead of an attempt left "sending"
+    that comes back every lease."""
+    import uuid
+
+    from sqlalchemy import update
+
+    from backend.db.models import User
+    from tests.support.db import session_scope
+
     profile(api, "crlf", email="crlf@example.test")
-    nid = send(api, "crlf", "Hi\r\nBcc: evil@example.test", "x", channels=["email"])["id"]
+    with session_scope() as session:
+        session.execute(update(User).where(
+            User.tenant_id == uuid.UUID(tenant.tenant_id), User.external_id == "crlf",
+        ).values(email="crlf@example.test\r\nBcc: evil@example.test"))
+    nid = send(api, "crlf", "Hi", "x", channels=["email"])["id"]
     result = settled(api, nid, "failed")
     assert "ValueError" in result["status_reason"]
     assert [a["outcome"] for a in result["attempts"]] == ["failed"]

@@ -12,9 +12,16 @@ import pytest
 from tests.support.db import session_scope
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
-from tests.support.stack import Stack, TenantKeys
+from tests.support.stack import Stack, StartPart, TenantKeys
 
 NOTE = {"recipients": ["s1"], "content": {"title": "tick"}}
+
+
+@pytest.fixture(scope="module")
+def guarded(start_part: StartPart) -> str:
+    """An API with the default minimum interval (the test stack allows per-second runs)."""
+    api = start_part("api", name="api-schedule-guards", schedule_min_interval_seconds="60")
+    return f"http://127.0.0.1:{api.port}"
 
 
 @pytest.mark.parametrize(("cron", "words"), [
@@ -24,8 +31,10 @@ NOTE = {"recipients": ["s1"], "content": {"title": "tick"}}
     ("* * * * * *", ["60"]),
     ("*/5 * * * * *", ["60"]),
 ])
-def test_cron_that_cannot_run_sensibly_is_422(api: httpx.Client, cron: str, words: list[str]):
-    response = api.post("/v1/schedules", json={"cron": cron, "notification": NOTE})
+def test_cron_that_cannot_run_sensibly_is_422(guarded: str, tenant: TenantKeys, cron: str,
+                                              words: list[str]):
+    response = httpx.post(f"{guarded}/v1/schedules", headers={"X-API-Key": tenant.secret_key},
+                          json={"cron": cron, "notification": NOTE})
     assert response.status_code == 422, response.text
     assert all(w in response.text for w in words), response.text
     assert "cron" in str(response.json()["detail"][0]["loc"])
