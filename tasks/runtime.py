@@ -15,7 +15,7 @@ from backend.core.redis import connect
 from backend.db.session import Database
 from backend.notifications import backoff
 from backend.notifications.backoff import Backoff
-from backend.templates import render
+from backend.templates import budget
 from tasks.gateway_client import GatewayClient
 
 
@@ -51,5 +51,5 @@ class Runtime:
 def runtime() -> Runtime:
     """This process's runtime; made lazily, so each pool process gets its own connections."""
     settings = get_settings()
-    render.configure(render.render_budget(settings))
+    budget.configure(budget.render_budget(settings))
     return Runtime.build(settings)

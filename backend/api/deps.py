@@ -17,7 +17,7 @@ from backend.core.redis import connect
 from backend.db.models import Tenant
 from backend.db.session import Database
 from backend.notifications.limits import RequestLimits
-from backend.templates.render import Budget, render_budget
+from backend.templates.budget import Budget, render_budget
 from backend.tenants.accounts import KeyCache, tenant_for_key
 from backend.tenants.quota import Quota
 

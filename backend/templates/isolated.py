@@ -9,20 +9,20 @@ import resource
 from multiprocessing.connection import Connection
 from typing import Any
 
-from backend.templates import render
+from backend.templates import budget, render
 
 MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["backend.templates.render"])
+_context.set_forkserver_preload(["backend.templates.render", "backend.templates.budget"])
 
 
 def _child(conn: Connection, fields: dict[str, str | None], data: dict[str, Any], locale: str,
-           timezone: str, limits: render.Budget) -> None:
+           timezone: str, limits: budget.Budget) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    render.configure(limits)
+    budget.configure(limits)
     try:
         conn.send(("ok", render_fields(fields, data, locale, timezone)))
-    except render.RenderError as exc:
+    except budget.RenderError as exc:
         conn.send(("error", exc.__notes__[0] if getattr(exc, "__notes__", None) else "",
                    str(exc)))
     except MemoryError:
@@ -33,19 +33,19 @@ def render_fields(fields: dict[str, str | None], data: dict[str, Any], locale: s
                   timezone: str) -> dict[str, str | None]:
     """Every field rendered within one budget; a RenderError notes which field failed."""
     rendered: dict[str, str | None] = {}
-    with render.budget():
+    with budget.budget():
         for name, source in fields.items():
             try:
                 rendered[name] = None if source is None else render.render(
                     source, data, locale, timezone, html=name == "email_html")
-            except render.RenderError as exc:
+            except budget.RenderError as exc:
                 exc.add_note(name)
                 raise
     return rendered
 
 
 def render_apart(fields: dict[str, str | None], data: dict[str, Any], locale: str,
-                 timezone: str, limits: render.Budget) -> dict[str, str | None]:
+                 timezone: str, limits: budget.Budget) -> dict[str, str | None]:
     """``render_fields`` in a child process, killed if it outlives its budget."""
     receiver, sender = _context.Pipe(duplex=False)
     child = _context.Process(target=_child, daemon=True,
@@ -54,14 +54,14 @@ def render_apart(fields: dict[str, str | None], data: dict[str, Any], locale: st
     sender.close()
     try:
         if not receiver.poll(limits.seconds * 2 + 5):
-            raise render.Overrun(render.OVERRUN)
+            raise budget.Overrun(budget.OVERRUN)
         try:
             answer = receiver.recv()
         except EOFError:  # the child died: out of memory, most likely
-            raise render.BudgetExceeded("the template needs more than its render budget") from None
+            raise budget.BudgetExceeded("the template needs more than its render budget") from None
         if answer[0] == "ok":
             return dict(answer[1])
-        error = render.RenderError(answer[2])
+        error = budget.RenderError(answer[2])
         error.add_note(answer[1] or "template")
         raise error
     finally:

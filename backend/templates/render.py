@@ -3,14 +3,6 @@ time zone. Templates never reach Python internals, files or arbitrary calls."""
 
 from __future__ import annotations
 
-import math
-import re
-import signal
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -26,17 +18,20 @@ from jinja2 import (
     nodes,
     pass_context,
 )
-from jinja2.filters import FILTERS as DEFAULT_FILTERS
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment, safe_range
+from jinja2.sandbox import SandboxedEnvironment
 
-from backend.core.config import Settings
-from backend.core.errors import HeraldError
+from backend.templates.budget import (
+    BudgetedSandbox,
+    BudgetExceeded,
+    Overrun,
+    RenderError,
+    budget,
+    check_output,
+)
 from backend.templates.i18n import babel_locale
 
-
-class RenderError(HeraldError):
-    """A template could not be compiled or rendered with the data given."""
+__all__ = ["BudgetExceeded", "Overrun", "RenderError", "budget", "check_syntax", "render"]
 
 
 def _aware(value: Any, tz: ZoneInfo) -> datetime:
@@ -101,121 +96,10 @@ FILTERS = {"datetime": _datetime, "date": _date, "time": _time, "relative": _rel
            "number": _number, "currency": _currency, "plural": _plural}
 
 
-class BudgetExceeded(RenderError):
-    """A render went past its time or size budget."""
-
-
-class Overrun(BudgetExceeded):
-    """A render went past its time budget: it cost a worker that much time."""
-
-
-OVERRUN = ("the template took longer than its render budget "
-           "(HERALD_RENDER_TIMEOUT_SECONDS)")
-
-
-# A budget for one render, the same in the API's preview and in the worker.
-MAX_POWER_BITS = 4096  # ``**`` may not make a number larger than this
-MAX_WIDTH = 1000  # widths and precisions in ``%`` formats, ``center``, ``indent``
-_budget = threading.local()
-
-
-def _check_size(n: int) -> None:
-    limit = getattr(_budget, "max_chars", 256 * 1024)
-    if n > limit:
-        raise BudgetExceeded(f"the result would be {n:,} characters; the render budget is "
-                             f"{limit:,} (HERALD_MAX_RENDERED_CHARS)")
-
-
-def _check_time() -> None:
-    deadline = getattr(_budget, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise Overrun(OVERRUN)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _check_power(base: Any, exponent: Any) -> None:
-    if not (_is_number(base) and _is_number(exponent)) or abs(base) <= 1 or exponent <= 0:
-        return
-    bits = float(exponent) * math.log2(abs(float(base)))
-    if bits > MAX_POWER_BITS:
-        raise BudgetExceeded(f"{base} ** {exponent} is too large for the render budget")
-
-
-def _check_format(spec: str) -> None:
-    for width in re.findall(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?", spec):
-        for part in width:
-            if part == "*" or (part.isdigit() and int(part) > MAX_WIDTH):
-                raise BudgetExceeded(f"format width {part} is too large for the render budget")
-
-
-class BudgetedSandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, with the operators that can allocate without bound checked first,
-    and the time budget checked at every operator, call and loop step."""
-
-    intercepted_binops = frozenset(["**", "*", "%", "+"])
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        _check_time()
-        if operator == "**":
-            _check_power(left, right)
-        elif operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                    _check_size(len(seq) * times)
-        elif operator == "%" and isinstance(left, str):
-            _check_format(left)
-        elif operator == "+" and isinstance(left, str | list) and isinstance(right, str | list):
-            _check_size(len(left) + len(right))
-        return super().call_binop(context, operator, left, right)
-
-    def call(self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_time()
-        return super().call(__context, __obj, *args, **kwargs)
-
-
-class _Range:
-    """``range`` for templates: the sandbox's length bound, and the time budget per step."""
-
-    def __init__(self, *args: int) -> None:
-        self._range = safe_range(*args)
-
-    def __len__(self) -> int:
-        return len(self._range)
-
-    def __iter__(self) -> Iterator[int]:
-        for i in self._range:
-            _check_time()
-            yield i
-
-
-def _bounded_width(name: str) -> Any:
-    original = DEFAULT_FILTERS[name]
-
-    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(width, int) and width > MAX_WIDTH:
-            raise BudgetExceeded(f"{name} width {width} is too large for the render budget")
-        return original(value, width, *args, **kwargs)
-
-    return bounded
-
-
-def _format(value: str, *args: Any, **kwargs: Any) -> str:
-    _check_format(str(value))
-    return str(DEFAULT_FILTERS["format"](value, *args, **kwargs))
-
-
 @lru_cache(maxsize=2)
 def _environment(autoescape: bool) -> SandboxedEnvironment:
     env = BudgetedSandbox(undefined=StrictUndefined, autoescape=autoescape)
     env.filters.update(FILTERS)
-    env.filters.update({name: _bounded_width(name) for name in ("center", "indent", "wordwrap",
-                                                               "truncate")})
-    env.filters["format"] = _format
-    env.globals["range"] = _Range
-    env.globals.pop("lipsum", None)
     return env
 
 
@@ -239,53 +123,6 @@ def check_syntax(source: str) -> None:
             raise ValueError(f"unsafe attribute {name!r} on line {node.lineno}")
 
 
-@dataclass(frozen=True)
-class Budget:
-    seconds: float = 1.0
-    max_chars: int = 256 * 1024
-
-
-_configured = Budget()
-
-
-def render_budget(settings: Settings) -> Budget:
-    return Budget(settings.render_timeout_seconds, settings.max_rendered_chars)
-
-
-def configure(limits: Budget) -> None:
-    """This process's budget per render (entry points call this with their settings)."""
-    global _configured
-    _configured = limits
-
-
-@contextmanager
-def budget(seconds: float | None = None) -> Iterator[None]:
-    """Bound every render inside (to ``seconds``, or this process's budget): time checked at
-    each step, and, in a process's main thread, an alarm that interrupts even a step that
-    never returns to the template. Re-entrant: an inner ``budget`` shares the outer one's."""
-    if getattr(_budget, "deadline", None) is not None:
-        yield
-        return
-    limits = _configured
-    seconds = limits.seconds if seconds is None else seconds
-    _budget.deadline, _budget.max_chars = time.monotonic() + seconds, limits.max_chars
-    alarm = threading.current_thread() is threading.main_thread()
-    if alarm:
-        previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds * 1.5)
-    try:
-        yield
-    finally:
-        if alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        _budget.deadline = None
-
-
-def _alarm(_signum: int, _frame: object) -> None:
-    raise Overrun(OVERRUN)
-
-
 def render(source: str, data: dict[str, Any], locale: str = "en", timezone: str = "UTC",
            html: bool = False) -> str:
     """Render within the current ``budget``, or one of its own (size checked as the output
@@ -305,7 +142,6 @@ def _render(source: str, data: dict[str, Any], locale: str, timezone: str, html:
     size = 0
     for chunk in _compile(source, html).generate(**data, _locale=locale, _timezone=timezone):
         size += len(chunk)
-        _check_size(size)
-        _check_time()
+        check_output(size)
         out.append(chunk)
     return "".join(out)

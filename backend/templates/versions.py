@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Template
 from backend.templates import compose
+from backend.templates.budget import Budget
 from backend.templates.i18n import negotiation_chain
 from backend.templates.isolated import render_apart
-from backend.templates.render import Budget
 
 FIELDS = ("title", "body", "email_subject", "email_html", "email_text", "slack_text")
 
