@@ -69,16 +69,25 @@ def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
     return int(starts) > rt.settings.max_deliveries
 
 
-def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
-    """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
-    one so that only the bad ones become dead letters."""
+def _persist(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
+    """Persist the batch within each tenant's render allowance; remember who ran out of
+    render time (``fairness``), whatever became of the batch."""
     account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds,
                             fairness.demoted(rt.redis, (q.entry.tenant_id for q in batch)))
     try:
+        return _persist_isolating_poison(rt, batch, account)
+    finally:
+        if account.overran:
+            fairness.record_overruns(rt.redis, account.overran)
+
+
+def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: RenderAccount
+                              ) -> list[PushItem]:
+    """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
+    one so that only the bad ones become dead letters."""
+    try:
         with rt.db.session() as session:
-            items = persist_batch(session, [q.entry for q in batch], account)
-        fairness.record_overruns(rt.redis, account.overran)
-        return items
+            return persist_batch(session, [q.entry for q in batch], account)
     except OperationalError:
         raise
     except POISON:
@@ -119,7 +128,7 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
                              q.entry.to_dict(), rt.settings.dead_letters_per_tenant)
         _release(rt, queued)
         return 0
-    items = _persist_isolating_poison(rt, queued)
+    items = _persist(rt, queued)
     _release(rt, queued)
     outcomes = offer_and_record(rt, items, self)
     logger.info("batch of %d: %d pushed, %d delivered", len(queued), len(items),

@@ -118,7 +118,8 @@ class Bridge:
         for eid, fields in entries:
             try:
                 entry = StreamEntry.decode(fields["n"])
-                queues.BY_PRIORITY[entry.priority]
+                if entry.priority not in queues.BY_PRIORITY:
+                    raise ValueError(f"unknown priority {entry.priority!r}")
             except (KeyError, ValueError, TypeError) as exc:
                 self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
                 continue
