@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from backend.channels.webhooks import WebhookPolicy
 from backend.core.config import Settings
 from backend.core.errors import Unauthorized
 from backend.core.redis import connect
@@ -30,13 +31,15 @@ class Services:
     quota: Quota
     limits: RequestLimits
     render_budget: Budget
+    webhooks: WebhookPolicy
     tenants: KeyCache[Tenant] = field(default_factory=KeyCache)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         redis_url, database_url = settings.require_urls()
         return cls(settings, Database(database_url), connect(redis_url), Quota(settings),
-                   RequestLimits.of(settings), render_budget(settings))
+                   RequestLimits.of(settings), render_budget(settings),
+                   WebhookPolicy.of(settings))
 
     def close(self) -> None:
         self.db.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 
 from backend.api.deps import ServicesDep, SessionDep, TenantDep
-from backend.channels.webhooks import RefusedWebhook, WebhookPolicy
+from backend.channels.webhooks import RefusedWebhook
 from backend.core.errors import InvalidInput
 from backend.core.validation import USER_ID_PATTERN
 from backend.tenants.readers import update_profile
@@ -23,7 +23,7 @@ def put_user(
     fields = body.model_dump(exclude_unset=True, mode="json")
     if body.slack_webhook_url is not None:
         try:
-            WebhookPolicy.of(services.settings).check_url(str(body.slack_webhook_url))
+            services.webhooks.check_url(str(body.slack_webhook_url))
         except RefusedWebhook as exc:
             raise InvalidInput(str(exc), ("body", "slack_webhook_url")) from exc
     user = update_profile(session, tenant.id, user_id, fields)
