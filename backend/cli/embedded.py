@@ -79,9 +79,10 @@ def secret_file(path: Path) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """A folder only its owner can enter (0700)."""
+    """A folder only its owner can enter (0700); a group's traverse right, given to the
+    PostgreSQL server's own group when running as root, is kept."""
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
+    path.chmod(0o700 | (path.stat().st_mode & 0o010))
     return path
 
 
