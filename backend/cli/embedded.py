@@ -82,7 +82,12 @@ def private_dir(path: Path) -> Path:
     """A folder only its owner can enter (0700); a group's traverse right, given to the
     PostgreSQL server's own group when running as root, is kept."""
     path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700 | (path.stat().st_mode & 0o010))
+    try:
+        server_group = pwd.getpwnam(PG_SYSTEM_USER).pw_gid
+    except KeyError:
+        server_group = None
+    keep = path.stat().st_mode & 0o010 if path.stat().st_gid == server_group else 0
+    path.chmod(0o700 | keep)
     return path
 
 
