@@ -12,14 +12,14 @@ from tests.support.peers import SmtpServer
 
 
 def test_line_breaks_from_data_cannot_break_the_subject(api: httpx.Client, smtp: SmtpServer):
-    profile(api, "crlf", email="crlf@example.test")
+    profile(api, "subject-crlf", email="subject-crlf@example.test")
     nid = api.post("/v1/notifications", json={
-        "recipients": ["crlf"], "channels": ["email"],
+        "recipients": ["subject-crlf"], "channels": ["email"],
         "content": {"title": "Hi {{ name }}", "body": "b"},
         "data": {"name": "Eve\r\nBcc: evil@example.test\r\n"}}).json()["id"]
     result = settled(api, nid, "fallback_sent", "failed")
     assert result["status"] == "fallback_sent", result
-    (message,) = smtp.received("crlf@example.test")
+    (message,) = smtp.received("subject-crlf@example.test")
     assert "\n" not in message["Subject"] and "Eve" in message["Subject"]
     assert message["Bcc"] is None and smtp.received("evil@example.test") == []
 
