@@ -109,9 +109,12 @@ async def phase(stack: BenchStack, seconds: float, flooding: bool) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30, help="of each phase")
+    parser.add_argument("--fair-share", default=None,
+                        help="HERALD_TENANT_FAIR_SHARE_PER_SECOND (default: the setting's)")
     args = parser.parse_args()
     # Default quotas: A gets what its quota lets through, and the queues keep B apart from it.
-    with bench_stack() as stack:
+    fair_share = {"tenant_fair_share_per_second": args.fair_share} if args.fair_share else {}
+    with bench_stack(**fair_share) as stack:
         stack.start("gateway")
         stack.start("api")
         stack.start("worker")

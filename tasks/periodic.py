@@ -45,9 +45,11 @@ def dispatch_due() -> int:
             SENDERS[channel].apply_async(args=[nid], queue=queues.FALLBACK)
     size = rt.settings.batch_size
     for priority, ids in in_app.items():
+        # A retry is for a reader who was away: first deliveries to readers who are there (of
+        # every tenant) go before it, one queue up.
+        queue = queues.STEP_DOWN[queues.BY_PRIORITY[priority]]
         for start in range(0, len(ids), size):
-            retry_in_app.apply_async(args=[ids[start:start + size]],
-                                     queue=queues.BY_PRIORITY[priority])
+            retry_in_app.apply_async(args=[ids[start:start + size]], queue=queue)
     return len(due)
 
 

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
     # Notifications a second each tenant gets through the queues at its own priority; the rest
     # go one queue down, behind every other tenant's (counted per bridge).
-    tenant_fair_share_per_second: float = Field(500.0, gt=0)
+    tenant_fair_share_per_second: float = Field(200.0, gt=0)
 
     # Rendering budget per template field: time, and size of what it produces.
     render_timeout_seconds: float = Field(1.0, gt=0)

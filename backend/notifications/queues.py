@@ -12,7 +12,7 @@ FALLBACK = "fallback"
 BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
 # Consumed in this order by a worker serving several ("priority" queue order strategy).
 ALL = (HIGH, DEFAULT, LOW, FALLBACK)
-# Where a tenant's entries past its fair share go: one queue behind everyone else's.
+# One queue behind everyone else's: a tenant's entries past its fair share, and retries.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
 
 # Task names: herald.<module in tasks/>.<task>, the names Flower shows.
