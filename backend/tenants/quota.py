@@ -28,16 +28,25 @@ class Quota:
         return RateLimitItemPerSecond(burst, max(1, math.ceil(burst / rate)),
                                       namespace="herald:quota"), burst
 
+    def ensure_open(self, tenant_id: str) -> None:
+        """Refuse at once a tenant with nothing left, before its body is even validated: a
+        flood of refused requests then costs the API almost nothing."""
+        item, _ = self._item(tenant_id)
+        if not self.limiter.test(item, tenant_id):
+            self._refuse(item, tenant_id)
+
     def take(self, tenant_id: str, notifications: int) -> None:
         """Spend ``notifications`` from the tenant's quota, or refuse the whole request."""
         item, burst = self._item(tenant_id)
         if notifications > burst:
             raise TooLarge(f"{notifications} notifications in one request can never fit the "
                            f"tenant's burst of {burst} (HERALD_TENANT_BURST)")
-        if self.limiter.hit(item, tenant_id, cost=notifications):
-            return
+        if not self.limiter.hit(item, tenant_id, cost=notifications):
+            self._refuse(item, tenant_id)
+
+    def _refuse(self, item: RateLimitItemPerSecond, tenant_id: str) -> None:
         stats = self.limiter.get_window_stats(item, tenant_id)
         raise TooManyRequests(
-            f"tenant quota exceeded: {burst} notifications per {item.multiples} s "
+            f"tenant quota exceeded: {item.amount} notifications per {item.multiples} s "
             f"(HERALD_TENANT_RATE_PER_SECOND, HERALD_TENANT_BURST); {stats.remaining} left now",
             retry_after=max(stats.reset_time - time.time(), 1.0))

@@ -91,10 +91,24 @@ def test_tenant_over_its_quota_gets_429_with_retry_after(quota_api: str, stack: 
     assert "HERALD_TENANT_RATE_PER_SECOND" in throttled[0].text
     assert stream_length(stack) - before <= len(accepted)
     # A fan-out costs one token per recipient: 11 recipients can never fit a burst of 10.
-    big = httpx.post(f"{quota_api}/v1/notifications", headers=headers,
+    from tests.support.db import new_tenant
+
+    big = httpx.post(f"{quota_api}/v1/notifications",
+                     headers={"X-API-Key": new_tenant("big").secret_key},
                      json={"recipients": [f"r{i}" for i in range(11)],
                            "content": {"title": "t"}})
     refused(big, 413, "burst")
+
+
+def test_a_tenant_out_of_quota_is_refused_before_its_body_is_judged(quota_api: str,
+                                                                    tenant: TenantKeys):
+    headers = {"X-API-Key": tenant.secret_key}
+    while httpx.post(f"{quota_api}/v1/notifications", headers=headers, json={
+            "recipients": ["q"], "content": {"title": "t"}}).status_code == 202:
+        pass
+    malformed = httpx.post(f"{quota_api}/v1/notifications", headers=headers,
+                           json={"recipients": [f"r{i}" for i in range(5000)]})
+    refused(malformed, 429, "quota")
 
 
 def test_one_tenants_quota_is_not_anothers(quota_api: str, stack: Stack):

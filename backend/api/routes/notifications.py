@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,15 @@ def _admit(services: Services, session: Session, tenant: Tenant,
     services.quota.take(str(tenant.id), count)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationAccepted)
+def _quota_open(tenant: TenantDep, services: ServicesDep) -> None:
+    services.quota.ensure_open(str(tenant.id))
+
+
+QuotaOpen = Depends(_quota_open)
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=NotificationAccepted,
+             dependencies=[QuotaOpen])
 def send_notification(
     body: NotificationCreate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
@@ -49,7 +57,7 @@ def send_notification(
 
 
 @router.post("/batch", status_code=status.HTTP_202_ACCEPTED,
-             response_model=NotificationBatchAccepted)
+             response_model=NotificationBatchAccepted, dependencies=[QuotaOpen])
 def send_batch(
     body: NotificationBatch, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
