@@ -3,7 +3,9 @@ within a horizon, and never more often than a minimum interval."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
@@ -22,10 +24,16 @@ def check_fields(cron: str) -> str:
     return cron
 
 
+def _runs(cron: str, timezone: str, after: datetime) -> Iterator[datetime]:
+    """The times ``cron`` fires after ``after`` (UTC), read in the schedule's own time zone."""
+    runs = croniter(cron, after.astimezone(ZoneInfo(timezone)))
+    while True:
+        yield runs.get_next(datetime).astimezone(UTC)
+
+
 def next_run(cron: str, timezone: str, after: datetime) -> datetime:
     """The next time ``cron`` fires after ``after``, read in the schedule's own time zone."""
-    local = after.astimezone(ZoneInfo(timezone))
-    return croniter(cron, local).get_next(datetime).astimezone(UTC)
+    return next(_runs(cron, timezone, after))
 
 
 def first_run(cron: str, timezone: str, now: datetime, min_interval_seconds: float,
@@ -33,8 +41,7 @@ def first_run(cron: str, timezone: str, now: datetime, min_interval_seconds: flo
     """The first run of an acceptable cron; ValueError says why one is not."""
     check_fields(cron)
     try:
-        runs = croniter(cron, now.astimezone(ZoneInfo(timezone)))
-        times = [runs.get_next(datetime).astimezone(UTC) for _ in range(SAMPLED_RUNS)]
+        times = list(islice(_runs(cron, timezone, now), SAMPLED_RUNS))
     except CroniterBadDateError:
         times = []
     except CroniterBadCronError as exc:
