@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import redis
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from backend.channels.webhooks import WebhookPolicy
 from backend.core.config import Settings
 from backend.core.errors import Unauthorized
 from backend.core.redis import connect
+from backend.core.validation import USER_ID_MAX_LENGTH, USER_ID_PATTERN
 from backend.db.models import Tenant
 from backend.db.session import Database
 from backend.notifications.limits import RequestLimits
@@ -97,3 +98,6 @@ def current_tenant(
 
 
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
+
+# A reader's id in a path, by the same rule as ``UserId`` in bodies.
+UserIdPath = Path(min_length=1, max_length=USER_ID_MAX_LENGTH, pattern=USER_ID_PATTERN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import time
 from typing import Annotated, Any
@@ -47,7 +48,15 @@ def check_local_time(value: time) -> time:
 
 # A product's user id: no surrounding spaces, no control characters.
 USER_ID_PATTERN = r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
-UserId = Annotated[str, Field(min_length=1, max_length=200, pattern=USER_ID_PATTERN)]
+USER_ID_MAX_LENGTH = 200
+UserId = Annotated[str, Field(min_length=1, max_length=USER_ID_MAX_LENGTH,
+                              pattern=USER_ID_PATTERN)]
+
+
+def is_user_id(value: object) -> bool:
+    """The ``UserId`` rule, for values that do not come through a schema (a token's ``sub``)."""
+    return (isinstance(value, str) and len(value) <= USER_ID_MAX_LENGTH
+            and re.fullmatch(USER_ID_PATTERN, value) is not None)
 LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(check_locale)]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import jwt
 
 from backend.core.errors import HeraldError
-from backend.core.validation import USER_ID_PATTERN
+from backend.core.validation import is_user_id
 
 # A tenant's one algorithm is fixed in advance: never the one a token names for itself.
 ASYMMETRIC = ("RS256", "ES256")
@@ -51,8 +50,7 @@ def verify_token(token: str, key: str, algorithm: str = "HS256") -> dict[str, An
         raise TokenError("token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise TokenError(f"invalid token: {exc}") from exc
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or len(sub) > 200 or not re.fullmatch(USER_ID_PATTERN, sub):
+    if not is_user_id(claims.get("sub")):
         raise TokenError("invalid token: sub must be a user id (1 to 200 characters, no "
                          "control characters, no surrounding spaces)")
     return claims

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
-from backend.api.deps import SessionDep, TenantDep
-from backend.core.validation import USER_ID_PATTERN
+from backend.api.deps import SessionDep, TenantDep, UserIdPath
 from backend.db.models import Tenant
 from backend.notifications.schemas import PreferencesUpdate, TenantPreferences
 from backend.tenants.readers import update_profile
@@ -16,7 +15,7 @@ router = APIRouter(tags=["preferences"])
 @router.put("/v1/users/{user_id}/preferences")
 def put_preferences(
     body: PreferencesUpdate, tenant: TenantDep, session: SessionDep,
-    user_id: str = Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN),
+    user_id: str = UserIdPath,
 ) -> PreferencesUpdate:
     """Replace a reader's preferences."""
     update_profile(session, tenant.id, user_id, {"preferences": body.model_dump(mode="json")})

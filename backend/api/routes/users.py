@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
-from backend.api.deps import ServicesDep, SessionDep, TenantDep
+from backend.api.deps import ServicesDep, SessionDep, TenantDep, UserIdPath
 from backend.channels.webhooks import RefusedWebhook
 from backend.core.errors import InvalidInput
-from backend.core.validation import USER_ID_PATTERN
 from backend.tenants.readers import update_profile
 from backend.tenants.schemas import UserPublic, UserUpdate
 
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 @router.put("/{user_id}", response_model=UserPublic)
 def put_user(
     body: UserUpdate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
-    user_id: str = Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN),
+    user_id: str = UserIdPath,
 ) -> UserPublic:
     """Create or update a reader's profile; fields left out keep their value."""
     fields = body.model_dump(exclude_unset=True, mode="json")
