@@ -5,10 +5,10 @@ whether the client announces its length or streams it chunked. Workers' pushes t
 from __future__ import annotations
 
 import hmac
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.core import http_errors
 from backend.core.errors import TooLarge
 
 
@@ -38,7 +38,10 @@ class BodyLimit:
         limit = self._limit(headers)
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await self._refuse(send, limit)
+            # Answered before the body is read; the connection closes, the rest is not read.
+            response = http_errors.answer(TooLarge(too_large(limit)))
+            response.headers["connection"] = "close"
+            await response(scope, receive, send)
             return
         seen = 0
 
@@ -51,10 +54,3 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
-
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = json.dumps({"detail": too_large(limit)}).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})

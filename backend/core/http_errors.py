@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from backend.core.errors import HeraldError, InvalidInput, TooManyRequests, Unauthorized
 
 
-def _answer(exc: HeraldError) -> JSONResponse:
+def answer(exc: HeraldError) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         detail: object = [{"loc": list(exc.loc), "msg": str(exc), "type": exc.code}]
     else:
@@ -28,10 +28,10 @@ def _answer(exc: HeraldError) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(HeraldError)
     async def _herald_error(_request: Request, exc: HeraldError) -> JSONResponse:
-        return _answer(exc)
+        return answer(exc)
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold: the transaction was rolled back, nothing changed.
         message = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
-        return _answer(InvalidInput(message))
+        return answer(InvalidInput(message))
