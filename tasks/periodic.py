@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from backend.db.models import Schedule, ScheduledSend
 from backend.notifications import deliveries, queues, stream
@@ -20,12 +19,15 @@ from backend.notifications.messages import StreamEntry
 from backend.notifications.schedules import next_run
 from backend.notifications.schemas import NotificationCreate
 from tasks.app import app
-from tasks.base import PeriodicTask
+from tasks.base import TRANSIENT, PeriodicTask
 from tasks.fallbacks import SENDERS
 from tasks.retries import retry_in_app
 from tasks.runtime import Runtime, runtime
 
 logger = logging.getLogger(__name__)
+
+# What fails a tick, not one schedule: servers away, or the tick past its time limit.
+NOT_THE_SCHEDULES: tuple[type[BaseException], ...] = (*TRANSIENT, RedisConnectionError)
 
 
 @app.task(name=queues.DISPATCH_DUE, base=PeriodicTask)
@@ -92,8 +94,8 @@ def run_schedules() -> int:
             try:
                 with session.begin_nested():
                     _run_once(rt, schedule, now)
-            except (OperationalError, RedisConnectionError):
-                raise  # PostgreSQL or Redis is away: the whole tick is retried
+            except NOT_THE_SCHEDULES:
+                raise  # PostgreSQL or Redis away, or the tick out of time: not the schedule's
             except Exception as exc:  # noqa: BLE001 - one schedule's fault is its own
                 logger.warning("schedule %s failed: %s", schedule.id, exc)
                 schedule.failed_at = now
