@@ -14,6 +14,17 @@ from backend.notifications.schemas import NotificationCreate
 
 ENTRY_OVERHEAD_BYTES = 300  # ids, tenant, timestamps and field names of one stream entry
 
+Loc = tuple[str | int, ...]
+
+
+def locations(count: int, batch: bool) -> list[Loc]:
+    """Where each notification request of a body is, as FastAPI names fields."""
+    return [("body", "items", i) for i in range(count)] if batch else [("body",)] * count
+
+
+def _dotted(loc: Loc) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)[1:]
+
 
 @dataclass(frozen=True)
 class RequestLimits:
@@ -26,7 +37,8 @@ class RequestLimits:
         return cls(settings.max_data_bytes, settings.max_fanout_bytes,
                    settings.max_notifications_per_request)
 
-    def check(self, body: NotificationCreate, where: str = "body") -> None:
+    def check(self, body: NotificationCreate, loc: Loc = ("body",)) -> None:
+        where = _dotted(loc)
         data = len(json.dumps(body.data, ensure_ascii=False).encode())
         if data > self.data_bytes:
             raise TooLarge(f"{where}.data is {data:,} bytes; the limit is {self.data_bytes:,} "
@@ -38,10 +50,10 @@ class RequestLimits:
                            f"{fanout:,} bytes; the limit is {self.fanout_bytes:,} "
                            "(HERALD_MAX_FANOUT_BYTES): send fewer recipients or less data")
 
-    def check_all(self, bodies: Sequence[NotificationCreate]) -> int:
+    def check_all(self, bodies: Sequence[NotificationCreate], batch: bool = False) -> int:
         """Check every item; returns how many notifications the request creates."""
-        for index, body in enumerate(bodies):
-            self.check(body, f"body.items[{index}]" if len(bodies) > 1 else "body")
+        for body, loc in zip(bodies, locations(len(bodies), batch), strict=True):
+            self.check(body, loc)
         count = sum(len(body.recipients) for body in bodies)
         if count > self.notifications:
             raise TooLarge(f"the request creates {count:,} notifications; the limit is "

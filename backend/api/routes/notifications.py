@@ -14,6 +14,7 @@ from backend.core.errors import NotFound
 from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
 from backend.notifications import intake, stream
 from backend.notifications.lifecycle import Status
+from backend.notifications.limits import locations
 from backend.notifications.schemas import (
     AttemptPublic,
     NotificationAccepted,
@@ -27,13 +28,12 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
 def _admit(services: Services, session: Session, tenant: Tenant,
-           bodies: list[NotificationCreate]) -> None:
+           bodies: list[NotificationCreate], batch: bool = False) -> None:
     """Within every limit, every template known, then within the tenant's quota: only then
     is anything queued, so a refusal (413, 422, 429) changes nothing."""
-    count = services.limits.check_all(bodies)
-    for index, body in enumerate(bodies):
-        intake.check(session, tenant.id, body, ("body", "items", index) if len(bodies) > 1
-                     else ("body",))
+    count = services.limits.check_all(bodies, batch)
+    for body, loc in zip(bodies, locations(len(bodies), batch), strict=True):
+        intake.check(session, tenant.id, body, loc)
     services.quota.take(str(tenant.id), count)
 
 
@@ -62,7 +62,7 @@ def send_batch(
     body: NotificationBatch, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
-    _admit(services, session, tenant, body.items)
+    _admit(services, session, tenant, body.items, batch=True)
     items = [intake.accept(session, services.redis, tenant.id, item,
                            services.settings.idempotency_ttl_seconds) for item in body.items]
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
