@@ -37,6 +37,10 @@ async def receive_text(websocket: WebSocket) -> str:
     return str(message["text"])
 
 
+async def _refuse_binary(websocket: WebSocket) -> None:
+    await websocket.close(Close.UNSUPPORTED_DATA, "binary frames are not supported")
+
+
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | None:
     with anyio.move_on_after(timeout):
         frame = json.loads(await receive_text(websocket))
@@ -69,7 +73,7 @@ async def _receive_loop(conn: Connection) -> None:
         try:
             raw = await receive_text(conn.websocket)
         except BinaryFrame:
-            await conn.websocket.close(Close.UNSUPPORTED_DATA, "binary frames are not supported")
+            await _refuse_binary(conn.websocket)
             return
         if not limit.allow():
             await conn.websocket.close(Close.RATE_LIMITED, "too many frames")
@@ -137,7 +141,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     except BinaryFrame:
-        await websocket.close(Close.UNSUPPORTED_DATA, "binary frames are not supported")
+        await _refuse_binary(websocket)
         return
     except (AuthError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, AuthError) else "malformed auth frame"
