@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.harness import Proc, free_port, listening, logged
+from tests.support.harness import Proc, free_port, ready_when
 
 
 @dataclass
@@ -31,9 +31,8 @@ class BenchStack:
 
     def start(self, part: str, **settings: str) -> Proc:
         env = {**self.env, **{f"HERALD_{k.upper()}": v for k, v in settings.items()}}
-        ready = (listening(int(env[f"HERALD_{part.upper()}_PORT"])) if part in ("api", "gateway")
-                 else logged("ready." if part == "worker" else "reading herald:ingest"))
-        proc = Proc(part, [part], env, self.logs / f"{part}-{uuid.uuid4().hex[:4]}.log", ready)
+        proc = Proc(part, [part], env, self.logs / f"{part}-{uuid.uuid4().hex[:4]}.log",
+                    ready_when(part, env))
         self.procs.append(proc)
         return proc.start()
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.ledger import Flow
-from tests.support.peers import SlackWebhook, SmtpServer
+from tests.support.peers import FAKE_SLACK_POLICY, SlackWebhook, SmtpServer
 from tests.support.system import HeraldUp
 
 
@@ -35,9 +35,7 @@ def herald(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         "HERALD_VISIBILITY_TIMEOUT_SECONDS": "20",
         "HERALD_BRIDGE_CLAIM_IDLE_MS": "5000",
         "HERALD_STREAM_REDELIVER_AFTER_SECONDS": "10",
-        "HERALD_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
-        "HERALD_WEBHOOK_ALLOW_PRIVATE": "true",
-        "HERALD_WEBHOOK_ALLOW_HTTP": "true",
+        **FAKE_SLACK_POLICY,
         # One test tenant sends tens of thousands in a few seconds.
         "HERALD_TENANT_RATE_PER_SECOND": "100000",
         "HERALD_TENANT_BURST": "1000000",

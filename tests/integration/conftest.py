@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from tests.support.db import new_tenant
-from tests.support.harness import Proc, free_port, listening, logged
-from tests.support.peers import SlackWebhook, SmtpServer
+from tests.support.harness import Proc, free_port, logged, ready_when
+from tests.support.peers import FAKE_SLACK_POLICY, SlackWebhook, SmtpServer
 from tests.support.stack import Servers, SideStack, Stack, StartPart, TenantKeys
 
 
@@ -67,11 +67,8 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_DEAD_LETTERS_PER_TENANT="30",
         # Per-second schedules, so that runs happen within a test (the default is 60 s).
         HERALD_SCHEDULE_MIN_INTERVAL_SECONDS="1",
-        # The fake Slack listens on 127.0.0.1 over plain HTTP: widen the webhook policy.
-        HERALD_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]',
-        HERALD_WEBHOOK_ALLOW_PRIVATE="true",
-        HERALD_WEBHOOK_ALLOW_HTTP="true",
         HERALD_WEBHOOK_TIMEOUT_SECONDS="3",
+        **FAKE_SLACK_POLICY,
     )
     # The test process itself uses the same settings (to create tenants, read rows).
     os.environ.update({k: v for k, v in env.items() if k.startswith("HERALD_")})
@@ -97,15 +94,7 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         if part in ("api", "gateway"):
             port = int(settings.get(f"{part}_port") or free_port())
             env[f"HERALD_{part.upper()}_PORT"] = str(port)
-            ready = listening(port)
-        elif part == "worker":
-            ready = logged("ready.")
-        elif part == "bridge":
-            ready = logged("reading herald:ingest")
-        else:
-            ready = logged("beat: Starting")
-        if ready_text:
-            ready = logged(ready_text)
+        ready = logged(ready_text) if ready_text else ready_when(part, env)
         proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
         proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
         started.append(proc)

@@ -90,3 +90,14 @@ def listening(port: int) -> Callable[[Proc], bool]:
 
 def logged(text: str) -> Callable[[Proc], bool]:
     return lambda proc: text in proc.output()
+
+
+# What each part logs once it serves (the API and gateway: a listening port instead).
+READY_TEXT = {"worker": "ready.", "bridge": "reading herald:ingest", "beat": "beat: Starting"}
+
+
+def ready_when(part: str, env: dict[str, str]) -> Callable[[Proc], bool]:
+    """How to tell that ``part``, started with ``env``, is serving."""
+    if part in ("api", "gateway"):
+        return listening(int(env[f"HERALD_{part.upper()}_PORT"]))
+    return logged(READY_TEXT[part])

@@ -64,6 +64,11 @@ class SmtpServer:
             return list(self.recorder.messages[rcpt])
 
 
+# The fake Slack listens on 127.0.0.1 over plain HTTP: the settings that let workers post there.
+FAKE_SLACK_POLICY = {"HERALD_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
+                     "HERALD_WEBHOOK_ALLOW_PRIVATE": "true", "HERALD_WEBHOOK_ALLOW_HTTP": "true"}
+
+
 class SlackWebhook:
     """A local HTTP server answering webhook POSTs with scripted status codes, then 200."""
 
