@@ -7,27 +7,22 @@ import time
 import httpx
 import jwt
 import pytest
-import redis
 import websockets
 
-from backend.core import redis_keys as keys
 from tests.support.sockets import token_for
 from tests.support.stack import Stack, TenantKeys
 
 VALID = {"recipients": ["u1"], "content": {"title": "t", "body": "b"}}
 
 
-def stream_length(stack: Stack) -> int:
-    return redis.Redis.from_url(stack.env["HERALD_REDIS_URL"]).xlen(keys.INGEST_STREAM)
-
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "sk_wrong"}])
 def test_missing_or_wrong_key_is_401(stack: Stack, headers: dict):
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     response = httpx.post(f"{stack.api_url}/v1/notifications", json=VALID, headers=headers)
     assert response.status_code == 401
     assert "key" in response.json()["detail"].lower()
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_publishable_key_cannot_send(stack: Stack, tenant: TenantKeys):
@@ -45,12 +40,12 @@ def test_publishable_key_cannot_send(stack: Stack, tenant: TenantKeys):
     ({**VALID, "locale": "xx-NOPE"}, "locale"),
 ])
 def test_malformed_body_is_422_naming_the_field(api: httpx.Client, stack: Stack, body, field):
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     response = api.post("/v1/notifications", json=body)
     assert response.status_code == 422
     locations = [err["loc"] for err in response.json()["detail"]]
     assert any(field in loc for loc in locations), locations
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_template_syntax_error_names_the_line(api: httpx.Client):

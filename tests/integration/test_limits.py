@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import redis
 
-from backend.core import redis_keys as keys
 from tests.support.stack import Stack, StartPart, TenantKeys
-
-
-def stream_length(stack: Stack) -> int:
-    return redis.Redis.from_url(stack.env["HERALD_REDIS_URL"]).xlen(keys.INGEST_STREAM)
 
 
 def refused(response: httpx.Response, status: int, *words: str) -> None:
@@ -22,35 +16,35 @@ def refused(response: httpx.Response, status: int, *words: str) -> None:
 
 
 def test_body_over_the_limit_is_413_and_queues_nothing(api: httpx.Client, stack: Stack):
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     body = {"recipients": ["u1"], "content": {"title": "t"}, "data": {"blob": "x" * 2_000_000}}
     refused(api.post("/v1/notifications", json=body), 413, "HERALD_MAX_REQUEST_BYTES")
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_data_over_the_limit_is_413(api: httpx.Client, stack: Stack):
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     body = {"recipients": ["u1"], "content": {"title": "t"}, "data": {"blob": "x" * 100_000}}
     refused(api.post("/v1/notifications", json=body), 413, "data", "HERALD_MAX_DATA_BYTES")
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_recipients_times_payload_is_bounded(api: httpx.Client, stack: Stack):
     """1,000 recipients of 30 KB each would write 30 MB into Redis in one request."""
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     body = {"recipients": [f"r{i}" for i in range(1000)], "content": {"title": "t"},
             "data": {"blob": "x" * 30_000}}
     refused(api.post("/v1/notifications", json=body), 413, "HERALD_MAX_FANOUT_BYTES")
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_batch_cannot_multiply_past_the_per_request_cap(api: httpx.Client, stack: Stack):
     """20 items of 1,000 recipients each: 20,000 notifications from one small request."""
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     item = {"recipients": [f"r{i}" for i in range(1000)], "content": {"title": "t"}}
     response = api.post("/v1/notifications/batch", json={"items": [item] * 20})
     refused(response, 413, "HERALD_MAX_NOTIFICATIONS_PER_REQUEST")
-    assert stream_length(stack) == before
+    assert stack.last_stream_id() == before
 
 
 def test_gateway_refuses_a_huge_preferences_document(stack: Stack, tenant: TenantKeys):
@@ -78,7 +72,7 @@ def quota_api(start_part: StartPart) -> str:
 
 def test_tenant_over_its_quota_gets_429_with_retry_after(quota_api: str, stack: Stack,
                                                          tenant: TenantKeys):
-    before = stream_length(stack)
+    before = stack.last_stream_id()
     headers = {"X-API-Key": tenant.secret_key}
     answers = [httpx.post(f"{quota_api}/v1/notifications", headers=headers,
                           json={"recipients": ["q"], "content": {"title": f"n{i}"}})
@@ -89,7 +83,7 @@ def test_tenant_over_its_quota_gets_429_with_retry_after(quota_api: str, stack: 
     assert 10 <= len(accepted) < 25
     assert float(throttled[0].headers["Retry-After"]) > 0
     assert "HERALD_TENANT_RATE_PER_SECOND" in throttled[0].text
-    assert stream_length(stack) - before <= len(accepted)
+    assert stack.appended_since(before) <= len(accepted)
     # A fan-out costs one token per recipient: 11 recipients can never fit a burst of 10.
     from tests.support.db import new_tenant
 

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
+from backend.core import redis_keys as keys
 from tests.support.harness import Proc
 
 
@@ -32,6 +35,21 @@ class Stack:
     @property
     def ws_url(self) -> str:
         return self.gateway_url.replace("http://", "ws://") + "/ws"
+
+    def _redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.env["HERALD_REDIS_URL"], decode_responses=True)
+
+    def last_stream_id(self) -> str:
+        """The last entry ever appended to the ingest stream: trimming (which runs all the
+        time) leaves it as it is, so an unchanged id means nothing was appended."""
+        try:
+            return str(self._redis().xinfo_stream(keys.INGEST_STREAM)["last-generated-id"])
+        except redis.ResponseError:  # no stream yet
+            return "0-0"
+
+    def appended_since(self, last_id: str) -> int:
+        """Entries appended after ``last_id`` still in the stream (not trimmed yet)."""
+        return len(self._redis().xrange(keys.INGEST_STREAM, min=f"({last_id}", max="+"))
 
 
 StartPart = Callable[..., Proc]
