@@ -33,7 +33,7 @@ timezone = "UTC"
 def _every(seconds: float, task: str) -> dict[str, Any]:
     # Expiring ticks never pile up while workers are down: the next tick does the same work.
     return {"task": task, "schedule": seconds,
-            "options": {"queue": queues.HIGH, "expires": max(5.0, seconds * 5)}}
+            "options": {"queue": queues.PERIODIC, "expires": max(5.0, seconds * 5)}}
 
 
 def from_settings(settings: Settings) -> dict[str, Any]:

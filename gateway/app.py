@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.core import http_errors
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
-from gateway import demo, inbox, internal, ws
-from gateway.node import Node, node_of
+from gateway import demo, health, inbox, internal, ws
+from gateway.node import Node
 
 STATIC = Path(__file__).parent / "static"
 
@@ -51,16 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox.router)
     app.include_router(internal.router)
     app.include_router(demo.router)
+    app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/metrics", tags=["health"])
-    def metrics() -> Response:
-        """Prometheus metrics of this node."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/healthz", tags=["health"])
-    def healthz(node: Annotated[Node, Depends(node_of)]) -> dict[str, object]:
-        """The process is up; how many sockets it holds."""
-        return {"status": "ok", "sockets": node.hub.count()}
-
     return app

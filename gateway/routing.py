@@ -10,6 +10,7 @@ entries expire, and a publish to its channel reaches nobody: it counts as offlin
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -41,6 +42,7 @@ class Routing:
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id))
+        await self._report()
         self._tasks = [asyncio.create_task(self._listen(pubsub)),
                        asyncio.create_task(self._heartbeat())]
         logger.info("gateway node %s routing through Redis", self.node_id)
@@ -51,6 +53,7 @@ class Routing:
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in self.hub.readers():
                 pipe.hdel(redis_keys.presence(*key), self.node_id)
+            pipe.hdel(redis_keys.GATEWAY_NODES, self.node_id)
             await pipe.execute()
 
     # presence -------------------------------------------------------------------------
@@ -75,8 +78,15 @@ class Routing:
                     for key in self.hub.readers():
                         self._mark(pipe, key)
                     await pipe.execute()
+                await self._report()
             except aioredis.RedisError:
                 logger.exception("presence heartbeat failed")
+
+    async def _report(self) -> None:
+        """What this node holds, for ``herald status``."""
+        stats = {"sockets": self.hub.count(), "readers": len(self.hub.readers()),
+                 "at": time.time(), "expires": time.time() + self._ttl_ms / 1000}
+        await self.redis.hset(redis_keys.GATEWAY_NODES, self.node_id, json.dumps(stats))
 
     async def _nodes(self, readers: list[ReaderKey]) -> dict[ReaderKey, list[str]]:
         """Other live nodes holding each reader."""

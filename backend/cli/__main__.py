@@ -1,5 +1,5 @@
 """``python -m backend.cli``: the same as the ``herald`` command."""
 
-from backend.cli.main import app
+from backend.cli.main import main
 
-app()
+main()

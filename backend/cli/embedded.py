@@ -53,9 +53,10 @@ def _wait_for_port(port: int, timeout: float, what: str, log: Path) -> None:
     raise EmbeddedError(f"{what} did not listen on port {port} within {timeout}s\n{tail}")
 
 
-def _refuse_taken_port(port: int, setting: str) -> None:
-    if _port_open(port):
-        raise EmbeddedError(f"port {port} is taken by another program; set {setting}")
+def refuse_taken_port(port: int, setting: str, host: str = "127.0.0.1") -> None:
+    if _port_open(port, host):
+        raise EmbeddedError(f"port {port} is taken by another program: stop it, or set "
+                            f"{setting} to a free port")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -142,7 +143,7 @@ class EmbeddedRedis:
         if self.running_pid():
             logger.info("reusing embedded Redis on port %s", self.port)
             return
-        _refuse_taken_port(self.port, "HERALD_EMBEDDED_REDIS_PORT")
+        refuse_taken_port(self.port, "HERALD_EMBEDDED_REDIS_PORT")
         subprocess.run(self.command(daemonize=True), check=True, umask=0o077)
         _wait_for_port(self.port, 15, "embedded Redis", self.log)
         self.started = True
@@ -248,7 +249,7 @@ class EmbeddedPostgres:
         if self.running():
             logger.info("reusing embedded PostgreSQL on port %s", self.port)
             return
-        _refuse_taken_port(self.port, "HERALD_EMBEDDED_POSTGRES_PORT")
+        refuse_taken_port(self.port, "HERALD_EMBEDDED_POSTGRES_PORT")
         run_as = self.init()
         log = self.pgdata / "server.log"
         options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"

@@ -7,9 +7,9 @@ the layers above it.
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
+import warnings
 from typing import Annotated
 
 import typer
@@ -28,25 +28,34 @@ up.register(app)
 CELERY_APP = "tasks.app"
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _logging(settings: Settings) -> None:
+    from backend.core.logs import configure
+
+    configure(settings.log_level, settings.log_format, settings.log_tasks)
 
 
-def _celery(*args: str) -> None:
-    """Run a Celery command on Herald's Celery app, in this process."""
+def _quiet(settings: Settings) -> bool:
+    """Above INFO, startup banners (Celery's) are left out too."""
+    return settings.log_level not in ("DEBUG", "INFO")
+
+
+def _celery(settings: Settings, *args: str) -> None:
+    """Run a Celery command on Herald's Celery app, in this process (its logging is ours:
+    ``tasks.app`` answers Celery's ``setup_logging`` signal)."""
     from celery.bin.celery import celery
 
-    celery.main(args=["-A", CELERY_APP, *args], prog_name="herald")
+    quiet = ["-q"] if _quiet(settings) else []
+    celery.main(args=[*quiet, "-A", CELERY_APP, *args], prog_name="herald")
 
 
 def _serve(factory: str, settings: Settings, port: int) -> None:
     import uvicorn
 
     from backend.cli.http_protocol import with_head_deadline
-    from backend.core.logs import redact_uvicorn_logs
 
-    redact_uvicorn_logs()
-    uvicorn.run(factory, factory=True, host=settings.host, port=port, log_level="info",
+    _logging(settings)
+    uvicorn.run(factory, factory=True, host=settings.host, port=port, log_config=None,
+                log_level=settings.log_level.lower(),
                 http=with_head_deadline(settings.http_header_timeout_seconds),
                 ws_max_size=settings.ws_max_frame_bytes,
                 ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
@@ -82,8 +91,8 @@ def bridge() -> None:
     """Run the stream bridge (ingest stream -> Celery queues)."""
     from backend.bridge.consumer import run_bridge
 
-    _logging()
     settings, _ = resolve()
+    _logging(settings)
     run_bridge(connect(settings.require_urls()[0]), settings)
 
 
@@ -94,8 +103,12 @@ def worker(
 ) -> None:
     """Run a Celery worker on the notification queues."""
     settings, _ = resolve()
+    if settings.embedded:  # development on one's own machine, often as root in a container
+        from celery.exceptions import SecurityWarning
+
+        warnings.filterwarnings("ignore", category=SecurityWarning)
     name = f"herald-{uuid.uuid4().hex[:6]}@%h"
-    _celery("worker", "-l", "INFO", "-Q", queue_names or ",".join(queues.ALL),
+    _celery(settings, "worker", "-Q", queue_names or ",".join(queues.ALL),
             "-c", str(concurrency or settings.worker_concurrency), "-n", name)
 
 
@@ -104,12 +117,27 @@ def beat() -> None:
     """Run celery beat (scheduled and periodic work). Run exactly one."""
     from backend.cli import beat_lock
 
-    _logging()
     settings, _ = resolve()
+    _logging(settings)
     beat_lock.acquire(connect(settings.require_urls()[0]), settings.beat_lock_ttl_seconds)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     schedule = (settings.data_dir / "celerybeat-schedule").resolve()
-    _celery("beat", "-l", "INFO", "-s", str(schedule))
+    _celery(settings, "beat", "-s", str(schedule))
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Stream lag, queue depths, waiting retries, dead letters, sockets and recent failures."""
+    import json
+
+    from backend.cli.status import collect, report
+    from backend.db.session import one_session
+
+    settings, _ = resolve()
+    redis_url, database_url = settings.require_urls()
+    with one_session(database_url) as session:
+        found = collect(connect(redis_url), session)
+    typer.echo(json.dumps(found.as_dict(), indent=2) if as_json else report(found))
 
 
 @app.command()
@@ -121,8 +149,26 @@ def flower() -> None:
                                  "arguments (tenants, recipients)")
     # Flower reads its login from the environment; on the command line ``ps`` would show it.
     os.environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{settings.flower_password}"
-    _celery("flower", f"--port={settings.flower_port}", f"--address={settings.host}")
+    # Flower warns while no worker answers yet, as at every ``herald up``: at WARNING, errors.
+    level = "error" if settings.log_level == "WARNING" else settings.log_level.lower()
+    _celery(settings, "flower", f"--port={settings.flower_port}", f"--address={settings.host}",
+            f"--logging={level}")
+
+
+def main() -> None:
+    """The ``herald`` command: an error a user can fix is one line and exit status 1 (a
+    traceback only with HERALD_LOG_LEVEL=DEBUG)."""
+    from backend.cli.startup_errors import explain
+
+    try:
+        app()
+    except Exception as exc:
+        line = explain(exc)
+        if line is None or os.environ.get("HERALD_LOG_LEVEL") == "DEBUG":
+            raise
+        typer.echo(f"herald: {line}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -63,7 +63,9 @@ def child_env(settings: Settings) -> dict[str, str]:
     """The environment for a part started as a child process: the resolved URLs and key."""
     redis_url, database_url = settings.require_urls()
     env = {**os.environ, "HERALD_REDIS_URL": redis_url, "HERALD_DATABASE_URL": database_url,
-           "HERALD_INTERNAL_KEY": settings.require_internal_key()}
+           "HERALD_INTERNAL_KEY": settings.require_internal_key(),
+           "HERALD_LOG_LEVEL": settings.log_level, "HERALD_LOG_FORMAT": settings.log_format,
+           "HERALD_LOG_TASKS": str(settings.log_tasks).lower()}
     if settings.flower_password:
         env["HERALD_FLOWER_PASSWORD"] = settings.flower_password
     return env

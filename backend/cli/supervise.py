@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -64,7 +65,9 @@ class Supervisor:
             _section("supervisord", nodaemon="true", logfile=self.data_dir.resolve() /
                      "supervisord.log", pidfile=self.data_dir.resolve() / "supervisord.pid",
                      childlogdir=self.data_dir.resolve(), loglevel="info",
-                     user=getpass.getuser()),
+                     # Its own lines (spawned, exited) go to its log file only: herald up
+                     # reports parts that stop or come back in a line of its own.
+                     silent="true", user=getpass.getuser()),
             _section("unix_http_server", file=self.socket, chmod="0700", username="herald",
                      password=self.password),
             _section("rpcinterface:supervisor",
@@ -144,8 +147,14 @@ class Supervisor:
     def start_parts(self) -> None:
         self._rpc().supervisor.startProcessGroup(GROUP, False)
 
-    def wait(self) -> int:
-        """Until supervisord ends; the first Ctrl-C stops everything, a second at once."""
+    def states(self) -> dict[str, str]:
+        """Each process's state (RUNNING, BACKOFF, FATAL, ...) by name."""
+        return {info["name"]: info["statename"]
+                for info in self._rpc().supervisor.getAllProcessInfo()}
+
+    def wait(self, on_tick: Callable[[], None] = lambda: None, every: float = 2.0) -> int:
+        """Until supervisord ends, calling ``on_tick`` every few seconds; the first Ctrl-C stops
+        everything, a second at once."""
         assert self.process is not None
         interrupted = False
 
@@ -161,7 +170,13 @@ class Supervisor:
         previous = signal.signal(signal.SIGINT, on_interrupt)
         signal.signal(signal.SIGTERM, on_interrupt)
         try:
-            code = self.process.wait()
+            while True:
+                try:
+                    code = self.process.wait(every)
+                    break
+                except subprocess.TimeoutExpired:
+                    if not interrupted:
+                        on_tick()
         finally:
             signal.signal(signal.SIGINT, previous)
         if self.fatal_note.exists():

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-from backend.cli.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServers
+from backend.cli.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    EmbeddedServers,
+    refuse_taken_port,
+)
+from backend.cli.monitor import Monitor
 from backend.cli.resolve import child_env, embedded_servers, filled_in
 from backend.cli.supervise import Supervisor
 from backend.core.config import Settings, get_settings
@@ -42,10 +50,19 @@ def _masked(url: str | None) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-def _banner(settings: Settings, creds: dict[str, str]) -> str:
+def _demo_link(settings: Settings, creds: dict[str, str]) -> dict[str, str]:
+    """A token for the demo reader and the demo inbox's link, saved beside the keys."""
     from backend.tenants.tokens import issue_token
 
-    demo_token = issue_token(DEMO_USER, creds["signing_secret"], 86_400)
+    token = issue_token(DEMO_USER, creds["signing_secret"], 86_400)
+    url = (f"http://{settings.host}:{settings.gateway_port}/demo?"
+           f"api_key={creds['publishable_key']}&token={token}")
+    creds = {**creds, "demo_user": DEMO_USER, "demo_token": token, "demo_url": url}
+    (settings.data_dir / "demo-tenant.json").write_text(json.dumps(creds, indent=2))
+    return creds
+
+
+def _banner(settings: Settings, creds: dict[str, str]) -> str:
     host = settings.host
     return "\n".join([
         "Herald is starting:",
@@ -61,10 +78,10 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
         f"  secret_key       {creds['secret_key']}",
         f"  publishable_key  {creds['publishable_key']}",
         f"  token for {DEMO_USER} (24 h):",
-        f"  {demo_token}",
-        f"  open http://{host}:{settings.gateway_port}/demo?api_key={creds['publishable_key']}"
-        f"&token={demo_token}",
-        "Press Ctrl-C to stop.",
+        f"  {creds['demo_token']}",
+        f"  demo inbox: {creds['demo_url']}",
+        "Press Ctrl-C to stop. The parts log warnings and errors only (--verbose for more); "
+        "`herald status` shows everything at once.",
     ])
 
 
@@ -82,7 +99,30 @@ def down() -> None:
             typer.echo(f"embedded {name} was not running")
 
 
-def up() -> None:
+def _log_settings(settings: Settings, verbose: bool) -> dict[str, object]:
+    """Parts log warnings only, unless asked for more (a terminal that stays readable)."""
+    if verbose:
+        return {"log_level": "DEBUG" if settings.log_level == "DEBUG" else "INFO",
+                "log_tasks": True}
+    return {} if "HERALD_LOG_LEVEL" in os.environ else {"log_level": "WARNING"}
+
+
+def _refuse_taken_ports(settings: Settings, supervised: EmbeddedServers) -> None:
+    """Every port this run will listen on is free, or one line says which is not."""
+    ports = {"HERALD_API_PORT": settings.api_port, "HERALD_GATEWAY_PORT": settings.gateway_port,
+             "HERALD_FLOWER_PORT": settings.flower_port}
+    if supervised.redis is not None:
+        ports["HERALD_EMBEDDED_REDIS_PORT"] = settings.embedded_redis_port
+    if supervised.postgres is not None:
+        ports["HERALD_EMBEDDED_POSTGRES_PORT"] = settings.embedded_postgres_port
+    for setting, port in ports.items():
+        refuse_taken_port(port, setting, settings.host if "EMBEDDED" not in setting
+                          else "127.0.0.1")
+
+
+def up(verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="the parts' INFO lines too, Celery's line per task included")
+       ] = False) -> None:
     """Run the whole system on this machine: embedded Redis and PostgreSQL unless configured.
 
     Every part runs under supervisord: one that dies is restarted, the others keep serving.
@@ -90,23 +130,31 @@ def up() -> None:
     from backend.db.migrate import upgrade
 
     configured = get_settings()
+    configured = configured.model_copy(update=_log_settings(configured, verbose))
     servers = embedded_servers(configured)
     # Servers left running by parts run alone are reused as they are, not supervised.
     supervised = EmbeddedServers(
         servers.redis if servers.redis and not servers.redis.running_pid() else None,
         servers.postgres if servers.postgres and not servers.postgres.running() else None)
+    _refuse_taken_ports(configured, supervised)
     settings = filled_in(configured, servers)
     supervisor = Supervisor(settings.data_dir, supervised)
     try:
         supervisor.start(child_env(settings))
         typer.echo("applying migrations ...")
         upgrade(settings.require_urls()[1])
-        typer.echo(_banner(settings, _demo_credentials(settings)))
+        creds = _demo_link(settings, _demo_credentials(settings))
+        typer.echo(_banner(settings, creds))
         supervisor.start_parts()
     except BaseException:
         supervisor.stop()  # nothing left running when the start itself fails
         raise
-    code = supervisor.wait()
+    monitor = Monitor(settings, supervisor.states, typer.echo,
+                      ready_note=f"Demo inbox: {creds['demo_url']}")
+    try:
+        code = supervisor.wait(monitor.tick)
+    finally:
+        monitor.close()
     typer.echo("stopped")
     raise typer.Exit(code)
 

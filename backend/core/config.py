@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -124,6 +125,13 @@ class Settings(BaseSettings):
 
     # Dead letters kept per tenant; the oldest go first.
     dead_letters_per_tenant: int = Field(10_000, ge=1)
+
+    # Logging of every part: level, text or JSON lines (one object per line, with tenant_id and
+    # notification_id where the line concerns one), and Celery's lines per task and per beat
+    # tick (received, succeeded, "Sending due task": many a second even when idle).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_tasks: bool = False
 
     # Flower's basic-auth login; for embedded development one is made and kept in data_dir.
     flower_user: str = "herald"

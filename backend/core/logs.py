@@ -1,12 +1,26 @@
-"""Logging helpers: secrets never reach a log line."""
+"""Logging for every part: one format (text or JSON lines), secrets redacted, and the tenant and
+notification ids of the work at hand on every line that concerns it."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 _SECRET_PARAMS = re.compile(r"((?:token|api_key)=)[^&\s\"']+")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Celery's lines per task (received, succeeded, retry) and beat's per tick: a line a second
+# each on an idle system, shown only with HERALD_LOG_TASKS (``herald up --verbose``).
+TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace", "celery.beat.ticks")
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "log_context", default=MappingProxyType({}))
 
 
 def _redact(value: Any) -> Any:
@@ -29,6 +43,62 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def redact_uvicorn_logs() -> None:
-    for name in ("uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).addFilter(RedactSecrets())
+class JourneyFields(logging.Filter):
+    """Copies the ids of the work at hand (``log_context``) onto every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+class BeatTicks(logging.Filter):
+    """Moves beat's "Sending due task" lines to their own logger, so they can be silenced
+    apart from beat's start and errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Scheduler: Sending due task"):
+            return logging.getLogger("celery.beat.ticks").isEnabledFor(record.levelno)
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """The classic line, then the journey's ids as ``key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        ids = " ".join(f"{key}={getattr(record, key)}" for key in _context.get()
+                       if getattr(record, key, None) is not None)
+        return f"{line} [{ids}]" if ids else line
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Every line logged inside carries these fields (tenant_id, notification_id, ...)."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def formatter(fmt: str) -> logging.Formatter:
+    if fmt == "json":
+        return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                             rename_fields={"asctime": "time", "levelname": "level",
+                                            "name": "logger"})
+    return TextFormatter(TEXT_FORMAT)
+
+
+def configure(level: str, fmt: str = "text", tasks: bool = False) -> None:
+    """The process's logging: one stderr handler on the root logger, for every library."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(fmt))
+    for log_filter in (RedactSecrets(), JourneyFields(), BeatTicks()):
+        handler.addFilter(log_filter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in TASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if tasks else logging.WARNING)

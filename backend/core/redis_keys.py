@@ -24,6 +24,11 @@ def gateway_node_channel(node_id: str) -> str:
     return f"{PREFIX}gw:node:{node_id}"
 
 
+# Per gateway node: {"sockets", "readers", "at"} as JSON, refreshed with its heartbeat (for
+# ``herald status``); a node that stopped refreshing is gone.
+GATEWAY_NODES = PREFIX + "gw:nodes"
+
+
 def presence(tenant_id: str, user_id: str) -> str:
     return f"{PREFIX}gw:presence:{tenant_id}:{user_id}"
 

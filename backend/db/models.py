@@ -41,6 +41,9 @@ class Tenant(Base):
     preference_defaults: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     # Categories (security, billing) that ignore readers' opt-outs.
     required_categories: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    # Browser origins whose pages may call the gateway's REST inbox (CORS), e.g.
+    # ["https://app.example.com"].
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -89,6 +92,7 @@ class Notification(Base):
         UniqueConstraint("user_id", "seq"),
         Index("ix_notifications_unread", "user_id", postgresql_where="read_at IS NULL"),
         Index("ix_notifications_group", "group_id"),
+        Index("ix_notifications_created_brin", "created_at", postgresql_using="brin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

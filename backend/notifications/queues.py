@@ -8,14 +8,19 @@ HIGH = "notifications.high"
 DEFAULT = "notifications.default"
 LOW = "notifications.low"
 FALLBACK = "fallback"
+# Beat's ticks (due retries, scheduled sends, schedules, digests, trimming): housekeeping, apart
+# from notifications in Flower and in queue depths. After high, before the rest: a tick is
+# milliseconds and expires, and retries must not wait behind a backlog of normal traffic.
+PERIODIC = "housekeeping"
 
 BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
 # Consumed in this order by a worker serving several ("priority" queue order strategy).
-ALL = (HIGH, DEFAULT, LOW, FALLBACK)
+ALL = (HIGH, PERIODIC, DEFAULT, LOW, FALLBACK)
 # One queue behind everyone else's: a tenant's entries past its fair share, and retries.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
 
-# Task names: herald.<module in tasks/>.<task>, the names Flower shows.
+# Task names: herald.<module in tasks/>.<task>, the names Flower shows; beat's ticks are all
+# herald.periodic.*, whatever module holds them.
 DELIVER_BATCH = "herald.pipeline.deliver_batch"
 RETRY_IN_APP = "herald.retries.retry_in_app"
 FALLBACK_SLACK = "herald.fallbacks.slack"
@@ -24,4 +29,4 @@ DISPATCH_DUE = "herald.periodic.dispatch_due"
 SEND_SCHEDULED = "herald.periodic.send_scheduled"
 RUN_SCHEDULES = "herald.periodic.run_schedules"
 TRIM_STREAM = "herald.periodic.trim_stream"
-SEND_DIGESTS = "herald.digests.send_digests"
+SEND_DIGESTS = "herald.periodic.send_digests"
