@@ -53,6 +53,8 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_SMTP_URL=smtp.url,
         HERALD_EMAIL_FROM="Herald Tests <herald@example.test>",
         HERALD_BRIDGE_BLOCK_MS="200",
+        # Celery's lines per task and beat's per tick: some tests wait for them.
+        HERALD_LOG_TASKS="true",
         HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
         # Small waits so that retries, fallbacks and schedules happen within a test.
         HERALD_RETRY_BASE_SECONDS="0.4",

@@ -17,6 +17,13 @@ import psutil
 
 from tests.support.harness import REPO, free_port, port_open, wait_until
 from tests.support.sockets import Socket
+from tests.support.system import READY_LINE
+
+
+def _printed_demo_link(output: str) -> str:
+    found = re.search(r"Demo inbox: (\S+)", output)
+    assert found, "herald up prints the demo link once every part serves"
+    return found.group(1)
 
 
 def _printed_flower_login(output: str) -> tuple[str, str]:
@@ -36,13 +43,16 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
                           stdout=log, stderr=subprocess.STDOUT)
     output = lambda: (tmp_path / "up.log").read_text(errors="replace")  # noqa: E731
     try:
-        wait_until(lambda: "worker" in output() and "ready." in output() or up.poll() is not None,
-                   timeout=120, what="herald up to start its worker")
-        wait_until(lambda: port_open(ports["API"]) and port_open(ports["GATEWAY"])
-                   and port_open(ports["FLOWER"]), timeout=60, what="api, gateway and flower")
+        wait_until(lambda: READY_LINE in output() or up.poll() is not None,
+                   timeout=120, what="herald up to say every part serves")
+        wait_until(lambda: port_open(ports["FLOWER"]), timeout=60, what="flower")
         assert "secret_key" in output() and "Press Ctrl-C to stop." in output()
         creds = json.loads((tmp_path / ".herald" / "demo-tenant.json").read_text())
         api = f"http://127.0.0.1:{ports['API']}"
+        demo_link = _printed_demo_link(output())
+        assert demo_link == creds["demo_url"]
+        demo = httpx.get(demo_link, timeout=30)
+        assert demo.status_code == 200 and "herald.js" in demo.text
 
         # The tour: mint a token, open a socket, send with curl-like POST, receive it.
         token = httpx.post(f"{api}/v1/tokens", headers={"X-API-Key": creds["secret_key"]},
@@ -61,6 +71,15 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         frame = await sock.next_of("notification", timeout=30)
         assert (frame["title"], frame["seq"]) == ("Hello from Herald", 1)
         await sock.close()
+        # The status line follows what happened; `herald status` has every figure.
+        wait_until(lambda: "accepted 1 · delivered 1" in output(), timeout=30,
+                   what="the status line to count the delivery")
+        status = subprocess.run([sys.executable, "-m", "backend.cli", "status", "--json"],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        figures = json.loads(status.stdout)
+        assert figures["notifications"] == {"delivered": 1}
+        assert figures["waiting_in_stream"] == 0 and len(figures["gateway_nodes"]) == 1
+        assert sum(figures["queues"].values()) == 0
         flower_url = f"http://127.0.0.1:{ports['FLOWER']}/"
         assert httpx.get(flower_url, timeout=30).status_code == 401  # task arguments are private
         user, password = _printed_flower_login(output())
@@ -74,6 +93,10 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         up.send_signal(signal.SIGINT)
         up.wait(60)
     assert time.monotonic() - stopping < 20, "Ctrl-C took longer than 20 s"
+    # A quiet terminal from start to stop: no traceback, no logging error, nothing restored.
+    for noise in ("Traceback", "Logging error", "WorkerLostError", "Restoring",
+                  "Task herald.periodic", "Sending due task", "spawned:"):
+        assert noise not in output(), noise
     assert up.returncode is not None
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child

@@ -19,6 +19,7 @@ from supervisor.xmlrpc import SupervisorTransport
 
 from tests.support.harness import REPO, free_port, port_open, wait_until
 
+READY_LINE = "Herald is ready"  # printed once the API, gateway and a worker all serve
 PORTS = ("API", "GATEWAY", "FLOWER", "EMBEDDED_REDIS", "EMBEDDED_POSTGRES")
 
 
@@ -79,7 +80,7 @@ class HeraldUp:
                    "herald up to run every part")
         assert self.process.poll() is None, self.output()[-3000:]
         wait_until(lambda: port_open(self.ports["API"]) and port_open(self.ports["GATEWAY"])
-                   and "ready." in self.output(), 60, "the api, gateway and worker to serve")
+                   and READY_LINE in self.output(), 60, "the api, gateway and worker to serve")
         return self
 
     def stop(self) -> int | None:
