@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from backend.core import http_errors
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
 from gateway import demo, health, inbox, internal, ws
+from gateway.cors import Cors
 from gateway.node import Node
 
 STATIC = Path(__file__).parent / "static"
@@ -35,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await node.stop()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package: /docs works with no internet.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="Herald gateway",
         version="0.1.0",
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     http_errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes,
                        internal_key=resolved.internal_key)
+    app.add_middleware(Cors, global_origins=resolved.cors_allowed_origins)
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)

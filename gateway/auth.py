@@ -29,6 +29,7 @@ class TenantKey:
     tenant_id: uuid.UUID
     algorithm: str
     verify_key: str  # the HS256 secret, or the tenant's RS256/ES256 public key
+    origins: frozenset[str] = frozenset()  # browser origins allowed to call the REST inbox
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ def _lookup_tenant(session: Session, api_key: str) -> TenantKey | None:
     tenant = tenant_for_key(session, api_key, "publishable")
     if tenant is None:
         return None
+    origins = frozenset(tenant.allowed_origins)
     if tenant.jwt_algorithm in ASYMMETRIC and tenant.jwt_public_key:
-        return TenantKey(tenant.id, tenant.jwt_algorithm, tenant.jwt_public_key)
-    return TenantKey(tenant.id, "HS256", tenant.signing_secret)
+        return TenantKey(tenant.id, tenant.jwt_algorithm, tenant.jwt_public_key, origins)
+    return TenantKey(tenant.id, "HS256", tenant.signing_secret, origins)
 
 
 class Authenticator:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from backend.api.deps import Services
 from backend.api.routes import (
@@ -15,6 +16,7 @@ from backend.api.routes import (
     preferences,
     schedules,
     templates,
+    tenant,
     tokens,
     users,
 )
@@ -38,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             services.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package: /docs works with no internet.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="Herald service API",
         version="0.1.0",
@@ -48,6 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     http_errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
     for module in (notifications, templates, schedules, users, preferences, tokens,
-                   dead_letters, health):
+                   dead_letters, tenant, health):
         app.include_router(module.router)
     return app

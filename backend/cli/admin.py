@@ -60,6 +60,27 @@ def tenant_create(
             typer.echo(f"{key:16} {value}")
 
 
+@tenant_app.command("origins")
+def tenant_origins(
+    tenant: Annotated[str, typer.Argument(help="tenant id")],
+    origins: Annotated[list[str] | None, typer.Argument(
+        help="the origins allowed from now on, e.g. https://app.example.com")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="allow no origin")] = False,
+) -> None:
+    """Show, or replace, the browser origins whose pages may call the gateway's REST inbox."""
+    from backend.tenants.origins import check_origin, set_origins
+
+    try:
+        wanted = [check_origin(o) for o in origins or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="ORIGINS") from exc
+    with _session() as (_, session):
+        row = existing_tenant(session, tenant, "TENANT")
+        current = (set_origins(session, row.id, wanted) if wanted or clear
+                   else row.allowed_origins)
+    typer.echo("\n".join(current) if current else "no origin allowed (same-origin pages only)")
+
+
 @tenant_app.command("jwt-key")
 def tenant_jwt_key(
     tenant: Annotated[str, typer.Argument(help="tenant id")],

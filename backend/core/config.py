@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # One deadline for the whole send (connect, TLS, request, answer).
     webhook_timeout_seconds: float = Field(10.0, gt=0)
 
+    # Browser origins allowed to call every tenant's REST inbox (CORS), e.g.
+    # ["https://app.example.com"]; "*" for any. Tenants add their own through the service API.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+
     # Dead letters kept per tenant; the oldest go first.
     dead_letters_per_tenant: int = Field(10_000, ge=1)
 

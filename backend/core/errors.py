@@ -37,6 +37,13 @@ class Unauthorized(HeraldError):
     challenge = "ApiKey"  # the WWW-Authenticate scheme to answer with
 
 
+class Forbidden(HeraldError):
+    """Known, and not allowed (e.g. a browser origin no tenant allows)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class Unavailable(HeraldError):
     """A server Herald needs does not answer (readiness)."""
 

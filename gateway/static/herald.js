@@ -1,4 +1,5 @@
-// herald.js: the browser client of Herald's gateway. An ES module with no build step.
+// herald.js: the browser client of Herald's gateway. An ES module with no build step; its types
+// are in herald.d.ts, and package.json makes this folder an npm package (herald-client).
 //
 //   import { Herald } from "/static/herald.js";
 //   const herald = new Herald({ url: "wss://notify.example.com", apiKey: "pk_...",
@@ -232,3 +233,4 @@ export class Herald extends EventTarget {
     } catch { /* ignore a corrupt entry */ }
   }
 }
+export default Herald;

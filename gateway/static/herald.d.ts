@@ -1,0 +1,78 @@
+// Types of herald.js, the browser client of Herald's gateway (an ES module, no build step).
+//
+//   import { Herald } from "https://notify.example.com/static/herald.js";
+//   const herald = new Herald({ url: "https://notify.example.com", apiKey: "pk_...", getToken });
+//   herald.addEventListener("notification", (e) => show(e.detail));
+//   herald.connect();
+
+/** One notification as the gateway sends it (frame `notification`, REST inbox item). */
+export interface HeraldNotification {
+  id: string;
+  seq: number;
+  title: string;
+  body: string;
+  category: string | null;
+  priority: "high" | "normal" | "low";
+  data: Record<string, unknown>;
+  created_at: string;
+  read: boolean;
+}
+
+export type HeraldState =
+  | "idle" | "connecting" | "open" | "reconnecting" | "closed" | "unauthorized";
+
+export interface HeraldErrorFrame {
+  type: "error";
+  code: string;
+  message: string;
+}
+
+export interface HeraldOptions {
+  /** The gateway's base URL (http(s) or ws(s)); default: the page's own origin. */
+  url?: string;
+  /** The tenant's publishable key (pk_...). */
+  apiKey: string;
+  /** The reader's JWT, if the page has one already. */
+  token?: string;
+  /** Fetches a fresh JWT from the product's backend (on first connect and on expiry). */
+  getToken?: () => Promise<string>;
+  /** Where the last sequence number is kept across page loads; null: nowhere. */
+  storage?: Pick<Storage, "getItem" | "setItem"> | null;
+  /** Reconnect backoff, in milliseconds: full jitter between 0 and min(max, base * 2^n). */
+  baseDelay?: number;
+  maxDelay?: number;
+}
+
+export interface HeraldEventMap {
+  notification: CustomEvent<HeraldNotification>;
+  unread: CustomEvent<number>;
+  read: CustomEvent<string[]>;
+  inbox: CustomEvent<HeraldNotification[]>;
+  state: CustomEvent<HeraldState>;
+  error: CustomEvent<HeraldErrorFrame>;
+}
+
+export class Herald extends EventTarget {
+  constructor(options: HeraldOptions);
+  readonly state: HeraldState;
+  /** Unread notifications of this reader, as the gateway counts them. */
+  readonly unread: number;
+  /** The highest sequence number held with no gap below it. */
+  readonly seq: number;
+  connect(): void;
+  close(): void;
+  markRead(ids: string | string[]): void;
+  readAll(): void;
+  /** The inbox as this client knows it, newest first. */
+  list(): HeraldNotification[];
+  /** Loads the newest notifications over REST (done by itself when history is gone). */
+  reloadInbox(limit?: number): Promise<void>;
+  addEventListener<K extends keyof HeraldEventMap>(
+    type: K, listener: (event: HeraldEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof HeraldEventMap>(
+    type: K, listener: (event: HeraldEventMap[K]) => void,
+    options?: boolean | EventListenerOptions): void;
+}
+
+export default Herald;
