@@ -8,7 +8,7 @@ from typing import Annotated
 
 from babel import negotiate_locale
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from backend.templates.i18n import LOCALE_DIR, is_rtl, translations
@@ -29,6 +29,12 @@ def _language(lang: str | None, accept_language: str | None) -> str:
         part.split(";")[0].strip() for part in (accept_language or "").split(",") if part]
     found = negotiate_locale([w.replace("-", "_") for w in wanted], CATALOGS, sep="_")
     return (found or "en").replace("_", "-")
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    return FileResponse(Path(__file__).parent / "static" / "favicon.svg",
+                        media_type="image/svg+xml")
 
 
 @router.get("/demo", response_class=HTMLResponse)

@@ -3,29 +3,23 @@ click to read, and recovery after the gateway restarts."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.support.api import send
+from tests.support.browser import chromium_page
 from tests.support.harness import free_port, wait_until
 from tests.support.sockets import token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-
 
 @pytest.fixture
 def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser.new_page()
-        browser.close()
+    with chromium_page() as opened:
+        yield opened
 
 
 def persisted(api: httpx.Client, nid: str) -> bool:
