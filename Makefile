@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration test-faults lint bench bench-neighbours chaos i18n clean
+.PHONY: up test test-unit test-integration test-faults browser lint bench bench-neighbours chaos \
+	i18n docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +17,29 @@ up: $(BIN)/.installed
 
 # Unit tests (seconds, no servers) first, then the real-process suite, then the fault suite
 # (parts of a running `herald up` killed under traffic, each ending with a ledger check).
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/pytest tests/unit tests/integration tests/faults
+
+# The browser tests drive Debian's Chromium; CJK and Arabic fonts, so that glyphs render.
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; \
+	then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(BROWSER_PACKAGES) for the browser tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	  else \
+	    echo "the browser tests need Chromium and CJK fonts: sudo apt-get install" \
+	      "$(BROWSER_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit
 
-test-integration: $(BIN)/.installed
+test-integration: $(BIN)/.installed browser
 	$(BIN)/pytest tests/integration
 
 test-faults: $(BIN)/.installed

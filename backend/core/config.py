@@ -13,132 +13,179 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HERALD_", env_file=".env", extra="ignore")
 
-    # Unset URLs mean "use the embedded servers under data_dir" (development default).
+    # Each setting's line starting "#:" is its documentation: the README's configuration table
+    # is made from these lines (``make docs``; a test checks that it lists every setting).
+
+    #: Redis for the stream, the Celery queues and presence; unset: the embedded server.
     redis_url: str | None = None
+    #: PostgreSQL (``postgresql+psycopg2://...``); unset: the embedded server.
     database_url: str | None = None
+    #: Where the embedded servers, keys and logs of ``herald up`` live.
     data_dir: Path = Path(".herald")
+    #: Port of the embedded Redis (when ``HERALD_REDIS_URL`` is unset).
     embedded_redis_port: int = 16379
+    #: Port of the embedded PostgreSQL (when ``HERALD_DATABASE_URL`` is unset).
     embedded_postgres_port: int = 15432
 
+    #: Address the API, gateway and Flower listen on.
     host: str = "127.0.0.1"
+    #: Port of the service API.
     api_port: int = 8000
+    #: Port of the gateway (WebSocket, REST inbox, demo, herald.js).
     gateway_port: int = 8001
+    #: Port of Flower.
     flower_port: int = 5555
-    # Where workers reach the gateway's push API; defaults to the local gateway.
+    #: Where workers reach a gateway's push API; unset: the local gateway.
     gateway_url: str | None = None
-    # Shared secret between workers and gateway nodes for /internal/*.
+    #: Shared secret of workers and gateway nodes for ``/internal/*``; made by ``herald up``.
     internal_key: str | None = None
 
+    #: Stream entries a bridge reads at once, and notifications per Celery task.
     batch_size: int = Field(100, ge=1, le=5000)
+    #: How long a bridge blocks on the stream when it is empty.
     bridge_block_ms: int = 1000
+    #: This bridge's consumer name in the stream's group (default: the host name).
     bridge_consumer: str = Field(default_factory=socket.gethostname)
     # In-app delivery retries while the reader is offline: delay = min(cap, base * 2^(n-1)),
-    # with jitter. Per-priority overrides as JSON, e.g. {"high": {"base_seconds": 5}}.
+    # with full jitter.
+    #: First wait before retrying an in-app delivery to an offline reader.
     retry_base_seconds: float = Field(30.0, gt=0)
+    #: Longest wait between in-app retries.
     retry_cap_seconds: float = Field(3600.0, gt=0)
+    #: In-app attempts before falling back to the next channel (Slack, email).
     retry_max_attempts: int = Field(5, ge=1)
+    #: Per-priority overrides as JSON, e.g. ``{"high": {"base_seconds": 5}}``.
     retry_policies: dict[str, dict[str, float]] = Field(default_factory=dict)
-    # Each fallback channel (Slack, email) retries on its own schedule.
+    #: First wait before retrying a failed Slack or email send (each channel on its own).
     fallback_base_seconds: float = Field(10.0, gt=0)
+    #: Longest wait between fallback retries.
     fallback_cap_seconds: float = Field(600.0, gt=0)
+    #: Attempts per fallback channel before the next one (or ``failed``).
     fallback_max_attempts: int = Field(5, ge=1)
-    # How often beat dispatches due retries, scheduled sends and recurring schedules.
+    #: How often beat dispatches due retries, scheduled sends and recurring schedules.
     dispatch_interval_seconds: float = Field(1.0, gt=0)
+    #: Due rows one dispatch tick hands out at most.
     dispatch_batch: int = 1000
-    # A dispatched row comes back due after this long if its task never reported.
+    #: A dispatched row comes back due after this long if its task never reported.
     dispatch_lease_seconds: float = 300.0
-    # Stream entries (and Celery messages) delivered more often than this are dead letters.
+    #: Deliveries of one stream entry or Celery message before it is a dead letter.
     max_deliveries: int = Field(5, ge=1)
+    #: Entries a dead bridge held this long are claimed by a live one.
     bridge_claim_idle_ms: int = 60_000
     # An entry published this long ago and neither persisted, queued nor held by a worker lost
-    # its Celery message (Redis crashed between a worker's take and its record): publish again.
+    # its Celery message (Redis crashed between a worker's take and its record).
+    #: An entry whose Celery message was lost is published again after this long.
     stream_redeliver_after_seconds: float = Field(600.0, gt=0)
+    #: How often persisted entries are trimmed from the ingest stream.
     stream_trim_interval_seconds: float = 10.0
+    #: Lifetime of the lock that keeps beat to one running instance.
     beat_lock_ttl_seconds: float = 10.0
+    #: How long an ``idempotency_key`` answers the same ids.
     idempotency_ttl_seconds: int = 86_400
-    # Celery's Redis transport redelivers unacknowledged messages after this long.
+    #: Celery's Redis transport redelivers a killed worker's messages after this long.
     visibility_timeout_seconds: int = 300
+    #: Processes per worker (Celery prefork pool).
     worker_concurrency: int = 2
 
-    # Seconds between digest emails, per digest option a reader can choose.
+    #: Seconds between digest emails, per digest option a reader can choose.
     digest_periods: dict[str, float] = Field(
         default_factory=lambda: {"hourly": 3600.0, "daily": 86400.0})
 
+    #: SMTP server for email fallbacks and digests: ``smtp://host:port`` or
+    #: ``smtp+starttls://user:pass@host:port``; unset: no email.
     smtp_url: str | None = None
+    #: The From of Herald's emails.
     email_from: str = "Herald <no-reply@localhost>"
 
+    #: A socket must authenticate within this long after opening.
     ws_handshake_timeout_seconds: float = 5.0
-    # After a reader's token expires: this long to send a fresh auth frame before close 4403.
+    #: After a reader's token expires: this long to send a fresh auth frame before close 4403.
     ws_reauth_grace_seconds: float = 10.0
+    #: WebSocket ping interval (dead sockets are found and closed).
     ws_ping_interval_seconds: float = 25.0
-    # Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
+    #: Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
     ws_client_frames_per_second: float = 20.0
-    # How often a gateway node refreshes its readers' presence; presence expires after 3x.
+    #: How often a gateway node refreshes its readers' presence; presence expires after 3x.
     gateway_heartbeat_seconds: float = 10.0
+    #: How long a node waits for another node's answer to a push.
     gateway_reply_timeout_seconds: float = 2.0
+    #: Frames queued per socket; a reader that falls further behind is closed (it resumes).
     ws_send_queue_size: int = 1000
+    #: Largest frame a client may send.
     ws_max_frame_bytes: int = 64 * 1024
+    #: Longest lifetime of a reader token minted by ``POST /v1/tokens``.
     token_max_ttl_seconds: int = 7 * 86_400
-    # Sockets one reader may hold open at once (tabs, devices); one more is closed 4409.
+    #: Sockets one reader may hold open at once (tabs, devices); one more is closed 4409.
     ws_max_sockets_per_reader: int = Field(20, ge=1)
-    # Sockets one address may hold before authenticating; one more is closed 1013.
+    #: Sockets one address may hold before authenticating; one more is closed 1013.
     ws_max_pending_per_ip: int = Field(64, ge=1)
-    # A client that has not sent a whole request head by then is disconnected (slowloris).
+    #: A client that has not sent a whole request head by then is disconnected (slowloris).
     http_header_timeout_seconds: float = Field(10.0, gt=0)
 
     # Limits on what one request may ask for (docs/SECURITY.md); beyond them: 413, nothing
     # changed.
+    #: Largest request body (the gateway's internal push excepted).
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    #: Largest ``data`` of one notification, as JSON.
     max_data_bytes: int = Field(32 * 1024, ge=64)
-    # Recipients x the bytes of one notification: what one request may write into Redis.
+    #: Recipients x the bytes of one notification: what one request may write into Redis.
     max_fanout_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    # Notifications one request may create, summed over a batch's items.
+    #: Notifications one request may create, summed over a batch's items.
     max_notifications_per_request: int = Field(1000, ge=1)
-    # Per-tenant quota on the service API, in notifications: a bucket of ``tenant_burst``
-    # refilled at ``tenant_rate_per_second``. Overrides per tenant id, e.g.
-    # {"<tenant id>": {"rate_per_second": 5000, "burst": 50000}}.
+    #: Per-tenant quota on the service API: notifications a second (429 beyond).
     tenant_rate_per_second: float = Field(1000.0, gt=0)
+    #: Per-tenant quota: the bucket refilled at the rate above.
     tenant_burst: int = Field(20_000, ge=1)
+    #: Per tenant id, e.g. ``{"<tenant id>": {"rate_per_second": 5000, "burst": 50000}}``.
     tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
-    # Notifications a second each tenant gets through the queues at its own priority; the rest
-    # go one queue down, behind every other tenant's (counted per bridge).
+    #: Notifications a second each tenant gets through the queues at its own priority; the
+    #: rest go one queue down, behind every other tenant's (counted per bridge).
     tenant_fair_share_per_second: float = Field(200.0, gt=0)
 
-    # Rendering budget per template field: time, and size of what it produces.
+    #: Time one template field may take to render.
     render_timeout_seconds: float = Field(1.0, gt=0)
+    #: Characters one template field may produce.
     max_rendered_chars: int = Field(256 * 1024, ge=1024)
-    # Every Celery task: SoftTimeLimitExceeded after the soft limit, killed at the hard one.
+    #: Every Celery task: SoftTimeLimitExceeded (then a retry) after this long.
     task_soft_time_limit_seconds: float = Field(60.0, gt=0)
+    #: Every Celery task: its pool process is killed after this long.
     task_time_limit_seconds: float = Field(120.0, gt=0)
 
-    # Recurring schedules: no closer than this between runs, and a next run within the horizon.
+    #: Recurring schedules: no closer than this between runs.
     schedule_min_interval_seconds: float = Field(60.0, ge=1)
+    #: Recurring schedules: the next run must fall within this many days.
     schedule_horizon_days: int = Field(366, ge=1)
 
-    # Where Slack fallbacks may post. Widen the hosts for self-hosted chat tools; private,
-    # loopback and link-local addresses stay refused (checked when sending) unless allowed.
+    #: Where Slack fallbacks may post; widen for self-hosted chat tools.
     webhook_allowed_hosts: list[str] = Field(default_factory=lambda: ["hooks.slack.com"])
+    #: Let webhooks reach private, loopback and link-local addresses (checked when sending).
     webhook_allow_private: bool = False
+    #: Let webhooks use plain http.
     webhook_allow_http: bool = False
-    # One deadline for the whole send (connect, TLS, request, answer).
+    #: One deadline for a whole webhook send (connect, TLS, request, answer).
     webhook_timeout_seconds: float = Field(10.0, gt=0)
 
-    # Browser origins allowed to call every tenant's REST inbox (CORS), e.g.
-    # ["https://app.example.com"]; "*" for any. Tenants add their own through the service API.
+    #: Browser origins allowed to call every tenant's REST inbox (CORS), e.g.
+    #: ``["https://app.example.com"]``; ``["*"]`` for any. Tenants add their own through
+    #: ``PUT /v1/tenant/allowed-origins``.
     cors_allowed_origins: list[str] = Field(default_factory=list)
 
-    # Dead letters kept per tenant; the oldest go first.
+    #: Dead letters kept per tenant; the oldest go first.
     dead_letters_per_tenant: int = Field(10_000, ge=1)
 
-    # Logging of every part: level, text or JSON lines (one object per line, with tenant_id and
-    # notification_id where the line concerns one), and Celery's lines per task and per beat
-    # tick (received, succeeded, "Sending due task": many a second even when idle).
+    #: Log level of every part (``herald up`` shows its parts' warnings only unless
+    #: ``--verbose`` or this is set).
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: ``text``, or ``json``: one object per line, with ``tenant_id`` and ``notification_id``
+    #: where the line concerns one.
     log_format: Literal["text", "json"] = "text"
+    #: Celery's lines per task and per beat tick (received, succeeded, "Sending due task").
     log_tasks: bool = False
 
-    # Flower's basic-auth login; for embedded development one is made and kept in data_dir.
+    #: Flower's basic-auth user.
     flower_user: str = "herald"
+    #: Flower's basic-auth password; for embedded development one is made and kept in
+    #: data_dir.
     flower_password: str | None = None
 
     # Decided once from the environment: filling in embedded URLs later does not change it.
