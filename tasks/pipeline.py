@@ -10,6 +10,7 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend.core import redis_keys
+from backend.core.logs import journey
 from backend.notifications import dead_letters, deliveries, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
 from backend.notifications.persist import (
@@ -131,6 +132,11 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
     items = _persist(rt, queued)
     _release(rt, queued)
     outcomes = offer_and_record(rt, items, self)
+    for delivered in (True, False):
+        journey(logger, "pushed: a socket took it" if delivered
+                else "pushed: reader offline, retry scheduled",
+                ((i.tenant_id, i.notification_id) for i in items
+                 if outcomes.get(i.notification_id, False) is delivered))
     logger.info("batch of %d: %d pushed, %d delivered", len(queued), len(items),
                 sum(outcomes.values()))
     return len(items)

@@ -24,6 +24,7 @@ from celery import Celery
 from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
+from backend.core.logs import journey
 from backend.notifications import dead_letters, fairness, queues
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
@@ -138,6 +139,8 @@ class Bridge:
             for start in range(0, len(batch), self.batch_size):
                 chunk = [q.to_dict() for q in batch[start:start + self.batch_size]]
                 self.celery.send_task(queues.DELIVER_BATCH, args=[chunk], queue=queue)
+            journey(logger, f"queued on {queue}",
+                    ((q.entry.tenant_id, q.entry.id) for q in batch))
         # Only now: a crash before this line means the entries are published again on restart.
         self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
 

@@ -7,7 +7,7 @@ import contextvars
 import logging
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +18,8 @@ _SECRET_PARAMS = re.compile(r"((?:token|api_key)=)[^&\s\"']+")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Celery's lines per task (received, succeeded, retry) and beat's per tick: a line a second
 # each on an idle system, shown only with HERALD_LOG_TASKS (``herald up --verbose``).
+# The ids that follow a notification from the API to the reader (``journey``).
+JOURNEY_FIELDS = ("tenant_id", "notification_id")
 TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace", "celery.beat.ticks")
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "log_context", default=MappingProxyType({}))
@@ -68,9 +70,22 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        ids = " ".join(f"{key}={getattr(record, key)}" for key in _context.get()
+        keys = dict.fromkeys([*JOURNEY_FIELDS, *_context.get()])
+        ids = " ".join(f"{key}={getattr(record, key)}" for key in keys
                        if getattr(record, key, None) is not None)
         return f"{line} [{ids}]" if ids else line
+
+
+def journey(logger: logging.Logger, message: str, notifications: Iterable[tuple[str, str]],
+            **fields: Any) -> None:
+    """One INFO line per notification, ``(tenant_id, notification_id)``, so that a log
+    pipeline follows one notification from the API to the reader (nothing when INFO is off).
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    for tenant_id, notification_id in notifications:
+        logger.info(message, extra={"tenant_id": str(tenant_id),
+                                    "notification_id": str(notification_id), **fields})
 
 
 @contextmanager

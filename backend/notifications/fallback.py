@@ -151,5 +151,6 @@ def run(db: Database, nid: uuid.UUID, channel: Channel, backoff: Backoff,
     with db.session() as session:
         finish(session, nid, begun, result)
     logger.info("%s %s: %s%s", channel.name, nid, result.outcome,
-                f" ({result.error})" if result.error else "")
+                f" ({result.error})" if result.error else "",
+                extra={"notification_id": str(nid)})
     return result.outcome

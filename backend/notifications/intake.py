@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from backend.core import metrics, redis_keys
 from backend.core.errors import InvalidInput
+from backend.core.logs import journey
 from backend.db.models import ScheduledSend
 from backend.notifications import stream
 from backend.notifications.lifecycle import Status
 from backend.notifications.messages import StreamEntry, new_id
 from backend.notifications.schemas import NotificationAccepted, NotificationCreate
 from backend.templates import versions
+
+logger = logging.getLogger(__name__)
 
 
 def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
@@ -74,4 +78,6 @@ def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
                                      body.idempotency_key, ttl_seconds)
     if created:
         metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
+        journey(logger, "accepted", ((tenant_id, e.id) for e in entries),
+                priority=body.priority)
     return answer

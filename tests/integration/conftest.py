@@ -144,6 +144,6 @@ def side_stack(start_part: StartPart, stack: Stack, servers: Servers) -> Callabl
         api = start_part("api", name=f"api-db{db}", redis_url=url, **settings)
         bridge = start_part("bridge", name=f"bridge-db{db}", redis_url=url,
                             bridge_consumer=f"bridge-db{db}", **settings)
-        return SideStack(f"http://127.0.0.1:{api.port}", url, worker, bridge)
+        return SideStack(f"http://127.0.0.1:{api.port}", url, worker, bridge, api)
 
     return start

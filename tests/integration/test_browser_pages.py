@@ -93,8 +93,8 @@ CROSS_ORIGIN_PAGE = """<!doctype html><meta charset="utf-8"><title>My product</t
                               token: params.get("token"), storage: null });
   herald.addEventListener("inbox", (e) => { window.titles = e.detail.map((n) => n.title); });
   herald.connect();
-  fetch(`${gateway}/v1/me/unread-count`, { headers: { Authorization: `Bearer ${params.get("token")}`,
-                                                      "X-API-Key": params.get("pk") } })
+  const headers = { Authorization: `Bearer ${params.get("token")}`, "X-API-Key": params.get("pk") };
+  fetch(`${gateway}/v1/me/unread-count`, { headers })
     .then((r) => r.json()).then((j) => { window.unread = j.count; },
                                  () => { window.unread = "refused by CORS"; });
 </script>"""

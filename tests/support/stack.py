@@ -71,3 +71,4 @@ class SideStack:
     redis_url: str
     worker: Proc
     bridge: Proc
+    api: Proc

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 
-from backend.core.logs import RedactSecrets
+import pytest
+
+from backend.core.logs import TASK_LOGGERS, RedactSecrets, configure, journey, log_context
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name in TASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def record(msg: str, args: tuple[object, ...]) -> logging.LogRecord:
@@ -24,3 +39,34 @@ def test_a_plain_message_is_redacted():
     rec = record("connect ws://h/ws?token=secret", ())
     RedactSecrets().filter(rec)
     assert rec.getMessage() == "connect ws://h/ws?token=[redacted]"
+
+
+def _captured(fmt: str, level: str = "INFO") -> tuple[logging.Logger, io.StringIO]:
+    configure(level, fmt)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    return logging.getLogger("herald.test"), stream
+
+
+def test_journey_lines_carry_the_ids_in_text_and_json():
+    logger, stream = _captured("text")
+    journey(logger, "accepted", [("t1", "n1"), ("t1", "n2")])
+    assert stream.getvalue().splitlines()[1].endswith(
+        "INFO herald.test accepted [tenant_id=t1 notification_id=n2]")
+    logger, stream = _captured("json")
+    with log_context(tenant_id="t9"):
+        logger.warning("token=abc leaked?")
+    line = json.loads(stream.getvalue())
+    assert (line["level"], line["logger"], line["tenant_id"]) == ("WARNING", "herald.test", "t9")
+    assert line["message"] == "token=[redacted] leaked?"
+
+
+def test_below_info_journey_writes_nothing_and_beat_ticks_are_off_unless_asked():
+    logger, stream = _captured("text", "WARNING")
+    journey(logger, "accepted", [("t1", "n1")])
+    assert stream.getvalue() == ""
+    _, stream = _captured("text")
+    beat = logging.getLogger("celery.beat")
+    beat.info("Scheduler: Sending due task %s", "tick")
+    beat.info("beat: Starting...")
+    assert stream.getvalue().count("\n") == 1 and "beat: Starting" in stream.getvalue()
