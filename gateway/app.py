@@ -10,12 +10,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from backend.core import http_errors
+from backend.core import http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
 from gateway import demo, health, inbox, internal, ws
 from gateway.cors import Cors
+from gateway.examples import EXAMPLES
 from gateway.node import Node
 
 STATIC = Path(__file__).parent / "static"
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(demo.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi_examples.install(app, EXAMPLES)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from backend.api.deps import Services
+from backend.api.examples import EXAMPLES
 from backend.api.routes import (
     dead_letters,
     health,
@@ -20,7 +21,7 @@ from backend.api.routes import (
     tokens,
     users,
 )
-from backend.core import http_errors
+from backend.core import http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (notifications, templates, schedules, users, preferences, tokens,
                    dead_letters, tenant, health):
         app.include_router(module.router)
+    openapi_examples.install(app, EXAMPLES)
     return app

@@ -1,0 +1,24 @@
+"""An example answer (and request) for every JSON operation of the gateway (its OpenAPI spec)."""
+
+from __future__ import annotations
+
+from backend.core.openapi_examples import Examples
+
+PREFERENCES = {"categories": {"marketing": {"email": False}},
+               "quiet_hours": {"start": "22:00", "end": "07:00"}, "digest": "off"}
+
+EXAMPLES: Examples = {
+    ("GET", "/v1/me/notifications"): {"response": {"items": [{
+        "id": "01a22414-63d7-789b-b5df-a38de92d856c", "seq": 17,
+        "title": "Invoice INV-204 is ready", "body": "Amount due: €120.00",
+        "category": "billing", "priority": "high", "data": {"number": "INV-204"},
+        "created_at": "2026-11-28T21:33:50.123456+00:00", "read": False}],
+        "next_before": None}},
+    ("GET", "/v1/me/unread-count"): {"response": {"count": 3}},
+    ("POST", "/v1/me/notifications/{notification_id}/read"): {"response": {"count": 2}},
+    ("POST", "/v1/me/notifications/read-all"): {"response": {"count": 0}},
+    ("GET", "/v1/me/preferences"): {"response": PREFERENCES},
+    ("PUT", "/v1/me/preferences"): {"request": PREFERENCES, "response": PREFERENCES},
+    ("GET", "/healthz"): {"response": {"status": "ok", "sockets": 1204}},
+    ("GET", "/readyz"): {"response": {"status": "ready"}},
+}
