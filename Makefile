@@ -62,6 +62,11 @@ bench-neighbours: $(BIN)/.installed
 chaos: $(BIN)/.installed
 	$(BIN)/python -m bench.chaos --minutes 10
 
+# The README's configuration table (from backend/core/config.py) and its screenshots.
+docs: $(BIN)/.installed browser
+	$(BIN)/python -m docs.settings_table
+	$(BIN)/python -m docs.screenshots
+
 # Herald's own strings: extract, merge into every catalog, compile (.mo files are committed).
 i18n: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k ngettext:2,3 -k gettext:2 --no-location \

@@ -7,7 +7,7 @@ when the configuration is first needed, from the settings the process's entry po
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, setup_logging, worker_init
 
 import celeryconfig
 from backend.core.config import get_settings
@@ -27,3 +27,19 @@ def _logging(**_: Any) -> None:
     """Workers and beat log as every other part does (``HERALD_LOG_*``), not as Celery would."""
     settings = get_settings()
     configure(settings.log_level, settings.log_format, settings.log_tasks)
+
+
+@worker_init.connect
+def _housekeeping_in_flower(**_: Any) -> None:
+    from tasks.base import PeriodicTask
+
+    shown = get_settings().flower_housekeeping
+    for task in app.tasks.values():
+        if isinstance(task, PeriodicTask):
+            task.send_events = shown
+
+
+@beat_init.connect
+def _beat_sends_quietly(sender: Any, **_: Any) -> None:
+    """Beat sends only ticks: no "task sent" events for Flower unless housekeeping is shown."""
+    sender.app.conf.task_send_sent_event = get_settings().flower_housekeeping

@@ -29,4 +29,9 @@ class HeraldTask(Task):
 
 
 class PeriodicTask(Task):
-    """Beat's ticks are never retried: the next tick, a second later, does the same work."""
+    """Beat's ticks are never retried: the next tick, a second later, does the same work.
+
+    Five a second, they would bury the notification tasks in Flower: they send no task events
+    unless ``HERALD_FLOWER_HOUSEKEEPING`` (``tasks.app`` decides at worker start)."""
+
+    send_events = False

@@ -182,6 +182,9 @@ class Settings(BaseSettings):
     #: Celery's lines per task and per beat tick (received, succeeded, "Sending due task").
     log_tasks: bool = False
 
+    #: Show beat's housekeeping ticks (``herald.periodic.*``, five a second) in Flower too;
+    #: off, Flower shows the notification tasks only.
+    flower_housekeeping: bool = False
     #: Flower's basic-auth user.
     flower_user: str = "herald"
     #: Flower's basic-auth password; for embedded development one is made and kept in

@@ -15,6 +15,7 @@ import time
 import httpx
 import psutil
 
+from backend.notifications.queues import DELIVER_BATCH
 from tests.support.harness import REPO, free_port, port_open, wait_until
 from tests.support.sockets import Socket
 from tests.support.system import READY_LINE
@@ -24,6 +25,11 @@ def _printed_demo_link(output: str) -> str:
     found = re.search(r"Demo inbox: (\S+)", output)
     assert found, "herald up prints the demo link once every part serves"
     return found.group(1)
+
+
+def _flower_task_names(url: str, user: str, password: str) -> set[str]:
+    tasks = httpx.get(f"{url}api/tasks", auth=(user, password), timeout=30).json()
+    return {task["name"] for task in tasks.values()}
 
 
 def _printed_flower_login(output: str) -> tuple[str, str]:
@@ -85,6 +91,11 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         user, password = _printed_flower_login(output())
         flower = httpx.get(flower_url, auth=(user, password), timeout=30)
         assert flower.status_code == 200 and "Flower" in flower.text
+        # Flower shows the work: the notification's task, not beat's five ticks a second.
+        wait_until(lambda: DELIVER_BATCH in _flower_task_names(flower_url, user, password),
+                   timeout=30, what="Flower to show the deliver_batch task")
+        assert not [n for n in _flower_task_names(flower_url, user, password)
+                    if n.startswith("herald.periodic.")]
         assert stat.S_IMODE((tmp_path / ".herald").stat().st_mode) & 0o067 == 0
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 6
