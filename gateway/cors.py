@@ -40,8 +40,11 @@ class Cors:
         self._known_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope) if scope["type"] == "http" else None
-        origin = headers.get("origin") if headers is not None else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
         if origin is not None and scope["path"].startswith(PUBLIC_PREFIX):
             await self.app(scope, receive, _with_headers(send, {
                 "Access-Control-Allow-Origin": "*"}))

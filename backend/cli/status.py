@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
 from sqlalchemy import func, select
@@ -62,8 +62,8 @@ def _lag(client: redis.Redis, group: dict[str, Any]) -> int:
     """Entries the group has not read yet (Redis 7 says so itself; 6.2, embedded, does not)."""
     if group.get("lag") is not None:
         return int(group["lag"])
-    unread = client.xrange(redis_keys.INGEST_STREAM, f"({group['last-delivered-id']}", "+",
-                           count=LAG_COUNTED)
+    unread = cast(list[Any], client.xrange(
+        redis_keys.INGEST_STREAM, f"({group['last-delivered-id']}", "+", count=LAG_COUNTED))
     return len(unread)
 
 
@@ -90,7 +90,8 @@ def _redis(client: redis.Redis, status: Status) -> None:
     for key in client.scan_iter(match=redis_keys.dead_letters("*"), count=500):
         status.dead_letters[key.rsplit(":", 1)[1]] = int(client.xlen(key))
     now = time.time()
-    for node, raw in client.hgetall(redis_keys.GATEWAY_NODES).items():
+    nodes = cast(dict[str, str], client.hgetall(redis_keys.GATEWAY_NODES))
+    for node, raw in nodes.items():
         stats = json.loads(raw)
         if stats["expires"] > now:
             status.gateway_nodes[node] = stats

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any, cast
 
 import psutil
 from supervisor.xmlrpc import SupervisorTransport
@@ -149,8 +150,8 @@ class Supervisor:
 
     def states(self) -> dict[str, str]:
         """Each process's state (RUNNING, BACKOFF, FATAL, ...) by name."""
-        return {info["name"]: info["statename"]
-                for info in self._rpc().supervisor.getAllProcessInfo()}
+        infos = cast(list[dict[str, Any]], self._rpc().supervisor.getAllProcessInfo())
+        return {info["name"]: info["statename"] for info in infos}
 
     def wait(self, on_tick: Callable[[], None] = lambda: None, every: float = 2.0) -> int:
         """Until supervisord ends, calling ``on_tick`` every few seconds; the first Ctrl-C stops

@@ -78,6 +78,6 @@ def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
                                      body.idempotency_key, ttl_seconds)
     if created:
         metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
-        journey(logger, "accepted", ((tenant_id, e.id) for e in entries),
+        journey(logger, "accepted", ((str(tenant_id), e.id) for e in entries),
                 priority=body.priority)
     return answer
