@@ -45,11 +45,14 @@ test-integration: $(BIN)/.installed browser
 test-faults: $(BIN)/.installed
 	$(BIN)/pytest tests/faults
 
-# Style, the direction of imports between layers (import-linter), and types.
+# Style, the direction of imports between layers (import-linter), types, and herald.d.ts
+# against a page's use of herald.js (TypeScript from the npm registry).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	npx --yes -p typescript@5 tsc --noEmit --strict --lib es2022,dom --module es2022 \
+		--moduleResolution bundler tests/js/herald_types.ts
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run

@@ -68,11 +68,15 @@ export class Herald extends EventTarget {
   /** Loads the newest notifications over REST (done by itself when history is gone). */
   reloadInbox(limit?: number): Promise<void>;
   addEventListener<K extends keyof HeraldEventMap>(
-    type: K, listener: (event: HeraldEventMap[K]) => void,
+    type: K, listener: (this: Herald, event: HeraldEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+                   options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof HeraldEventMap>(
-    type: K, listener: (event: HeraldEventMap[K]) => void,
+    type: K, listener: (this: Herald, event: HeraldEventMap[K]) => void,
     options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+                      options?: boolean | EventListenerOptions): void;
 }
 
 export default Herald;

@@ -1,0 +1,16 @@
+// Compiled (not run) by `make lint`: herald.d.ts describes herald.js as a page would use it.
+import Herald, { HeraldNotification, HeraldState } from "../../gateway/static/herald";
+
+const herald = new Herald({ url: "https://notify.example.com", apiKey: "pk_example",
+                            getToken: async () => "a reader JWT", storage: null });
+herald.addEventListener("notification", (event) => {
+  const shown: HeraldNotification = event.detail;
+  console.log(shown.title, shown.seq, shown.priority);
+});
+herald.addEventListener("unread", (event) => console.log(event.detail + 1));
+herald.addEventListener("state", (event) => { const state: HeraldState = event.detail; });
+herald.connect();
+herald.markRead(herald.list().map((n) => n.id));
+herald.readAll();
+void herald.reloadInbox(20);
+herald.close();
