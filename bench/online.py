@@ -1,0 +1,171 @@
+"""End to end with readers online: N readers hold a socket each and acknowledge as herald.js
+does (one cumulative ack per burst); notifications go in through ``/batch``; the figure is
+notifications delivered to sockets per second, from the first POST to the last frame.
+
+    python -m bench.online [--readers 500] [--count 10000] [--profile]
+
+``--profile`` records the worker's pool processes with py-spy meanwhile and writes a
+flame graph (SVG) and the top frames under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import secrets
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psutil
+import websockets
+
+from bench.stack import BenchStack, bench_stack
+from tests.support.db import new_tenant
+
+RESULTS = Path(__file__).parent / "results"
+ACK_DELAY = 0.05
+
+
+class Reader:
+    """One socket, acknowledging cumulatively after each burst, as herald.js does."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws, self.seq = ws, 0
+        self.ack: asyncio.Task[None] | None = None
+
+    async def _ack_soon(self) -> None:
+        await asyncio.sleep(ACK_DELAY)
+        self.ack = None
+        await self.ws.send(json.dumps({"type": "ack", "seq": self.seq}))
+
+    async def run(self, counter: list[int], total: int, finished: asyncio.Event) -> None:
+        async for raw in self.ws:
+            frame = json.loads(raw)
+            if frame["type"] != "notification":
+                continue
+            self.seq = max(self.seq, frame["seq"])
+            counter[0] += 1
+            if counter[0] >= total:
+                finished.set()
+            if self.ack is None:
+                self.ack = asyncio.create_task(self._ack_soon())
+
+
+async def _open(stack: BenchStack, tenant: object, readers: int) -> list[Reader]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60,
+                                 headers={"X-API-Key": tenant.secret_key}) as api:
+        tokens = [(await api.post("/v1/tokens", json={"user_id": f"r{i}"})).json()["token"]
+                  for i in range(readers)]
+    url = stack.gateway_url.replace("http", "ws") + f"/ws?api_key={tenant.publishable_key}"
+    opened = []
+    for token in tokens:
+        ws = await websockets.connect(url, max_queue=None)
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        await ws.send(json.dumps({"type": "hello", "since": 0}))
+        while json.loads(await ws.recv())["type"] != "welcome":
+            pass
+        opened.append(Reader(ws))
+    return opened
+
+
+async def delivered_per_second(stack: BenchStack, readers: int, count: int) -> dict[str, float]:
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
+    sockets = await _open(stack, tenant, readers)
+    counter, finished = [0], asyncio.Event()
+    tasks = [asyncio.create_task(r.run(counter, count, finished)) for r in sockets]
+    items = [{"recipients": [f"r{(s + i) % readers}" for i in range(100)],
+              "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
+             for s in range(0, count, 100)]
+    begin = time.perf_counter()
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120,
+                                 headers={"X-API-Key": tenant.secret_key}) as api:
+        for start in range(0, len(items), 10):
+            answer = await api.post("/v1/notifications/batch",
+                                    json={"items": items[start:start + 10]})
+            answer.raise_for_status()
+    accepted = time.perf_counter() - begin
+    await asyncio.wait_for(finished.wait(), timeout=1800)
+    elapsed = time.perf_counter() - begin
+    for task in tasks:
+        task.cancel()
+    for reader in sockets:
+        await reader.ws.close()
+    return {"accepted_per_second": count / accepted, "delivered_per_second": count / elapsed,
+            "seconds": elapsed}
+
+
+def _profile(worker_pid: int, seconds: int, stamp: str) -> subprocess.Popen[bytes]:
+    py_spy = Path(sys.executable).with_name("py-spy")
+    RESULTS.mkdir(exist_ok=True)
+    return subprocess.Popen([str(py_spy), "record", "--subprocesses", "--pid", str(worker_pid),
+                             "--duration", str(seconds), "--rate", "200", "--format", "raw",
+                             "--output", str(RESULTS / f"online-{stamp}.folded"),
+                             "--nonblocking"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def top_frames(folded: Path, n: int = 15) -> list[tuple[str, float]]:
+    """Share of samples in which each function appears (inclusive), from py-spy's raw output."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        samples += int(count)
+        for name in set(stack.split(";")):
+            totals[name] = totals.get(name, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
+    return [(name, round(100 * hits / samples, 1)) for name, hits in ranked[:n]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--readers", type=int, default=500)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
+        stack.start("gateway"), stack.start("api"), stack.start("bridge")
+        worker = stack.start("worker")
+        spy = _profile(worker.popen.pid, 60, stamp) if args.profile else None
+        cpu_before = sum(p.cpu_times().user + p.cpu_times().system
+                         for p in [psutil.Process(worker.popen.pid),
+                                   *psutil.Process(worker.popen.pid).children()])
+        figures = asyncio.run(delivered_per_second(stack, args.readers, args.count))
+        cpu_after = sum(p.cpu_times().user + p.cpu_times().system
+                        for p in [psutil.Process(worker.popen.pid),
+                                  *psutil.Process(worker.popen.pid).children()])
+        if spy is not None:
+            spy.wait()
+    figures["worker_cpu_ms_per_notification"] = (cpu_after - cpu_before) * 1000 / args.count
+    print(f"{args.readers} readers online, {args.count} notifications through /batch:")
+    print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
+    print(f"  delivered {figures['delivered_per_second']:8.0f}/s "
+          f"({figures['seconds']:.1f} s to the last socket)")
+    print(f"  worker CPU {figures['worker_cpu_ms_per_notification']:.2f} ms per notification")
+    result = {"at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
+              "cpus": os.cpu_count(), "readers": args.readers, "count": args.count,
+              **{k: round(v, 2) for k, v in figures.items()}}
+    folded = RESULTS / f"online-{stamp}.folded"
+    if folded.exists():
+        result["profile_top_frames"] = top_frames(folded)
+        for name, share in result["profile_top_frames"]:
+            print(f"  {share:5.1f}%  {name}")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"online-{stamp}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
