@@ -4,8 +4,8 @@ notifications delivered to sockets per second, from the first POST to the last f
 
     python -m bench.online [--readers 500] [--count 10000] [--profile]
 
-``--profile`` records the worker's pool processes with py-spy meanwhile and writes a
-flame graph (SVG) and the top frames under bench/results/.
+``--profile worker|gateway`` records that part (with its child processes) with py-spy
+meanwhile, and writes its samples and top frames under bench/results/.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import resource
 import secrets
 import subprocess
@@ -31,6 +32,9 @@ from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 
 RESULTS = Path(__file__).parent / "results"
+OUR_CODE = re.compile(r"\((backend|tasks|gateway)/")
+PARTS = ("backend.cli worker", "backend.cli gateway", "backend.cli api", "backend.cli bridge",
+         "postgres", "redis-server", "bench.online")
 ACK_DELAY = 0.05
 
 
@@ -112,55 +116,77 @@ def _profile(worker_pid: int, seconds: int, stamp: str) -> subprocess.Popen[byte
                             stderr=subprocess.DEVNULL)
 
 
-def top_frames(folded: Path, n: int = 15) -> list[tuple[str, float]]:
-    """Share of samples in which each function appears (inclusive), from py-spy's raw output."""
-    totals: dict[str, int] = {}
+def top_frames(folded: Path, n: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """From py-spy's raw output: the functions the samples were in (self) and our own
+    functions that were on the stack (inclusive), as shares of the samples."""
+    own: dict[str, int] = {}
+    ours: dict[str, int] = {}
     samples = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
         samples += int(count)
-        for name in set(stack.split(";")):
-            totals[name] = totals.get(name, 0) + int(count)
-    ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
-    return [(name, round(100 * hits / samples, 1)) for name, hits in ranked[:n]]
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        for name in {f for f in frames if OUR_CODE.search(f)}:
+            ours[name] = ours.get(name, 0) + int(count)
+
+    def ranked(totals: dict[str, int]) -> list[tuple[str, float]]:
+        best = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:n]
+        return [(name, round(100 * hits / samples, 1)) for name, hits in best]
+
+    return {"self": ranked(own), "ours_inclusive": ranked(ours)}
+
+
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds so far of every process on the machine, by a short name."""
+    seconds: dict[str, float] = {}
+    for proc in psutil.process_iter(["cmdline", "cpu_times"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        times = proc.info["cpu_times"]
+        if not cmdline or times is None:
+            continue
+        name = next((part for part in PARTS if part in cmdline), cmdline[:40])
+        seconds[name] = seconds.get(name, 0.0) + times.user + times.system
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--readers", type=int, default=500)
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", choices=["worker", "gateway"],
+                        help="record this part with py-spy meanwhile")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
-        stack.start("gateway"), stack.start("api"), stack.start("bridge")
-        worker = stack.start("worker")
-        spy = _profile(worker.popen.pid, 60, stamp) if args.profile else None
-        cpu_before = sum(p.cpu_times().user + p.cpu_times().system
-                         for p in [psutil.Process(worker.popen.pid),
-                                   *psutil.Process(worker.popen.pid).children()])
+        parts = {name: stack.start(name) for name in ("gateway", "api", "bridge", "worker")}
+        spy = (_profile(parts[args.profile].popen.pid, 40, stamp) if args.profile
+               else None)
+        before = cpu_by_process()
         figures = asyncio.run(delivered_per_second(stack, args.readers, args.count))
-        cpu_after = sum(p.cpu_times().user + p.cpu_times().system
-                        for p in [psutil.Process(worker.popen.pid),
-                                  *psutil.Process(worker.popen.pid).children()])
+        after = cpu_by_process()
         if spy is not None:
             spy.wait()
-    figures["worker_cpu_ms_per_notification"] = (cpu_after - cpu_before) * 1000 / args.count
+    cpu_ms = {name: round((after[name] - before.get(name, 0.0)) * 1000 / args.count, 3)
+              for name in after if after[name] - before.get(name, 0.0) > 0.5}
     print(f"{args.readers} readers online, {args.count} notifications through /batch:")
     print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
     print(f"  delivered {figures['delivered_per_second']:8.0f}/s "
           f"({figures['seconds']:.1f} s to the last socket)")
-    print(f"  worker CPU {figures['worker_cpu_ms_per_notification']:.2f} ms per notification")
+    print("  CPU per notification: " + ", ".join(
+        f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
     result = {"at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
               "cpus": os.cpu_count(), "readers": args.readers, "count": args.count,
-              **{k: round(v, 2) for k, v in figures.items()}}
+              **{k: round(v, 2) for k, v in figures.items()}, "cpu_ms_per_notification": cpu_ms}
     folded = RESULTS / f"online-{stamp}.folded"
     if folded.exists():
         result["profile_top_frames"] = top_frames(folded)
-        for name, share in result["profile_top_frames"]:
-            print(f"  {share:5.1f}%  {name}")
+        for kind, frames in result["profile_top_frames"].items():
+            print(f"  {args.profile} profile, {kind}:")
+            for name, share in frames:
+                print(f"    {share:5.1f}%  {name}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"online-{stamp}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from backend.db.session import Database
 
 T = TypeVar("T")
+THREADS = 16  # database calls of one gateway node at once
 
 
 class Blocking:
-    def __init__(self, db: Database, threads: int = 16) -> None:
+    def __init__(self, db: Database, threads: int = THREADS) -> None:
         self.db = db
         self._threads = threads
         self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop

@@ -46,8 +46,7 @@ async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
     seq = frame["seq"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise FrameError("ack: seq must be a non-negative integer")
-    await conn.node.blocking.in_session(lifecycle.mark_delivered_through, conn.reader.row_id,
-                                        seq)
+    conn.node.acks.note(conn.reader.row_id, seq)  # applied with the others (``acks``)
 
 
 async def handle(conn: Connection, frame: dict[str, Any]) -> None:

@@ -10,8 +10,9 @@ from starlette.requests import HTTPConnection
 from backend.core.config import Settings
 from backend.core.redis import connect_async
 from backend.db.session import Database
+from gateway.acks import Acks
 from gateway.auth import Authenticator
-from gateway.blocking import Blocking
+from gateway.blocking import THREADS, Blocking
 from gateway.hub import Hub
 from gateway.pending import Pending
 from gateway.routing import Routing
@@ -27,21 +28,27 @@ class Node:
     routing: Routing
     auth: Authenticator
     pending: Pending
+    acks: Acks
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
         redis_url, database_url = settings.require_urls()
-        db, client, hub = Database(database_url), connect_async(redis_url), Hub()
+        # A connection for each thread that may hold one: no connection opened and closed again
+        # per call when all threads are busy.
+        db = Database(database_url, pool_size=THREADS)
+        client, hub = connect_async(redis_url), Hub()
         routing = Routing(hub, client, settings.gateway_heartbeat_seconds,
                           settings.gateway_reply_timeout_seconds)
-        blocking = Blocking(db)
+        blocking = Blocking(db, THREADS)
         return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
-                   Pending(settings.ws_max_pending_per_ip))
+                   Pending(settings.ws_max_pending_per_ip), Acks(blocking))
 
     async def start(self) -> None:
         await self.routing.start()
+        await self.acks.start()
 
     async def stop(self) -> None:
+        await self.acks.stop()
         await self.routing.stop()
         await self.redis.aclose()
         self.db.dispose()

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, update
+from sqlalchemy import BigInteger, ColumnElement, column, func, update, values
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
@@ -145,11 +145,15 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
-def mark_delivered_through(session: Session, reader_row_id: int, seq: int
-                           ) -> list[uuid.UUID]:
-    """A cumulative acknowledgement: everything of the reader up to ``seq`` was shown."""
-    return transition(session, Status.DELIVERED, Notification.user_id == reader_row_id,
-                      Notification.seq <= seq, delivered_at=_delivered_at(func.now()))
+def mark_delivered_through(session: Session, through: dict[int, int]) -> list[uuid.UUID]:
+    """Cumulative acknowledgements of many readers in one UPDATE: everything of each reader
+    (row id) up to its seq was shown."""
+    if not through:
+        return []
+    acked = values(column("user_id", BigInteger), column("seq", BigInteger),
+                   name="acked").data(sorted(through.items()))
+    return transition(session, Status.DELIVERED, Notification.user_id == acked.c.user_id,
+                      Notification.seq <= acked.c.seq, delivered_at=_delivered_at(func.now()))
 
 
 def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | None

@@ -245,3 +245,38 @@ def test_the_demo_link_is_logged_redacted_without_a_logging_error(stack: Stack,
                timeout=15, what="the redacted access-log line")
     assert token not in gateway.output()
     assert "Logging error" not in gateway.output()
+
+
+async def test_cumulative_acks_of_several_readers_are_applied(
+        stack: Stack, tenant: TenantKeys, api: httpx.Client):
+    """Acks are gathered and applied together: a notification whose delivery was not recorded
+    (its marking lost) is marked delivered by its reader's ``ack`` up to its seq, for every
+    reader that acknowledged, and no further than the seq acknowledged."""
+    from sqlalchemy import update
+
+    from backend.db.models import Notification
+    from tests.support.api import send
+    from tests.support.db import session_scope
+
+    def status(nid: str) -> str:
+        return api.get(f"/v1/notifications/{nid}").json()["status"]
+
+    users = [f"acker-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    socks = [await connect(stack.ws_url, tenant.publishable_key,
+                           token_for(stack.api_url, tenant.secret_key, u)) for u in users]
+    sent = {u: [send(api, u, f"n{i}")["id"] for i in range(3)] for u in users}
+    for sock in socks:
+        for _ in range(3):
+            await sock.next_of("notification", timeout=30)
+    every = [nid for ids in sent.values() for nid in ids]
+    wait_until(lambda: all(status(n) == "delivered" for n in every), what="delivered")
+    with session_scope() as session:  # as if the worker's record of the push was lost
+        session.execute(update(Notification).where(Notification.id.in_(every))
+                        .values(status="persisted", delivered_at=None))
+    for sock in socks:
+        await sock.send({"type": "ack", "seq": 2})
+    wait_until(lambda: all(status(sent[u][i]) == "delivered" for u in users for i in (0, 1)),
+               timeout=10, what="both readers' acks applied")
+    assert [status(sent[u][2]) for u in users] == ["persisted", "persisted"]
+    for sock in socks:
+        await sock.close()

@@ -1,0 +1,56 @@
+"""Clients' cumulative acknowledgements (``{"type":"ack","seq":N}``), applied together: one
+UPDATE per node per interval for every reader that acknowledged, instead of a transaction per
+ack frame (which made acks the gateway's largest cost with readers online).
+
+An ack changes nothing a reader sees: the worker marks a notification delivered as soon as a
+socket takes it, and replays mark what they send. An ack confirms it (and catches a row whose
+marking was lost), so applying it a moment later, or losing the last interval's acks with a
+crashed node, costs at most a retry that the client drops as already seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from backend.notifications import lifecycle
+from gateway.blocking import Blocking
+
+logger = logging.getLogger(__name__)
+INTERVAL_SECONDS = 0.2
+
+
+class Acks:
+    def __init__(self, blocking: Blocking, interval: float = INTERVAL_SECONDS) -> None:
+        self.blocking = blocking
+        self.interval = interval
+        self._through: dict[int, int] = {}  # reader row id -> highest seq acknowledged
+        self._task: asyncio.Task[None] | None = None
+
+    def note(self, reader_row_id: int, seq: int) -> None:
+        if seq > self._through.get(reader_row_id, 0):
+            self._through[reader_row_id] = seq
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def flush(self) -> None:
+        through, self._through = self._through, {}
+        if through:
+            await self.blocking.in_session(lifecycle.mark_delivered_through, through)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - the database away: those acks are confirmations
+                logger.warning("acknowledgements not applied", exc_info=True)
