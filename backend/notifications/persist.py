@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -79,7 +79,7 @@ class RenderAccount:
             self.spent[tenant_id] += time.perf_counter() - started
 
 
-def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates,
+def _row(entry: StreamEntry, tenant: Tenant, reader: User, seq: int, templates: _Templates,
          account: RenderAccount) -> tuple[dict[str, Any], str | None]:
     with account.timed(entry.tenant_id):
         rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
@@ -91,10 +91,9 @@ def _row(entry: StreamEntry, tenant: Tenant, reader: User, templates: _Templates
     prefs = preferences.effective(tenant, reader)
     channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
     status, reason = lifecycle.initial(channels)
-    reader.last_seq += 1
     return {
         "id": uuid.UUID(entry.id), "group_id": uuid.UUID(entry.group_id),
-        "tenant_id": tenant.id, "user_id": reader.id, "seq": reader.last_seq,
+        "tenant_id": tenant.id, "user_id": reader.id, "seq": seq,
         "category": entry.category, "priority": entry.priority,
         "template": entry.template, "template_id": rendered.template_id,
         "title": rendered.title, "body": rendered.body, "data": entry.data,
@@ -111,6 +110,7 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
     for entry in {e.id: e for e in entries}.values():
         by_tenant[entry.tenant_id].append(entry)
     rows, errors = [], []
+    last_seq: dict[int, int] = {}  # reader row id -> the last seq handed out
     for tenant_id, group in sorted(by_tenant.items()):
         tenant = session.get(Tenant, uuid.UUID(tenant_id))
         if tenant is None:
@@ -124,11 +124,25 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         for entry in sorted(group, key=lambda e: e.id):
             if uuid.UUID(entry.id) in existing:
                 continue
-            row, error = _row(entry, tenant, readers[entry.recipient], templates, account)
+            reader = readers[entry.recipient]
+            last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
+            row, error = _row(entry, tenant, reader, last_seq[reader.id], templates, account)
             rows.append(row)
             if error:
                 errors.append((row["id"], error))
+    _store_last_seqs(session, last_seq)
     return rows, errors
+
+
+def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
+    """Every reader's new last seq in one UPDATE (their rows are locked by this transaction)."""
+    if not last_seq:
+        return
+    handed = values(column("id", BigInteger), column("last_seq", BigInteger),
+                    name="handed").data(sorted(last_seq.items()))
+    session.execute(update(User).where(User.id == handed.c.id)
+                    .values(last_seq=handed.c.last_seq),
+                    execution_options={"synchronize_session": False})
 
 
 def persist_batch(session: Session, entries: list[StreamEntry],
@@ -139,7 +153,8 @@ def persist_batch(session: Session, entries: list[StreamEntry],
     """
     rows, errors = _new_rows(session, entries, account or RenderAccount())
     if rows:
-        session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
+        # An executemany: one cached statement, sent as multi-row VALUES by the driver.
+        session.execute(insert(Notification).on_conflict_do_nothing(), rows)
     for nid, error in errors:
         session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
                                     outcome=Outcome.ERROR, error=error))
@@ -180,11 +195,10 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
     ).tuples().all())
     made = {nid: counts.get(nid, 0) + 1 for nid in ids}
     missed = Outcome.ERROR if error else Outcome.OFFLINE
-    session.add_all(
-        DeliveryAttempt(notification_id=nid, channel=Channel.IN_APP, attempt=made[nid],
-                        outcome=Outcome.DELIVERED if outcomes[str(nid)] else missed,
-                        error=None if outcomes[str(nid)] else error)
-        for nid in ids
-    )
+    session.execute(insert(DeliveryAttempt), [
+        {"notification_id": nid, "channel": Channel.IN_APP, "attempt": made[nid],
+         "outcome": Outcome.DELIVERED if outcomes[str(nid)] else missed,
+         "error": None if outcomes[str(nid)] else error}
+        for nid in ids])
     lifecycle.mark_delivered(session, [nid for nid in ids if outcomes[str(nid)]])
     return made
