@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, column, func, select, update, values
+from sqlalchemy import BigInteger, Table, column, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,9 @@ from backend.notifications.lifecycle import RENDER_STEP, Channel, Outcome, Statu
 from backend.notifications.messages import PushItem, StreamEntry
 from backend.templates import compose
 from backend.tenants.readers import ensure_readers
+
+NOTIFICATIONS = cast(Table, Notification.__table__)
+ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
 
 
 class UnknownTenant(LookupError):
@@ -153,8 +156,9 @@ def persist_batch(session: Session, entries: list[StreamEntry],
     """
     rows, errors = _new_rows(session, entries, account or RenderAccount())
     if rows:
-        # An executemany: one cached statement, sent as multi-row VALUES by the driver.
-        session.execute(insert(Notification).on_conflict_do_nothing(), rows)
+        # Core, not the ORM's bulk path: one cached statement, an executemany that the driver
+        # sends as multi-row VALUES.
+        session.execute(insert(NOTIFICATIONS).on_conflict_do_nothing(), rows)
     for nid, error in errors:
         session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
                                     outcome=Outcome.ERROR, error=error))
@@ -195,7 +199,7 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
     ).tuples().all())
     made = {nid: counts.get(nid, 0) + 1 for nid in ids}
     missed = Outcome.ERROR if error else Outcome.OFFLINE
-    session.execute(insert(DeliveryAttempt), [
+    session.execute(insert(ATTEMPTS), [
         {"notification_id": nid, "channel": Channel.IN_APP, "attempt": made[nid],
          "outcome": Outcome.DELIVERED if outcomes[str(nid)] else missed,
          "error": None if outcomes[str(nid)] else error}
