@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration test-faults browser lint bench bench-neighbours chaos \
+.PHONY: up test test-unit test-integration test-faults browser lint bench bench-online \
+	bench-neighbours chaos \
 	i18n docs clean
 
 $(BIN)/.installed: pyproject.toml
@@ -56,6 +57,10 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run
+
+# End to end with 500 readers online, acking as herald.js does (--profile worker|gateway).
+bench-online: $(BIN)/.installed
+	$(BIN)/python -m bench.online
 
 # Tenant B's latency while tenant A floods, as ratios to B's quiet latency (docs/SECURITY.md).
 bench-neighbours: $(BIN)/.installed
