@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -104,7 +103,8 @@ def _log_settings(settings: Settings, verbose: bool) -> dict[str, object]:
     if verbose:
         return {"log_level": "DEBUG" if settings.log_level == "DEBUG" else "INFO",
                 "log_tasks": True}
-    return {} if "HERALD_LOG_LEVEL" in os.environ else {"log_level": "WARNING"}
+    # A level the user set (environment or .env) is theirs.
+    return {} if "log_level" in settings.model_fields_set else {"log_level": "WARNING"}
 
 
 def _refuse_taken_ports(settings: Settings, supervised: EmbeddedServers) -> None:
