@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,21 @@ from sqlalchemy.orm import Session
 from backend.db.models import Notification
 
 
-def frame(n: Notification) -> dict[str, Any]:
+class Stored(Protocol):
+    """What a frame is made of: a loaded row, or the values of one just inserted."""
+
+    id: uuid.UUID
+    seq: int
+    title: str
+    body: str
+    category: str | None
+    priority: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+def frame(n: Stored) -> dict[str, Any]:
     """The ``notification`` frame a socket receives, also used by the REST inbox."""
     return {
         "type": "notification", "id": str(n.id), "seq": n.seq, "title": n.title, "body": n.body,

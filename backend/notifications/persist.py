@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Table, column, func, select, update, values
@@ -106,13 +107,20 @@ def _row(entry: StreamEntry, tenant: Tenant, reader: User, seq: int, templates: 
     }, rendered.error
 
 
+@dataclass
+class _NewRows:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # render errors by id
+    readers: dict[int, str] = field(default_factory=dict)  # reader row id -> external id
+
+
 def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderAccount
-              ) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, str]]]:
+              ) -> _NewRows:
     """Rows for entries not stored yet, with seqs handed out under the readers' row locks."""
     by_tenant: dict[str, list[StreamEntry]] = defaultdict(list)
     for entry in {e.id: e for e in entries}.values():
         by_tenant[entry.tenant_id].append(entry)
-    rows, errors = [], []
+    new = _NewRows()
     last_seq: dict[int, int] = {}  # reader row id -> the last seq handed out
     for tenant_id, group in sorted(by_tenant.items()):
         tenant = session.get(Tenant, uuid.UUID(tenant_id))
@@ -130,11 +138,12 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
             reader = readers[entry.recipient]
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
             row, error = _row(entry, tenant, reader, last_seq[reader.id], templates, account)
-            rows.append(row)
+            new.rows.append(row)
+            new.readers[reader.id] = reader.external_id
             if error:
-                errors.append((row["id"], error))
+                new.errors.append((row["id"], error))
     _store_last_seqs(session, last_seq)
-    return rows, errors
+    return new
 
 
 def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
@@ -154,12 +163,13 @@ def persist_batch(session: Session, entries: list[StreamEntry],
 
     Notifications without the in-app channel start their chain of fallback channels instead.
     """
-    rows, errors = _new_rows(session, entries, account or RenderAccount())
+    new = _new_rows(session, entries, account or RenderAccount())
+    rows = new.rows
     if rows:
         # Core, not the ORM's bulk path: one cached statement, an executemany that the driver
         # sends as multi-row VALUES.
         session.execute(insert(NOTIFICATIONS).on_conflict_do_nothing(), rows)
-    for nid, error in errors:
+    for nid, error in new.errors:
         session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
                                     outcome=Outcome.ERROR, error=error))
     session.flush()
@@ -168,7 +178,19 @@ def persist_batch(session: Session, entries: list[StreamEntry],
     if skipping_in_app:
         deliveries.start(session, session.scalars(
             select(Notification).where(Notification.id.in_(skipping_in_app))))
-    return pending_pushes(session, [uuid.UUID(e.id) for e in entries])
+    # Rows stored by an earlier run of this batch are read back; the new ones are at hand.
+    stored = {r["id"] for r in rows}
+    earlier = [uuid.UUID(e.id) for e in entries if uuid.UUID(e.id) not in stored]
+    return (pending_pushes(session, earlier) if earlier else []) + _pushes(rows, new.readers)
+
+
+def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushItem]:
+    """Push items for new in-app rows, per reader in seq order (as ``pending_pushes``)."""
+    fresh = sorted((r for r in rows if r["status"] == Status.PERSISTED
+                    and r["channels"][0] == Channel.IN_APP),
+                   key=lambda r: (r["user_id"], r["seq"]))
+    return [PushItem(str(r["tenant_id"]), readers[r["user_id"]],
+                     frame(SimpleNamespace(**r, read_at=None))) for r in fresh]
 
 
 def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:

@@ -75,12 +75,17 @@ class HeraldUp:
         return self.process
 
     def start(self, timeout: float = 180) -> HeraldUp:
+        """Run ``herald up`` until it says every part serves; stopped again if it does not."""
         self.launch()
-        wait_until(lambda: self.process.poll() is not None or self.all_running(), timeout,
-                   "herald up to run every part")
-        assert self.process.poll() is None, self.output()[-3000:]
-        wait_until(lambda: port_open(self.ports["API"]) and port_open(self.ports["GATEWAY"])
-                   and READY_LINE in self.output(), 60, "the api, gateway and worker to serve")
+        try:
+            wait_until(lambda: self.process.poll() is not None or self.all_running(), timeout,
+                       "herald up to run every part")
+            assert self.process.poll() is None, self.output()[-3000:]
+            wait_until(lambda: port_open(self.ports["API"]) and port_open(self.ports["GATEWAY"])
+                       and READY_LINE in self.output(), 60, "the api, gateway and worker to serve")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> int | None:
