@@ -25,12 +25,17 @@ class Acks:
     def __init__(self, blocking: Blocking, interval: float = INTERVAL_SECONDS) -> None:
         self.blocking = blocking
         self.interval = interval
-        self._through: dict[int, int] = {}  # reader row id -> highest seq acknowledged
+        # reader row id -> (seqs above this were acknowledged, up to this one)
+        self._acked: dict[int, tuple[int, int]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    def note(self, reader_row_id: int, seq: int) -> None:
-        if seq > self._through.get(reader_row_id, 0):
-            self._through[reader_row_id] = seq
+    def note(self, reader_row_id: int, after: int, through: int) -> None:
+        """Seqs ``after < seq <= through`` acknowledged (``after``: what the socket had
+        acknowledged before, so a reader's long history is not scanned again each time)."""
+        if through <= after:
+            return
+        low, high = self._acked.get(reader_row_id, (after, through))
+        self._acked[reader_row_id] = (min(low, after), max(high, through))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -43,9 +48,9 @@ class Acks:
         await self.flush()
 
     async def flush(self) -> None:
-        through, self._through = self._through, {}
-        if through:
-            await self.blocking.in_session(lifecycle.mark_delivered_through, through)
+        acked, self._acked = self._acked, {}
+        if acked:
+            await self.blocking.in_session(lifecycle.mark_delivered_through, acked)
 
     async def _run(self) -> None:
         while True:

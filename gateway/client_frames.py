@@ -46,7 +46,9 @@ async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
     seq = frame["seq"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise FrameError("ack: seq must be a non-negative integer")
-    conn.node.acks.note(conn.reader.row_id, seq)  # applied with the others (``acks``)
+    # Applied with the others (``acks``), from what this socket acknowledged before.
+    conn.node.acks.note(conn.reader.row_id, conn.acked, seq)
+    conn.acked = max(conn.acked, seq)
 
 
 async def handle(conn: Connection, frame: dict[str, Any]) -> None:

@@ -55,6 +55,7 @@ class Connection:
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(
             maxsize=node.settings.ws_send_queue_size)
         self.next_seq = 1  # the seq the client must see next; set at welcome
+        self.acked = 0  # the highest seq this socket acknowledged
         self.overflowed = asyncio.Event()
 
     @property

@@ -58,6 +58,7 @@ def _serve(factory: str, settings: Settings, port: int) -> None:
                 log_level=settings.log_level.lower(),
                 http=with_head_deadline(settings.http_header_timeout_seconds),
                 ws_max_size=settings.ws_max_frame_bytes,
+                ws_per_message_deflate=settings.ws_per_message_deflate,
                 ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
                 proxy_headers=True)
 

@@ -145,15 +145,18 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
-def mark_delivered_through(session: Session, through: dict[int, int]) -> list[uuid.UUID]:
-    """Cumulative acknowledgements of many readers in one UPDATE: everything of each reader
-    (row id) up to its seq was shown."""
-    if not through:
+def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]]
+                           ) -> list[uuid.UUID]:
+    """Cumulative acknowledgements of many readers in one UPDATE: each reader (row id) was
+    shown every seq ``after < seq <= through``."""
+    if not acked:
         return []
-    acked = values(column("user_id", BigInteger), column("seq", BigInteger),
-                   name="acked").data(sorted(through.items()))
-    return transition(session, Status.DELIVERED, Notification.user_id == acked.c.user_id,
-                      Notification.seq <= acked.c.seq, delivered_at=_delivered_at(func.now()))
+    ranges = values(column("user_id", BigInteger), column("after", BigInteger),
+                    column("through", BigInteger), name="acked").data(
+        sorted((reader, after, through) for reader, (after, through) in acked.items()))
+    return transition(session, Status.DELIVERED, Notification.user_id == ranges.c.user_id,
+                      Notification.seq > ranges.c.after, Notification.seq <= ranges.c.through,
+                      delivered_at=_delivered_at(func.now()))
 
 
 def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | None
