@@ -154,6 +154,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--readers", type=int, default=500)
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="the worker's pool processes (HERALD_WORKER_CONCURRENCY)")
     parser.add_argument("--profile", choices=["worker", "gateway"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
@@ -161,7 +163,8 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
-        parts = {name: stack.start(name) for name in ("gateway", "api", "bridge", "worker")}
+        parts = {name: stack.start(name) for name in ("gateway", "api", "bridge")}
+        parts["worker"] = stack.start("worker", worker_concurrency=str(args.concurrency))
         spy = (_profile(parts[args.profile].popen.pid, 40, stamp) if args.profile
                else None)
         before = cpu_by_process()
@@ -171,7 +174,8 @@ def main() -> None:
             spy.wait()
     cpu_ms = {name: round((after[name] - before.get(name, 0.0)) * 1000 / args.count, 3)
               for name in after if after[name] - before.get(name, 0.0) > 0.5}
-    print(f"{args.readers} readers online, {args.count} notifications through /batch:")
+    print(f"{args.readers} readers online, {args.count} notifications through /batch, "
+          f"worker with {args.concurrency} process(es):")
     print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
     print(f"  delivered {figures['delivered_per_second']:8.0f}/s "
           f"({figures['seconds']:.1f} s to the last socket)")
@@ -179,6 +183,7 @@ def main() -> None:
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
     result = {"at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
               "cpus": os.cpu_count(), "readers": args.readers, "count": args.count,
+              "worker_concurrency": args.concurrency,
               **{k: round(v, 2) for k, v in figures.items()}, "cpu_ms_per_notification": cpu_ms}
     folded = RESULTS / f"online-{stamp}.folded"
     if folded.exists():
