@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import statistics
 import threading
 import time
-from datetime import UTC, datetime
 
 import httpx
 import redis
 
 from backend.core import redis_keys as keys
-from bench.run import RESULTS
+from bench.results import save
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 from tests.support.harness import wait_until
@@ -129,15 +125,11 @@ def main() -> None:
         print(f"{name:22s} B p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms  "
               f"(p99 x{figures['p99'] / quiet:5.1f} quiet)  A accepted "
               f"{figures['a_accepted_per_s']:7.0f}/s")
-    out = RESULTS / f"neighbours-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    RESULTS.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
-        "at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
-        "cpus": os.cpu_count(), "seconds_per_phase": args.seconds, **results,
+    save("neighbours", {
+        "seconds_per_phase": args.seconds, **results,
         "p99_ratio_on": round(results["flood_fair_share_on"]["p99"] / quiet, 2),
         "p99_ratio_off": round(results["flood_fair_share_off"]["p99"] / quiet, 2),
-    }, indent=2) + "\n")
-    print(f"written to {out}")
+    })
 
 
 if __name__ == "__main__":

@@ -13,25 +13,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import re
-import resource
 import secrets
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psutil
 import websockets
 
+from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 
-RESULTS = Path(__file__).parent / "results"
 OUR_CODE = re.compile(r"\((backend|tasks|gateway)/")
 PARTS = ("backend.cli worker", "backend.cli gateway", "backend.cli api", "backend.cli bridge",
          "postgres", "redis-server", "bench.online")
@@ -106,12 +102,12 @@ async def delivered_per_second(stack: BenchStack, readers: int, count: int) -> d
             "seconds": elapsed}
 
 
-def _profile(worker_pid: int, seconds: int, stamp: str) -> subprocess.Popen[bytes]:
+def _profile(worker_pid: int, seconds: int, at: str) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).with_name("py-spy")
     RESULTS.mkdir(exist_ok=True)
     return subprocess.Popen([str(py_spy), "record", "--subprocesses", "--pid", str(worker_pid),
                              "--duration", str(seconds), "--rate", "200", "--format", "raw",
-                             "--output", str(RESULTS / f"online-{stamp}.folded"),
+                             "--output", str(RESULTS / f"online-{at}.folded"),
                              "--nonblocking"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
@@ -159,13 +155,12 @@ def main() -> None:
     parser.add_argument("--profile", choices=["worker", "gateway"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    allow_many_sockets()
+    at = stamp()
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge")}
         parts["worker"] = stack.start("worker", worker_concurrency=str(args.concurrency))
-        spy = (_profile(parts[args.profile].popen.pid, 40, stamp) if args.profile
+        spy = (_profile(parts[args.profile].popen.pid, 40, at) if args.profile
                else None)
         before = cpu_by_process()
         figures = asyncio.run(delivered_per_second(stack, args.readers, args.count))
@@ -181,21 +176,17 @@ def main() -> None:
           f"({figures['seconds']:.1f} s to the last socket)")
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
-    result = {"at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
-              "cpus": os.cpu_count(), "readers": args.readers, "count": args.count,
+    result = {"readers": args.readers, "count": args.count,
               "worker_concurrency": args.concurrency,
               **{k: round(v, 2) for k, v in figures.items()}, "cpu_ms_per_notification": cpu_ms}
-    folded = RESULTS / f"online-{stamp}.folded"
+    folded = RESULTS / f"online-{at}.folded"
     if folded.exists():
         result["profile_top_frames"] = top_frames(folded)
         for kind, frames in result["profile_top_frames"].items():
             print(f"  {args.profile} profile, {kind}:")
             for name, share in frames:
                 print(f"    {share:5.1f}%  {name}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"online-{stamp}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written to {out}")
+    save("online", result, at)
 
 
 if __name__ == "__main__":

@@ -10,26 +10,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import resource
 import secrets
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import redis
 from sqlalchemy import func, select
 
+from bench.results import allow_many_sockets, save
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 from tests.support.harness import Proc, wait_until
 from tests.support.sockets import connect
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def persisted(tenant_id: uuid.UUID) -> int:
@@ -120,9 +114,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--sockets", type=int, default=1000)
     args = parser.parse_args()
-    # Many sockets need many descriptors, here and in the gateway child that inherits this.
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    allow_many_sockets()
 
     with bench_stack() as stack:
         gateway, _ = stack.start("gateway"), stack.start("api")
@@ -138,19 +130,14 @@ def main() -> None:
         per_socket = asyncio.run(socket_memory(gateway, stack.gateway_url, stack.api_url,
                                                args.sockets))
         print(f"gateway memory: {per_socket:.1f} KB per open socket ({args.sockets} sockets)")
-        result = {
-            "at": datetime.now(UTC).isoformat(), "machine": platform.platform(),
-            "cpus": os.cpu_count(), "count": args.count,
+        save("pipeline", {
+            "count": args.count,
             "throughput_batch_1": round(one, 1), "throughput_batch_100": round(hundred, 1),
             "ratio": round(hundred / one, 2),
             "latency_ms": {"p50": round(quantiles[49], 1), "p95": round(quantiles[94], 1),
                            "max": round(max(timings), 1), "samples": args.samples},
             "gateway_kb_per_socket": round(per_socket, 1), "sockets": args.sockets,
-        }
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"written to {out}")
+        })
 
 
 if __name__ == "__main__":

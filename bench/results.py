@@ -1,0 +1,34 @@
+"""Where every benchmark writes its figures: ``bench/results/<kind>-<stamp>.json``, each with
+when and on what machine it ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def stamp() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+
+
+def save(kind: str, figures: dict[str, Any], at: str | None = None) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{kind}-{at or stamp()}.json"
+    out.write_text(json.dumps({"at": datetime.now(UTC).isoformat(),
+                               "machine": platform.platform(), "cpus": os.cpu_count(),
+                               **figures}, indent=2) + "\n")
+    print(f"written to {out}")
+    return out
+
+
+def allow_many_sockets() -> None:
+    """Many sockets need many descriptors, here and in the parts started (they inherit it)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
