@@ -14,6 +14,7 @@ import time
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core import http_errors
@@ -70,7 +71,7 @@ class Cors:
                        "/v1/tenant/allowed-origins (or HERALD_CORS_ALLOWED_ORIGINS)")
             await http_errors.answer(Forbidden(message))(scope, receive, send)
             return
-        response = http_errors.empty(204, {
+        response = Response(status_code=204, headers={
             "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": METHODS,
             "Access-Control-Allow-Headers": HEADERS, "Access-Control-Max-Age":
             str(MAX_AGE_SECONDS), "Vary": "Origin"})
@@ -80,7 +81,7 @@ class Cors:
                                headers: Headers) -> bool:
         """The tenant of the request's publishable key allows ``origin``; with no valid key,
         any tenant (so that the page can read its 401)."""
-        if self.everyone or origin.lower() in self.global_origins:
+        if self._every_tenant_allows(origin):
             return True
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         key = headers.get("x-api-key") or (query.get("api_key") or [None])[0]
@@ -90,8 +91,11 @@ class Cors:
             return await self._allowed_somewhere(node, origin)
         return origin.lower() in tenant.origins
 
+    def _every_tenant_allows(self, origin: str) -> bool:
+        return self.everyone or origin.lower() in self.global_origins
+
     async def _allowed_somewhere(self, node: Node, origin: str) -> bool:
-        if self.everyone or origin.lower() in self.global_origins:
+        if self._every_tenant_allows(origin):
             return True
         if time.monotonic() > self._known_until:
             self._known = await node.blocking.in_session(any_tenant_allows)

@@ -109,15 +109,17 @@ def _log_settings(settings: Settings, verbose: bool) -> dict[str, object]:
 
 def _refuse_taken_ports(settings: Settings, supervised: EmbeddedServers) -> None:
     """Every port this run will listen on is free, or one line says which is not."""
-    ports = {"HERALD_API_PORT": settings.api_port, "HERALD_GATEWAY_PORT": settings.gateway_port,
-             "HERALD_FLOWER_PORT": settings.flower_port}
+    ports = [("HERALD_API_PORT", settings.api_port, settings.host),
+             ("HERALD_GATEWAY_PORT", settings.gateway_port, settings.host),
+             ("HERALD_FLOWER_PORT", settings.flower_port, settings.host)]
+    # The embedded servers listen on loopback only.
     if supervised.redis is not None:
-        ports["HERALD_EMBEDDED_REDIS_PORT"] = settings.embedded_redis_port
+        ports.append(("HERALD_EMBEDDED_REDIS_PORT", settings.embedded_redis_port, "127.0.0.1"))
     if supervised.postgres is not None:
-        ports["HERALD_EMBEDDED_POSTGRES_PORT"] = settings.embedded_postgres_port
-    for setting, port in ports.items():
-        refuse_taken_port(port, setting, settings.host if "EMBEDDED" not in setting
-                          else "127.0.0.1")
+        ports.append(("HERALD_EMBEDDED_POSTGRES_PORT", settings.embedded_postgres_port,
+                      "127.0.0.1"))
+    for setting, port, host in ports:
+        refuse_taken_port(port, setting, host)
 
 
 def up(verbose: Annotated[bool, typer.Option(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from backend.core.errors import HeraldError, InvalidInput, TooManyRequests, Unauthorized
@@ -23,10 +23,6 @@ def answer(exc: HeraldError) -> JSONResponse:
     elif isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
-
-
-def empty(status: int, headers: dict[str, str]) -> Response:
-    return Response(status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
