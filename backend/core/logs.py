@@ -3,26 +3,21 @@ notification ids of the work at hand on every line that concerns it."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from types import MappingProxyType
+from collections.abc import Iterable
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
 _SECRET_PARAMS = re.compile(r"((?:token|api_key)=)[^&\s\"']+")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-# Celery's lines per task (received, succeeded, retry) and beat's per tick: a line a second
-# each on an idle system, shown only with HERALD_LOG_TASKS (``herald up --verbose``).
 # The ids that follow a notification from the API to the reader (``journey``).
 JOURNEY_FIELDS = ("tenant_id", "notification_id")
+# Celery's lines per task (received, succeeded, retry) and beat's per tick: a line a second
+# each on an idle system, shown only with HERALD_LOG_TASKS (``herald up --verbose``).
 TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace", "celery.beat.ticks")
-_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-    "log_context", default=MappingProxyType({}))
 
 
 def _redact(value: Any) -> Any:
@@ -45,16 +40,6 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class JourneyFields(logging.Filter):
-    """Copies the ids of the work at hand (``log_context``) onto every record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
-            if not hasattr(record, key):
-                setattr(record, key, value)
-        return True
-
-
 class BeatTicks(logging.Filter):
     """Moves beat's "Sending due task" lines to their own logger, so they can be silenced
     apart from beat's start and errors."""
@@ -70,8 +55,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        keys = dict.fromkeys([*JOURNEY_FIELDS, *_context.get()])
-        ids = " ".join(f"{key}={getattr(record, key)}" for key in keys
+        ids = " ".join(f"{key}={getattr(record, key)}" for key in JOURNEY_FIELDS
                        if getattr(record, key, None) is not None)
         return f"{line} [{ids}]" if ids else line
 
@@ -88,16 +72,6 @@ def journey(logger: logging.Logger, message: str, notifications: Iterable[tuple[
                                     "notification_id": str(notification_id), **fields})
 
 
-@contextmanager
-def log_context(**fields: Any) -> Iterator[None]:
-    """Every line logged inside carries these fields (tenant_id, notification_id, ...)."""
-    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
-    try:
-        yield
-    finally:
-        _context.reset(token)
-
-
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
         return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -110,7 +84,7 @@ def configure(level: str, fmt: str = "text", tasks: bool = False) -> None:
     """The process's logging: one stderr handler on the root logger, for every library."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(fmt))
-    for log_filter in (RedactSecrets(), JourneyFields(), BeatTicks()):
+    for log_filter in (RedactSecrets(), BeatTicks()):
         handler.addFilter(log_filter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

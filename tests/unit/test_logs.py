@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from backend.core.logs import TASK_LOGGERS, RedactSecrets, configure, journey, log_context
+from backend.core.logs import TASK_LOGGERS, RedactSecrets, configure, journey
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +54,7 @@ def test_journey_lines_carry_the_ids_in_text_and_json():
     assert stream.getvalue().splitlines()[1].endswith(
         "INFO herald.test accepted [tenant_id=t1 notification_id=n2]")
     logger, stream = _captured("json")
-    with log_context(tenant_id="t9"):
-        logger.warning("token=abc leaked?")
+    logger.warning("token=abc leaked?", extra={"tenant_id": "t9"})
     line = json.loads(stream.getvalue())
     assert (line["level"], line["logger"], line["tenant_id"]) == ("WARNING", "herald.test", "t9")
     assert line["message"] == "token=[redacted] leaked?"
