@@ -280,3 +280,11 @@ async def test_cumulative_acks_of_several_readers_are_applied(
     assert [status(sent[u][2]) for u in users] == ["persisted", "persisted"]
     for sock in socks:
         await sock.close()
+
+
+def test_the_gateway_says_when_it_is_ready(stack: Stack):
+    """``/readyz`` on the gateway too: Redis and PostgreSQL answer (what `herald up` and a load
+    balancer wait for), beside ``/healthz`` (the process is up)."""
+    ready = httpx.get(f"{stack.gateway_url}/readyz", timeout=10)
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert httpx.get(f"{stack.gateway_url}/healthz", timeout=10).json()["status"] == "ok"
