@@ -62,6 +62,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "send-scheduled": _every(tick, queues.SEND_SCHEDULED),
             "run-schedules": _every(tick, queues.RUN_SCHEDULES),
             "send-digests": _every(tick, queues.SEND_DIGESTS),
+            "fan-out-topics": _every(tick, queues.FAN_OUT_TOPICS),
             "trim-stream": _every(settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
         },
     }

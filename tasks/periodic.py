@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.db.models import Schedule, ScheduledSend
-from backend.notifications import deliveries, queues, stream
+from backend.notifications import deliveries, fanout, queues, stream, topics
 from backend.notifications.intake import build_entries
 from backend.notifications.lifecycle import Channel
 from backend.notifications.messages import StreamEntry
@@ -93,7 +94,7 @@ def run_schedules() -> int:
         for schedule in schedules:
             try:
                 with session.begin_nested():
-                    _run_once(rt, schedule, now)
+                    _run_once(rt, session, schedule, now)
             except NOT_THE_SCHEDULES:
                 raise  # PostgreSQL or Redis away, or the tick out of time: not the schedule's
             except Exception as exc:  # noqa: BLE001 - one schedule's fault is its own
@@ -103,16 +104,35 @@ def run_schedules() -> int:
     return len(schedules)
 
 
-def _run_once(rt: Runtime, schedule: Schedule, now: datetime) -> None:
+def _run_once(rt: Runtime, session: Session, schedule: Schedule, now: datetime) -> None:
     request = NotificationCreate.model_validate(schedule.notification)
-    entries, answer = build_entries(schedule.tenant_id, request)
     key = f"schedule:{schedule.id}:{schedule.next_run_at.isoformat()}"
     # Missed runs (beat was down) are skipped, not sent in a burst.
     following = next_run(schedule.cron, schedule.timezone, max(now, schedule.next_run_at))
-    stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
-                   rt.settings.idempotency_ttl_seconds)
+    if request.topic is not None:
+        topics.accept_send(session, schedule.tenant_id,
+                           request.model_copy(update={"idempotency_key": key}))
+    else:
+        entries, answer = build_entries(schedule.tenant_id, request)
+        stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
+                       rt.settings.idempotency_ttl_seconds)
     schedule.runs += 1
     schedule.next_run_at = following
+
+
+# Chunks of ``fanout.CHUNK`` subscribers one tick appends per topic send: 100,000 readers a
+# tick, and a bigger topic goes on at the next tick.
+FAN_OUT_CHUNKS_PER_TICK = 100
+
+
+@app.task(name=queues.FAN_OUT_TOPICS, base=PeriodicTask)
+def fan_out_topics() -> int:
+    """Append due topic sends' notifications to the ingest stream, a chunk at a time."""
+    rt = runtime()
+    with rt.db.session() as session:
+        return sum(fanout.advance(session, rt.redis, send, FAN_OUT_CHUNKS_PER_TICK,
+                                  rt.settings.idempotency_ttl_seconds)
+                   for send in fanout.claim_due(session, 10))
 
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)

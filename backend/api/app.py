@@ -19,6 +19,7 @@ from backend.api.routes import (
     templates,
     tenant,
     tokens,
+    topics,
     users,
 )
 from backend.core import http_errors, openapi_examples
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     http_errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
-    for module in (notifications, templates, schedules, users, preferences, tokens,
+    for module in (notifications, topics, templates, schedules, users, preferences, tokens,
                    dead_letters, tenant, health):
         app.include_router(module.router)
     openapi_examples.install(app, EXAMPLES)

@@ -22,6 +22,7 @@ SCHEDULE = {"cron": "0 9 * * mon-fri", "timezone": "Europe/Paris",
                              "content": {"title": "Good morning", "body": "Your daily summary"}}}
 PREFERENCES = {"categories": {"marketing": {"email": False}, "*": {"slack": False}},
                "quiet_hours": {"start": "22:00", "end": "07:00"}, "digest": "daily"}
+TOPIC = {"key": "release-notes", "name": "Release notes", "subscribers": 1204}
 ORIGINS = {"origins": ["http://localhost:3000", "https://app.example.com"]}
 
 EXAMPLES: Examples = {
@@ -33,6 +34,13 @@ EXAMPLES: Examples = {
                                           "status": "accepted", "notifications": [
             {"id": "01a22414-63d7-7aa1-9f3c-1b2d3e4f5a60", "recipient": "user-7"},
             {"id": "01a22414-63d7-7aa2-a1b2-c3d4e5f6a7b8", "recipient": "user-8"}]}]}},
+    ("PUT", "/v1/topics/{key}"): {"request": {"name": "Release notes"}, "response": TOPIC},
+    ("GET", "/v1/topics/{key}"): {"response": TOPIC},
+    ("POST", "/v1/topics/{key}/subscribers"): {
+        "request": {"add": ["user-42", "user-7"], "remove": ["user-8"]},
+        "response": {"added": 2, "removed": 1, "subscribers": 1205}},
+    ("GET", "/v1/topics/{key}/subscribers"): {"response": {
+        "items": ["user-42", "user-7"], "next_cursor": "4107"}},
     ("GET", "/v1/notifications/{notification_id}"): {"response": {
         "id": NID, "status": "delivered", "status_reason": None, "recipient": "user-42",
         "seq": 17, "category": "billing", "priority": "high",

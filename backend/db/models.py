@@ -224,3 +224,51 @@ class Schedule(Base):
     @property
     def status(self) -> str:
         return "failed" if self.failed_at else "active"
+
+
+class Topic(Base):
+    """A named list of readers (``topic_subscribers``) that one send reaches, each reader with
+    a notification of its own."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TopicSubscriber(Base):
+    """The product's own user id: a subscriber need not have received anything yet."""
+
+    __tablename__ = "topic_subscribers"
+    __table_args__ = (UniqueConstraint("topic_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+
+class TopicSend(Base):
+    """A send to a topic, fanned out in chunks by a beat tick: the subscribers with row ids in
+    (``after``, ``up_to``], ``up_to`` being the newest subscriber when the API accepted it."""
+
+    __tablename__ = "topic_sends"
+    __table_args__ = (
+        Index("ix_topic_sends_due", "due_at", postgresql_where="done_at IS NULL"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the send, without recipients
+    up_to: Mapped[int] = mapped_column(BigInteger)
+    after: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    recipients: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(40))  # as every entry of the send has it
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,10 +13,10 @@ import redis
 from sqlalchemy.orm import Session
 
 from backend.core import metrics, redis_keys
-from backend.core.errors import InvalidInput
+from backend.core.errors import InvalidInput, NotFound
 from backend.core.logs import journey
 from backend.db.models import ScheduledSend
-from backend.notifications import stream
+from backend.notifications import stream, topics
 from backend.notifications.lifecycle import Status
 from backend.notifications.messages import StreamEntry, new_id
 from backend.notifications.schemas import NotificationAccepted, NotificationCreate
@@ -31,7 +31,8 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
     ids = [new_id() for _ in body.recipients]
     group_id = ids[0] if len(ids) == 1 else new_id()
     created_at = datetime.now(UTC).isoformat()
-    common = body.model_dump(mode="json", exclude={"recipients", "idempotency_key", "send_at"})
+    common = body.model_dump(mode="json",
+                             exclude={"recipients", "topic", "idempotency_key", "send_at"})
     entries = [
         StreamEntry(**common, id=str(nid), group_id=str(group_id), tenant_id=str(tenant_id),
                     recipient=recipient, idempotency_key=body.idempotency_key,
@@ -61,16 +62,26 @@ def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
 
 
 def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
-          loc: Sequence[str | int] = ("body",)) -> None:
-    """What the schema cannot know: the template must exist for this tenant."""
+          loc: Sequence[str | int] = ("body",)) -> int:
+    """What the schema cannot know: the template and the topic must exist for this tenant.
+    Returns how many notifications a topic send makes (its subscribers now)."""
     if body.template and not versions.exists(session, tenant_id, body.template):
         raise InvalidInput(f"template {body.template!r} does not exist", (*loc, "template"))
+    if body.topic is None:
+        return 0
+    try:
+        return topics.subscriber_counts(session, tenant_id, {body.topic})[body.topic]
+    except NotFound as exc:
+        raise InvalidInput(f"topic {body.topic!r} does not exist (PUT /v1/topics/{{key}})",
+                           (*loc, "topic")) from exc
 
 
 def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
            body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
     """Durably accept one request (``check``ed); the same idempotency key answers the first
     answer again."""
+    if body.topic is not None:
+        return topics.accept_send(session, tenant_id, body)
     if body.send_at is not None and body.send_at > datetime.now(UTC):
         return _schedule(session, client, tenant_id, body, ttl_seconds)
     entries, answer = build_entries(tenant_id, body)

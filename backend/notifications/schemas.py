@@ -13,6 +13,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -27,8 +29,15 @@ class Content(Strict):
     body: Annotated[TemplateText, Field(max_length=10_000)] = ""
 
 
+TopicKey = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class NotificationCreate(Strict):
-    recipients: Annotated[list[UserId], Field(min_length=1, max_length=1000)]
+    topic: TopicKey | None = Field(None, description="a topic key: every subscriber at send "
+                                   "time gets a notification of its own; or give recipients")
+    recipients: Annotated[list[UserId], Field(max_length=1000, validate_default=True,
+                                              description="the product's own user ids, 1 to "
+                                              "1000; or give a topic")] = []
     content: Content | None = Field(None, description="literal text; or give a template")
     template: TemplateKey | None = Field(None, description="a template key; or give content")
     data: dict[str, Any] = Field(default_factory=dict)
@@ -39,6 +48,14 @@ class NotificationCreate(Strict):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     send_at: AwareDatetime | None = Field(
         None, description="future ISO 8601 time with offset: the notification is scheduled")
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients_or_topic(cls, recipients: list[str], info: ValidationInfo) -> list[str]:
+        # Checked on recipients (declared after topic), so that the error names the field.
+        if bool(recipients) == (info.data.get("topic") is not None):
+            raise ValueError("give exactly one of recipients (1 to 1000) and topic")
+        return recipients
 
     @model_validator(mode="after")
     def _content_or_template(self) -> NotificationCreate:
@@ -112,7 +129,36 @@ class Recipient(BaseModel):
 class NotificationAccepted(BaseModel):
     id: uuid.UUID
     status: Literal["accepted", "scheduled"]
-    notifications: list[Recipient]
+    notifications: list[Recipient] = Field(
+        default_factory=list, description="one per recipient; absent for a topic send")
+    topic: str | None = Field(None, description="a topic send: its key")
+    recipients: int | None = Field(None, description="a topic send: its subscribers then")
+
+
+class TopicUpsert(Strict):
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class TopicPublic(BaseModel):
+    key: str
+    name: str | None
+    subscribers: int
+
+
+class SubscribersChange(Strict):
+    add: Annotated[list[UserId], Field(max_length=1000)] = []
+    remove: Annotated[list[UserId], Field(max_length=1000)] = []
+
+
+class SubscribersChanged(BaseModel):
+    added: int
+    removed: int
+    subscribers: int
+
+
+class SubscriberPage(BaseModel):
+    items: list[str]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
 
 
 class AttemptPublic(BaseModel):

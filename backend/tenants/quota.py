@@ -35,9 +35,13 @@ class Quota:
         if not self.limiter.test(item, tenant_id):
             self._refuse(item, tenant_id)
 
-    def take(self, tenant_id: str, notifications: int) -> None:
-        """Spend ``notifications`` from the tenant's quota, or refuse the whole request."""
+    def take(self, tenant_id: str, notifications: int, fanned: int = 0) -> None:
+        """Spend ``notifications`` from the tenant's quota, or refuse the whole request.
+
+        ``fanned`` notifications go to topics' subscribers: a topic bigger than the burst may
+        still be sent, and then spends the whole burst."""
         item, burst = self._item(tenant_id)
+        notifications += min(fanned, max(0, burst - notifications))
         if notifications > burst:
             raise TooLarge(f"{notifications} notifications in one request can never fit the "
                            f"tenant's burst of {burst} (HERALD_TENANT_BURST)")

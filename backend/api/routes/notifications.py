@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from backend.api.deps import RedisDep, Services, ServicesDep, SessionDep, TenantDep
 from backend.core.errors import NotFound
 from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
-from backend.notifications import intake, stream
+from backend.notifications import fanout, intake, stream, topics
 from backend.notifications.lifecycle import Status
 from backend.notifications.limits import locations
 from backend.notifications.schemas import (
@@ -32,9 +32,9 @@ def _admit(services: Services, session: Session, tenant: Tenant,
     """Within every limit, every template known, then within the tenant's quota: only then
     is anything queued, so a refusal (413, 422, 429) changes nothing."""
     count = services.limits.check_all(bodies, batch)
-    for body, loc in zip(bodies, locations(len(bodies), batch), strict=True):
-        intake.check(session, tenant.id, body, loc)
-    services.quota.take(str(tenant.id), count)
+    fanned = sum(intake.check(session, tenant.id, body, loc)
+                 for body, loc in zip(bodies, locations(len(bodies), batch), strict=True))
+    services.quota.take(str(tenant.id), count, fanned)
 
 
 def _quota_open(tenant: TenantDep, services: ServicesDep) -> None:
@@ -49,7 +49,8 @@ QuotaOpen = Depends(_quota_open)
 def send_notification(
     body: NotificationCreate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
 ) -> JSONResponse:
-    """Accept a notification for 1 to 1000 readers; answers once it is durable."""
+    """Accept a notification for 1 to 1000 readers, or for every subscriber of a topic;
+    answers once it is durable."""
     _admit(services, session, tenant, [body])
     answer = intake.accept(session, services.redis, tenant.id, body,
                            services.settings.idempotency_ttl_seconds)
@@ -90,6 +91,8 @@ def get_notification(
             return NotificationPublic(id=notification_id, status=Status.ACCEPTED)
         if _scheduled(session, tenant.id, notification_id):
             return NotificationPublic(id=notification_id, status=Status.SCHEDULED)
+        if (send := fanout.send_of(session, tenant.id, notification_id)) is not None:
+            return NotificationPublic(id=notification_id, status=topics.send_status(send))
         raise NotFound(f"notification {notification_id} not found")
     notification, recipient = row.tuple()
     attempts = session.scalars(

@@ -1,0 +1,118 @@
+"""Topics: one send to a named list of readers, each reader with a notification of its own."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from backend.db.models import Notification, User
+from tests.support.db import session_scope
+from tests.support.harness import wait_until
+from tests.support.sockets import connect, token_for
+from tests.support.stack import Stack, TenantKeys
+
+
+def _readers_of(group_id: str) -> dict[str, tuple[str, int]]:
+    """Who got a notification of this send: external id -> (notification id, seq)."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(User.external_id, Notification.id, Notification.seq)
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.group_id == uuid.UUID(group_id))).all()
+    return {ext: (str(nid), seq) for ext, nid, seq in rows}
+
+
+def _topic(api: httpx.Client, key: str, add: list[str], remove: list[str] | None = None
+           ) -> dict:
+    assert api.put(f"/v1/topics/{key}", json={"name": key.title()}).status_code == 200
+    response = api.post(f"/v1/topics/{key}/subscribers",
+                        json={"add": add, "remove": remove or []})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_topic_send_reaches_every_subscriber_and_no_one_else(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """Three subscribers online each get their own notification (own id, seq 1); a reader
+    removed from the topic and one never in it get nothing."""
+    changed = _topic(api, "releases", ["ana", "bo", "cy", "dee"])
+    assert changed == {"added": 4, "removed": 0, "subscribers": 4}
+    assert _topic(api, "releases", [], ["dee"])["subscribers"] == 3
+    sockets = {}
+    for reader in ("ana", "bo", "cy", "dee", "eve"):
+        token = token_for(stack.api_url, tenant.secret_key, reader)
+        sockets[reader] = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+
+    response = api.post("/v1/notifications", json={
+        "topic": "releases", "content": {"title": "v2 is out for {{ name }}"},
+        "data": {"name": "you"}})
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert (answer["status"], answer["topic"], answer["recipients"]) == ("accepted", "releases", 3)
+
+    frames = {r: await sockets[r].next_of("notification") for r in ("ana", "bo", "cy")}
+    assert {f["title"] for f in frames.values()} == {"v2 is out for you"}
+    assert len({f["id"] for f in frames.values()}) == 3
+    assert {f["seq"] for f in frames.values()} == {1}
+    wait_until(lambda: len(_readers_of(answer["id"])) >= 3, what="three rows")
+    stored = _readers_of(answer["id"])
+    assert sorted(stored) == ["ana", "bo", "cy"]
+    assert {r: stored[r][0] for r in stored} == {r: f["id"] for r, f in frames.items()}
+    assert api.get(f"/v1/notifications/{answer['id']}").json()["status"] == "accepted"
+    for sock in sockets.values():
+        await sock.close()
+
+
+def test_the_same_idempotency_key_sends_to_a_topic_once(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    _topic(api, "ops", ["on-call-1", "on-call-2"])
+    body = {"topic": "ops", "content": {"title": "Disk full"}, "idempotency_key": "incident-9"}
+    one, two = (api.post("/v1/notifications", json=body).json() for _ in range(2))
+    assert one == two and one["recipients"] == 2
+    sentinel = api.post("/v1/notifications", json={**body, "idempotency_key": "incident-10"})
+    wait_until(lambda: len(_readers_of(sentinel.json()["id"])) == 2, what="the second send")
+    assert sorted(_readers_of(one["id"])) == ["on-call-1", "on-call-2"]
+    with session_scope() as session:
+        seqs = session.scalars(select(Notification.seq).join(User).where(
+            User.external_id == "on-call-1", User.tenant_id == uuid.UUID(tenant.tenant_id)))
+        assert sorted(seqs) == [1, 2]
+
+
+def test_subscribers_page_by_cursor_and_a_deleted_topic_is_gone(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    readers = [f"member-{i:02d}" for i in range(25)]
+    _topic(api, "club", readers)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 10, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/v1/topics/club/subscribers", params=params).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == readers
+    assert api.delete("/v1/topics/club").status_code == 204
+    assert api.get("/v1/topics/club/subscribers").status_code == 404
+    refused = api.post("/v1/notifications", json={"topic": "club", "content": {"title": "x"}})
+    assert refused.status_code == 422 and "topic 'club' does not exist" in refused.text
+
+
+def test_bad_topic_requests_are_refused_and_change_nothing(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    _topic(api, "news", ["reader-1"])
+    both = api.post("/v1/notifications", json={
+        "topic": "news", "recipients": ["reader-2"], "content": {"title": "x"}})
+    assert both.status_code == 422 and "exactly one of recipients" in both.text
+    neither = api.post("/v1/notifications", json={"content": {"title": "x"}})
+    assert neither.status_code == 422 and "exactly one of recipients" in neither.text
+    assert api.post("/v1/topics/news/subscribers",
+                    json={"add": ["x" * 300]}).status_code == 422
+    assert api.post("/v1/topics/nope/subscribers", json={"add": ["a"]}).status_code == 404
+    assert api.get("/v1/topics/news/subscribers", params={"cursor": "abc"}).status_code == 422
+    assert api.get("/v1/topics/news").json()["subscribers"] == 1
