@@ -63,6 +63,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "run-schedules": _every(tick, queues.RUN_SCHEDULES),
             "send-digests": _every(tick, queues.SEND_DIGESTS),
             "fan-out-topics": _every(tick, queues.FAN_OUT_TOPICS),
+            "wake-snoozed": _every(tick, queues.WAKE_SNOOZED),
             "trim-stream": _every(settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
         },
     }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from backend.core.errors import InvalidInput
 from backend.notifications import lifecycle
 from gateway.auth import AuthError
 from gateway.connection import Connection, Resync
-from gateway.reading import mark_read
+from gateway.states import change
 
 
 class FrameError(InvalidInput):
@@ -24,6 +27,21 @@ def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
         return [uuid.UUID(str(i)) for i in raw]
     except ValueError as exc:
         raise FrameError(f"ids: {exc}") from exc
+
+
+MAX_SNOOZE = timedelta(days=366)
+_AWARE = TypeAdapter(AwareDatetime)
+
+
+def _until(frame: dict[str, Any]) -> datetime:
+    try:
+        until = _AWARE.validate_python(frame.get("until"))
+    except ValidationError as exc:
+        raise FrameError("snooze: until must be an ISO 8601 time with a UTC offset") from exc
+    now = datetime.now(UTC)
+    if not now < until <= now + MAX_SNOOZE:
+        raise FrameError("snooze: until must be in the future, within 366 days")
+    return until
 
 
 async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
@@ -57,10 +75,12 @@ async def handle(conn: Connection, frame: dict[str, Any]) -> None:
         conn.offer({"type": "pong"})
     elif kind == "ack":
         await _ack(conn, frame)
-    elif kind == "read":
-        await mark_read(conn.node, conn.reader, _ids(frame))
-    elif kind == "read_all":
-        await mark_read(conn.node, conn.reader, None)
+    elif kind in ("read", "seen", "archive", "unarchive"):
+        await change(conn.node, conn.reader, kind, _ids(frame))
+    elif kind in ("read_all", "seen_all"):
+        await change(conn.node, conn.reader, "read" if kind == "read_all" else "seen", None)
+    elif kind == "snooze":
+        await change(conn.node, conn.reader, "snooze", _ids(frame), _until(frame))
     elif kind == "hello":
         since = frame.get("since")
         if not isinstance(since, int) or since < 0:

@@ -43,6 +43,12 @@ def _page(session: Session, reader_row_id: int, since: int, until: int | None
     return [inbox.frame(n) for n in rows]
 
 
+def _changes(session: Session, reader_row_id: int, change: int, through_seq: int
+             ) -> list[dict[str, Any]]:
+    rows = inbox.changed_after(session, reader_row_id, change, through_seq, REPLAY_PAGE)
+    return [inbox.frame(n, "updated") for n in rows]
+
+
 class Connection:
     def __init__(self, websocket: WebSocket, node: Node, tenant: TenantKey, reader: Reader
                  ) -> None:
@@ -85,6 +91,15 @@ class Connection:
             for frame in frames:
                 await self._send_notification(frame)
             since = frames[-1]["seq"]
+
+    async def replay_changes(self, change: int, through_seq: int) -> None:
+        """Send, in change order, the edits, retractions and state changes made after
+        ``change`` to notifications the client already holds (up to ``through_seq``)."""
+        while frames := await self.node.blocking.in_session(_changes, self.reader.row_id,
+                                                            change, through_seq):
+            for frame in frames:
+                await self.websocket.send_json(frame)
+            change = frames[-1]["change"]
 
     async def _send_notification(self, frame: dict[str, Any]) -> None:
         seq = frame["seq"]

@@ -15,7 +15,7 @@ from backend.notifications import inbox
 from backend.notifications.schemas import PreferencesUpdate
 from gateway.auth import AuthError, Reader
 from gateway.node import Node, node_of
-from gateway.reading import mark_read
+from gateway.states import change
 
 router = APIRouter(prefix="/v1/me", tags=["inbox"])
 NodeDep = Annotated[Node, Depends(node_of)]
@@ -47,6 +47,10 @@ class InboxItem(BaseModel):
     data: dict[str, Any]
     created_at: str
     read: bool
+    seen: bool
+    archived: bool
+    snoozed_until: str | None
+    change: int
 
 
 class InboxPage(BaseModel):
@@ -58,15 +62,25 @@ class UnreadCount(BaseModel):
     count: int
 
 
+class Counts(BaseModel):
+    unseen: int
+    unread: int
+    archived: int
+
+
 @router.get("/notifications")
 async def list_notifications(
     reader: ReaderDep, node: NodeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[int | None, Query(ge=1, description="seq cursor: older items")] = None,
-    unread: bool = False,
+    state: Annotated[inbox.State, Query(description=(
+        "inbox (default: not archived, snoozed or retracted), unseen, unread, archived, all"
+    ))] = "inbox",
+    unread: Annotated[bool, Query(description="the same as state=unread")] = False,
 ) -> InboxPage:
     """The reader's notifications, newest first; pass ``next_before`` to get the next page."""
-    rows = await node.blocking.in_session(inbox.page, reader.row_id, limit, before, unread)
+    rows = await node.blocking.in_session(inbox.page, reader.row_id, limit, before,
+                                          "unread" if unread else state)
     items = [InboxItem(**inbox.frame(n)) for n in rows]
     return InboxPage(items=items, next_before=items[-1].seq if len(items) == limit else None)
 
@@ -77,21 +91,28 @@ async def unread_count(reader: ReaderDep, node: NodeDep) -> UnreadCount:
     return UnreadCount(count=await node.blocking.in_session(inbox.unread_count, reader.row_id))
 
 
+@router.get("/counts")
+async def counts(reader: ReaderDep, node: NodeDep) -> Counts:
+    """Unseen (the badge), unread, and archived notifications of the reader."""
+    found = await node.blocking.in_session(inbox.counts, reader.row_id)
+    return Counts(unseen=found.unseen, unread=found.unread, archived=found.archived)
+
+
 @router.post("/notifications/{notification_id}/read")
 async def read_one(notification_id: uuid.UUID, reader: ReaderDep, node: NodeDep
                    ) -> UnreadCount:
     """Mark one notification read; answers the new unread count."""
     if not await node.blocking.in_session(inbox.owned_by, reader.row_id, notification_id):
         raise NotFound(f"notification {notification_id} not found")
-    _, count = await mark_read(node, reader, [notification_id])
-    return UnreadCount(count=count)
+    found = await change(node, reader, "read", [notification_id])
+    return UnreadCount(count=found["unread"])
 
 
 @router.post("/notifications/read-all")
 async def read_all(reader: ReaderDep, node: NodeDep) -> UnreadCount:
     """Mark every notification of the reader read."""
-    _, count = await mark_read(node, reader, None)
-    return UnreadCount(count=count)
+    found = await change(node, reader, "read", None)
+    return UnreadCount(count=found["unread"])
 
 
 def _get_preferences(session: Session, reader_row_id: int) -> dict[str, Any]:

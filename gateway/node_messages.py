@@ -3,6 +3,7 @@
 - ``PushRequest``: offer these items to your sockets, and reply on my channel.
 - ``PushReply``: per notification id, whether one of my sockets took it.
 - ``SendFrame``: give this frame to every socket of this reader (read state, unread count).
+- ``LiveFrames``: the same from outside the gateway, on the channel every node listens on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from backend.notifications.messages import PushItem
+from backend.notifications.messages import LiveFrames, PushItem
 
 ReaderKey = tuple[str, str]  # (tenant id, the product's own user id)
 
@@ -45,7 +46,7 @@ class SendFrame:
         return json.dumps({"op": "send", "reader": list(self.reader), "frame": self.frame})
 
 
-NodeMessage = PushRequest | PushReply | SendFrame
+NodeMessage = PushRequest | PushReply | SendFrame | LiveFrames
 
 
 def decode(raw: str) -> NodeMessage:
@@ -56,6 +57,8 @@ def decode(raw: str) -> NodeMessage:
                            [PushItem.from_dict(i) for i in message["items"]])
     if op == "reply":
         return PushReply(message["rid"], message["results"])
+    if op == "live":  # from outside the gateway (``backend.notifications.live``)
+        return LiveFrames.from_dict(message)
     if op == "send":
         tenant_id, external_id = message["reader"]
         return SendFrame((tenant_id, external_id), message["frame"])

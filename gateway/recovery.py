@@ -15,14 +15,15 @@ from backend.notifications import inbox
 class ReaderState:
     last_seq: int
     epoch: str
-    unread: int
+    counts: inbox.Counts
     oldest_seq: int | None
+    last_change: int
 
 
 def load_state(session: Session, reader_row_id: int) -> ReaderState:
     user = session.scalars(select(User).where(User.id == reader_row_id)).one()
-    return ReaderState(user.last_seq, user.epoch, inbox.unread_count(session, reader_row_id),
-                       inbox.oldest_seq(session, reader_row_id))
+    return ReaderState(user.last_seq, user.epoch, inbox.counts(session, reader_row_id),
+                       inbox.oldest_seq(session, reader_row_id), user.last_change)
 
 
 def recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from backend.core import redis_keys
-from backend.notifications.messages import PushItem
+from backend.notifications.messages import LiveFrames, PushItem
 from gateway.hub import Hub
 from gateway.node_messages import PushReply, PushRequest, ReaderKey, SendFrame, decode
 
@@ -41,7 +41,8 @@ class Routing:
 
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id))
+        await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id),
+                               redis_keys.GATEWAY_LIVE_CHANNEL)
         await self._report()
         self._tasks = [asyncio.create_task(self._listen(pubsub)),
                        asyncio.create_task(self._heartbeat())]
@@ -156,6 +157,9 @@ class Routing:
                                      PushReply(message.rid, taken).encode())
         elif isinstance(message, SendFrame):
             self.hub.send(message.reader, message.frame)
+        elif isinstance(message, LiveFrames):
+            for frame in message.frames:
+                self.hub.send(message.reader, frame)
         else:
             future = self._replies.get(message.rid)
             if future is not None and not future.done():

@@ -100,11 +100,15 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
     conn.next_seq = (since if recovered and isinstance(since, int) else state.last_seq) + 1
     await conn.websocket.send_json({
-        "type": "welcome", "user": conn.reader.external_id, "unread": state.unread,
-        "seq": state.last_seq, "epoch": state.epoch, "recovered": recovered,
+        "type": "welcome", "user": conn.reader.external_id, "unread": state.counts.unread,
+        "unseen": state.counts.unseen, "seq": state.last_seq, "epoch": state.epoch,
+        "change": state.last_change, "recovered": recovered,
     })
     if recovered and isinstance(since, int):
         await conn.replay(since)
+        change = greeting.get("change") if greeting else None
+        if isinstance(change, int) and not isinstance(change, bool) and change >= 0:
+            await conn.replay_changes(change, since)
     if hello and greeting is None:
         await client_frames.handle(conn, hello)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Schedule, ScheduledSend
-from backend.notifications import deliveries, fanout, queues, stream, topics
+from backend.notifications import deliveries, fanout, live, queues, states, stream, topics
 from backend.notifications.intake import build_entries
 from backend.notifications.lifecycle import Channel
 from backend.notifications.messages import StreamEntry
@@ -133,6 +133,17 @@ def fan_out_topics() -> int:
         return sum(fanout.advance(session, rt.redis, send, FAN_OUT_CHUNKS_PER_TICK,
                                   rt.settings.idempotency_ttl_seconds)
                    for send in fanout.claim_due(session, 10))
+
+
+@app.task(name=queues.WAKE_SNOOZED, base=PeriodicTask)
+def wake_snoozed() -> int:
+    """Bring back notifications whose snooze ended, and push them again to open tabs."""
+    rt = runtime()
+    with rt.db.session() as session:
+        rows = states.wake_snoozed(session, rt.settings.dispatch_batch)
+        messages = live.frames_for(session, rows)
+    live.publish(rt.redis, messages)  # after the commit
+    return len(rows)
 
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)

@@ -58,6 +58,14 @@ class TooLarge(HeraldError):
     code = "too_large"
 
 
+class NotYet(HeraldError):
+    """Known, but not ready for this yet (a notification still on its way to storage)."""
+
+    status_code = 409
+    code = "not_yet"
+    retry_after = 1.0
+
+
 class TooManyRequests(HeraldError):
     """A tenant over its quota; try again after ``retry_after`` seconds."""
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
-from backend.core.errors import HeraldError, InvalidInput, TooManyRequests, Unauthorized
+from backend.core.errors import HeraldError, InvalidInput, NotYet, TooManyRequests, Unauthorized
 
 
 def answer(exc: HeraldError) -> JSONResponse:
@@ -20,7 +20,7 @@ def answer(exc: HeraldError) -> JSONResponse:
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": exc.challenge}
-    elif isinstance(exc, TooManyRequests):
+    elif isinstance(exc, TooManyRequests | NotYet):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 

@@ -24,6 +24,9 @@ def gateway_node_channel(node_id: str) -> str:
     return f"{PREFIX}gw:node:{node_id}"
 
 
+# Every gateway node listens here for frames of changes made outside it (``LiveFrames``).
+GATEWAY_LIVE_CHANNEL = PREFIX + "gw:live"
+
 # Per gateway node: {"sockets", "readers", "at"} as JSON, refreshed with its heartbeat (for
 # ``herald status``); a node that stopped refreshing is gone.
 GATEWAY_NODES = PREFIX + "gw:nodes"

@@ -80,6 +80,9 @@ class User(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # Changes when a reader's history is reset, so clients know their offsets are void.
     epoch: Mapped[str] = mapped_column(String(32))
+    # The last change number handed out: every edit, retraction or state change of one of
+    # the reader's notifications takes the next one (``notifications.change``).
+    last_change: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -93,6 +96,9 @@ class Notification(Base):
         Index("ix_notifications_unread", "user_id", postgresql_where="read_at IS NULL"),
         Index("ix_notifications_group", "group_id"),
         Index("ix_notifications_created_brin", "created_at", postgresql_using="brin"),
+        Index("ix_notifications_changes", "user_id", "change", postgresql_where="change > 0"),
+        Index("ix_notifications_snoozed", "snoozed_until",
+              postgresql_where="snoozed_until IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -124,6 +130,15 @@ class Notification(Base):
     # Set when its email step chose the reader's digest, and once a digest email listed it.
     digest_queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The reader's change number of its last edit, retraction or state change (0: none).
+    change: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Hidden from the inbox until then, then back as unread.
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Retracted by the product: kept as a tombstone so that clients learn of it on replay.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Template(Base):

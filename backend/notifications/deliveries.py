@@ -88,7 +88,7 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     """
     retries, done = [], []
     for n in session.scalars(select(Notification).where(Notification.id.in_(list(attempts)))):
-        if outcomes[str(n.id)] or n.status in DONE:
+        if outcomes[str(n.id)] or n.status in DONE or n.deleted_at is not None:
             done.append(n.id)
             continue
         made, policy = attempts[n.id], backoff_for(n.priority)

@@ -94,7 +94,7 @@ def begin(session: Session, nid: uuid.UUID, channel: Channel,
     n, row = session.get(Notification, nid), session.get(Delivery, nid)
     if n is None or row is None or row.channel != channel.name:
         return None  # a stale message: the chain moved on
-    if n.read_at is not None:
+    if n.read_at is not None or n.deleted_at is not None:  # read, or retracted meanwhile
         deliveries.finish(session, [nid])
         return None
     if _already_sent(session, nid, channel.name):

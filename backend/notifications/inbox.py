@@ -1,15 +1,23 @@
-"""A reader's inbox as the gateway reads it: frames, replay after a seq, pages, counts."""
+"""A reader's inbox as the gateway reads it: frames, replay after a seq or a change, pages,
+counts.
+
+The inbox shows what is neither retracted, archived nor snoozed; the badge counts unseen
+(the bell was not opened since), as Novu and Knock do, and ``unread`` what was not read.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Notification
+
+State = Literal["inbox", "unseen", "unread", "archived", "all"]
 
 
 class Stored(Protocol):
@@ -24,39 +32,100 @@ class Stored(Protocol):
     data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+    seen_at: datetime | None
+    archived_at: datetime | None
+    snoozed_until: datetime | None
+    deleted_at: datetime | None
+    change: int
 
 
-def frame(n: Stored) -> dict[str, Any]:
-    """The ``notification`` frame a socket receives, also used by the REST inbox."""
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def frame(n: Stored, kind: str = "notification") -> dict[str, Any]:
+    """The frame a socket receives for a notification (``updated`` after an edit or state
+    change), also used by the REST inbox; a retracted one is a ``deleted`` frame."""
+    if n.deleted_at is not None:
+        return {"type": "deleted", "id": str(n.id), "seq": n.seq, "change": n.change}
     return {
-        "type": "notification", "id": str(n.id), "seq": n.seq, "title": n.title, "body": n.body,
+        "type": kind, "id": str(n.id), "seq": n.seq, "title": n.title, "body": n.body,
         "category": n.category, "priority": n.priority, "data": n.data,
         "created_at": n.created_at.isoformat(), "read": n.read_at is not None,
+        "seen": n.seen_at is not None, "archived": n.archived_at is not None,
+        "snoozed_until": _iso(n.snoozed_until), "change": n.change,
     }
+
+
+def _visible(now: datetime) -> ColumnElement[bool]:
+    return and_(Notification.deleted_at.is_(None), Notification.archived_at.is_(None),
+                or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now))
+
+
+def _in_state(state: State, now: datetime) -> ColumnElement[bool]:
+    kept = Notification.deleted_at.is_(None)
+    return {
+        "inbox": _visible(now),
+        "unseen": and_(_visible(now), Notification.seen_at.is_(None)),
+        "unread": and_(_visible(now), Notification.read_at.is_(None)),
+        "archived": and_(kept, Notification.archived_at.is_not(None)),
+        "all": kept,
+    }[state]
 
 
 def owned_by(session: Session, reader_row_id: int, notification_id: uuid.UUID) -> bool:
     return session.scalar(
         select(func.count()).where(Notification.id == notification_id,
-                                   Notification.user_id == reader_row_id)
+                                   Notification.user_id == reader_row_id,
+                                   Notification.deleted_at.is_(None))
     ) == 1
 
 
+@dataclass(frozen=True)
+class Counts:
+    unseen: int
+    unread: int
+    archived: int
+
+    def frames(self) -> list[dict[str, Any]]:
+        """``unread`` (what older clients know) and ``counts``."""
+        return [{"type": "unread", "count": self.unread},
+                {"type": "counts", "unseen": self.unseen, "unread": self.unread,
+                 "archived": self.archived}]
+
+
+def counts(session: Session, reader_row_id: int) -> Counts:
+    now = datetime.now(UTC)
+    states: tuple[State, ...] = ("unseen", "unread", "archived")
+    row = session.execute(select(*(func.count().filter(_in_state(s, now)) for s in states))
+                          .where(Notification.user_id == reader_row_id)).one()
+    return Counts(**dict(zip(states, row, strict=True)))
+
+
 def unread_count(session: Session, reader_row_id: int) -> int:
-    return session.scalar(
-        select(func.count()).where(Notification.user_id == reader_row_id,
-                                   Notification.read_at.is_(None))
-    ) or 0
+    return counts(session, reader_row_id).unread
 
 
 def after_seq(session: Session, reader_row_id: int, since: int, limit: int,
               until: int | None = None) -> list[Notification]:
-    """The reader's notifications with seq in (since, until], in seq order."""
+    """The reader's notifications with seq in (since, until], in seq order (retracted ones
+    too: their ``deleted`` frames keep the client's seqs dense)."""
     query = select(Notification).where(Notification.user_id == reader_row_id,
                                        Notification.seq > since)
     if until is not None:
         query = query.where(Notification.seq <= until)
     return list(session.scalars(query.order_by(Notification.seq).limit(limit)))
+
+
+def changed_after(session: Session, reader_row_id: int, change: int, through_seq: int,
+                  limit: int) -> list[Notification]:
+    """Notifications up to ``through_seq`` changed after change number ``change``, in change
+    order: what a reconnecting client holds in an older version."""
+    return list(session.scalars(
+        select(Notification)
+        .where(Notification.user_id == reader_row_id, Notification.change > change,
+               Notification.seq <= through_seq)
+        .order_by(Notification.change, Notification.seq).limit(limit)))
 
 
 def oldest_seq(session: Session, reader_row_id: int) -> int | None:
@@ -65,11 +134,10 @@ def oldest_seq(session: Session, reader_row_id: int) -> int | None:
 
 
 def page(session: Session, reader_row_id: int, limit: int, before: int | None,
-         unread_only: bool) -> list[Notification]:
+         state: State = "inbox") -> list[Notification]:
     """Newest first; ``before`` is a seq cursor from the previous page."""
-    query = select(Notification).where(Notification.user_id == reader_row_id)
+    query = select(Notification).where(Notification.user_id == reader_row_id,
+                                       _in_state(state, datetime.now(UTC)))
     if before is not None:
         query = query.where(Notification.seq < before)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.seq.desc()).limit(limit)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backend.core.config import Settings
 from backend.core.errors import TooLarge
@@ -37,12 +38,15 @@ class RequestLimits:
         return cls(settings.max_data_bytes, settings.max_fanout_bytes,
                    settings.max_notifications_per_request)
 
+    def check_data(self, data: dict[str, Any], loc: Loc = ("body",)) -> None:
+        size = len(json.dumps(data, ensure_ascii=False).encode())
+        if size > self.data_bytes:
+            raise TooLarge(f"{_dotted(loc)}.data is {size:,} bytes; the limit is "
+                           f"{self.data_bytes:,} (HERALD_MAX_DATA_BYTES)")
+
     def check(self, body: NotificationCreate, loc: Loc = ("body",)) -> None:
         where = _dotted(loc)
-        data = len(json.dumps(body.data, ensure_ascii=False).encode())
-        if data > self.data_bytes:
-            raise TooLarge(f"{where}.data is {data:,} bytes; the limit is {self.data_bytes:,} "
-                           "(HERALD_MAX_DATA_BYTES)")
+        self.check_data(body.data, loc)
         one = len(body.model_dump_json(exclude={"recipients"}).encode()) + ENTRY_OVERHEAD_BYTES
         fanout = one * len(body.recipients)
         if fanout > self.fanout_bytes:

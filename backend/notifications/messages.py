@@ -5,6 +5,8 @@
 - ``QueuedEntry``: a stream entry on its way through Celery, with the stream id it came from
   (so the worker can release it for trimming once persisted).
 - ``PushItem``: a notification frame for one reader, from a worker to the gateway.
+- ``LiveFrames``: frames for every open socket of one reader (edits, retractions, state),
+  published by the API and by beat on the channel every gateway node listens on.
 
 Ids are named for what they hold: ``external_id`` is the product's own user id (a string);
 ``reader_row_id`` is Herald's row id of that reader (``users.id``).
@@ -92,3 +94,22 @@ class PushItem:
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> PushItem:
         return cls(fields["tenant_id"], fields["external_id"], fields["frame"])
+
+
+@dataclass(frozen=True)
+class LiveFrames:
+    tenant_id: str
+    external_id: str
+    frames: list[dict[str, Any]]
+
+    @property
+    def reader(self) -> tuple[str, str]:
+        return (self.tenant_id, self.external_id)
+
+    def encode(self) -> str:
+        return json.dumps({"op": "live", "reader": list(self.reader), "frames": self.frames})
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> LiveFrames:
+        tenant_id, external_id = fields["reader"]
+        return cls(tenant_id, external_id, fields["frames"])

@@ -33,6 +33,11 @@ NOTIFICATIONS = cast(Table, Notification.__table__)
 ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
 
 
+# What a row just inserted has not had yet: no read, no state, no change.
+UNCHANGED = dict.fromkeys(("read_at", "seen_at", "archived_at", "snoozed_until", "deleted_at"),
+                          None) | {"change": 0}
+
+
 class UnknownTenant(LookupError):
     """A stream entry names a tenant that does not exist (deleted meanwhile)."""
 
@@ -190,7 +195,7 @@ def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushIte
                     and r["channels"][0] == Channel.IN_APP),
                    key=lambda r: (r["user_id"], r["seq"]))
     return [PushItem(str(r["tenant_id"]), readers[r["user_id"]],
-                     frame(SimpleNamespace(**r, read_at=None))) for r in fresh]
+                     frame(SimpleNamespace(**r, **UNCHANGED))) for r in fresh]
 
 
 def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
@@ -199,7 +204,8 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
         select(Notification, User.external_id)
         .join(User, User.id == Notification.user_id)
         .where(Notification.id.in_(ids), Notification.status == Status.PERSISTED,
-               Notification.channels[0].astext == Channel.IN_APP)
+               Notification.channels[0].astext == Channel.IN_APP,
+               Notification.deleted_at.is_(None))
         .order_by(Notification.user_id, Notification.seq)
     ).all()
     return [PushItem(str(n.tenant_id), external_id, frame(n)) for n, external_id in pending]

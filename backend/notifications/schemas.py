@@ -73,6 +73,25 @@ class NotificationCreate(Strict):
         return self
 
 
+class NotificationEdit(Strict):
+    content: Content | None = Field(None, description="new title and body, rendered with data")
+    template: TemplateKey | None = Field(None, description="a template to render instead")
+    data: dict[str, Any] | None = Field(None, description="new template variables")
+
+    @model_validator(mode="after")
+    def _something(self) -> NotificationEdit:
+        if self.content is None and self.template is None and self.data is None:
+            raise ValueError("give content, template or data to change")
+        if self.content is not None and self.template is not None:
+            raise ValueError("give at most one of content and template")
+        return self
+
+
+class NotificationsChanged(BaseModel):
+    id: uuid.UUID
+    changed: int = Field(description="how many readers' notifications changed")
+
+
 class NotificationBatch(Strict):
     items: Annotated[list[NotificationCreate], Field(min_length=1, max_length=100)]
 
@@ -184,6 +203,8 @@ class NotificationPublic(BaseModel):
     created_at: datetime | None = None
     delivered_at: datetime | None = None
     read_at: datetime | None = None
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = Field(None, description="retracted at")
     attempts: list[AttemptPublic] = []
 
 

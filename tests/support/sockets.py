@@ -36,6 +36,11 @@ class Socket:
     def notifications(self) -> list[dict[str, Any]]:
         return [f for f in self.seen if f["type"] == "notification"]
 
+    def last_change(self) -> int:
+        """The highest change number this client applied (what herald.js says in hello)."""
+        return max((f["change"] for f in self.seen
+                    if f["type"] in ("updated", "deleted", "state")), default=0)
+
     async def close(self) -> None:
         await self.ws.close()
 
@@ -48,11 +53,11 @@ def token_for(api_url: str, secret_key: str, user_id: str, ttl: int = 3600) -> s
 
 
 async def connect(ws_url: str, publishable_key: str, token: str, since: int | None = None,
-                  epoch: str | None = None) -> Socket:
+                  epoch: str | None = None, change: int | None = None) -> Socket:
     """Connect, authenticate with a first frame, say hello, and wait for the welcome."""
     ws = await websockets.connect(f"{ws_url}?api_key={publishable_key}")
     sock = Socket(ws)
     await sock.send({"type": "auth", "token": token})
-    await sock.send({"type": "hello", "since": since, "epoch": epoch})
+    await sock.send({"type": "hello", "since": since, "epoch": epoch, "change": change})
     sock.welcome = await sock.next_of("welcome")
     return sock

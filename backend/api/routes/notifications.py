@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.deps import RedisDep, Services, ServicesDep, SessionDep, TenantDep
-from backend.core.errors import NotFound
+from backend.core.errors import InvalidInput, NotFound
 from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
-from backend.notifications import fanout, intake, stream, topics
+from backend.notifications import editing, fanout, intake, live, stream, topics
 from backend.notifications.lifecycle import Status
 from backend.notifications.limits import locations
 from backend.notifications.schemas import (
@@ -21,8 +21,11 @@ from backend.notifications.schemas import (
     NotificationBatch,
     NotificationBatchAccepted,
     NotificationCreate,
+    NotificationEdit,
     NotificationPublic,
+    NotificationsChanged,
 )
+from backend.templates import versions
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
@@ -76,6 +79,40 @@ def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUI
     )) is not None
 
 
+def _changed(session: Session, services: Services, notification_id: uuid.UUID,
+             rows: list[Notification]) -> NotificationsChanged:
+    """Committed first, then told to the readers' open sockets."""
+    messages = live.frames_for(session, rows)
+    session.commit()
+    live.publish(services.redis, messages)
+    return NotificationsChanged(id=notification_id, changed=len(rows))
+
+
+@router.patch("/{notification_id}")
+def edit_notification(
+    notification_id: uuid.UUID, body: NotificationEdit, tenant: TenantDep, session: SessionDep,
+    services: ServicesDep,
+) -> NotificationsChanged:
+    """Change the text or data of one reader's notification, or of a whole send (its id):
+    rendered again per reader, shown live on every tab as an ``updated`` frame."""
+    if body.data is not None:
+        services.limits.check_data(body.data)
+    if body.template and not versions.exists(session, tenant.id, body.template):
+        raise InvalidInput(f"template {body.template!r} does not exist", ("body", "template"))
+    rows = editing.edit(session, services.redis, tenant, notification_id, body)
+    return _changed(session, services, notification_id, rows)
+
+
+@router.delete("/{notification_id}")
+def retract_notification(
+    notification_id: uuid.UUID, tenant: TenantDep, session: SessionDep, services: ServicesDep,
+) -> NotificationsChanged:
+    """Retract one reader's notification, or a whole send (its id): gone from every inbox
+    (a ``deleted`` frame on every tab), and no retry or fallback is sent any more."""
+    rows = editing.retract(session, services.redis, tenant.id, notification_id)
+    return _changed(session, services, notification_id, rows)
+
+
 @router.get("/{notification_id}", response_model=NotificationPublic)
 def get_notification(
     notification_id: uuid.UUID, tenant: TenantDep, session: SessionDep, redis: RedisDep
@@ -106,5 +143,6 @@ def get_notification(
         seq=notification.seq, category=notification.category, priority=notification.priority,
         title=notification.title, body=notification.body, created_at=notification.created_at,
         delivered_at=notification.delivered_at, read_at=notification.read_at,
+        edited_at=notification.edited_at, deleted_at=notification.deleted_at,
         attempts=[AttemptPublic.model_validate(a) for a in attempts],
     )

@@ -1,0 +1,95 @@
+"""Editing and retracting what was sent: one reader's notification, or a whole send.
+
+An edit renders again per reader (their locale and time zone, once per distinct pair), a
+retraction leaves a tombstone and stops any retry or fallback still to come. Both go through
+``changes``, so every tab sees them live and a reconnecting one on replay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from backend.core.errors import NotFound, NotYet
+from backend.db.models import Notification, Template, Tenant, User
+from backend.notifications import changes, deliveries, fanout, stream
+from backend.notifications.schemas import NotificationEdit
+from backend.templates import compose
+
+
+def _stored(session: Session, client: redis.Redis, tenant_id: uuid.UUID, nid: uuid.UUID
+            ) -> list[Notification]:
+    """The notification ``nid``, or every notification of the send ``nid``, not retracted."""
+    send = fanout.send_of(session, tenant_id, nid)
+    if send is not None and send.done_at is None:
+        raise NotYet(f"send {nid} is still being fanned out to its topic; try again shortly")
+    rows = list(session.scalars(select(Notification).where(
+        Notification.tenant_id == tenant_id,
+        or_(Notification.id == nid, Notification.group_id == nid))))
+    if not rows and stream.accepted_tenant(client, str(nid)) == str(tenant_id):
+        raise NotYet(f"notification {nid} is on its way to storage; try again shortly")
+    live = [r for r in rows if r.deleted_at is None]
+    if not live:
+        raise NotFound(f"notification {nid} not found" + (" (retracted)" if rows else ""))
+    return live
+
+
+def _rendering(edit: NotificationEdit, row: Notification) -> tuple[str | None, bool]:
+    """Which template renders the new text (None: the content), and whether to render."""
+    if edit.content is not None:
+        return None, True
+    key = edit.template or row.template
+    return key, key is not None
+
+
+def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
+                rows: list[Notification]) -> dict[tuple[Any, ...], tuple[dict[str, Any], list]]:
+    """Rows grouped by the values they take; each text rendered once per locale and zone."""
+    readers = {u.id: u for u in session.scalars(
+        select(User).where(User.id.in_({r.user_id for r in rows})))}
+    versions: dict[str, dict[str, Template]] = {}
+    groups: dict[tuple[Any, ...], tuple[dict[str, Any], list]] = {}
+    ids: dict[tuple[Any, ...], list[uuid.UUID]] = defaultdict(list)
+    for row in rows:
+        data = row.data if edit.data is None else edit.data
+        key, render = _rendering(edit, row)
+        reader = readers[row.user_id]
+        group = ((key, row.locale if key is None else None, reader.locale, reader.timezone)
+                 if render else ("data only",))
+        if group not in groups:
+            new: dict[str, Any] = {"data": data}
+            if render:
+                if key is not None and key not in versions:
+                    versions[key] = compose.latest_versions(session, tenant.id, key)
+                done = compose.in_app(edit.content.model_dump() if edit.content else None, key,
+                                      data, row.locale if key is None else None, reader,
+                                      tenant.default_locale, versions.get(key) if key else None)
+                new |= {"title": done.title, "body": done.body, "template": key,
+                        "template_id": done.template_id, "locale": done.locale}
+            groups[group] = (new, ids[group])
+        ids[group].append(row.id)
+    return groups
+
+
+def edit(session: Session, client: redis.Redis, tenant: Tenant, nid: uuid.UUID,
+         request: NotificationEdit) -> list[Notification]:
+    """Change text or data of a notification or a whole send; returns the rows as changed."""
+    rows = _stored(session, client, tenant.id, nid)
+    now, changed = datetime.now(UTC), []
+    for new, ids in _new_values(session, tenant, request, rows).values():
+        changed += changes.apply(session, [Notification.id.in_(ids)], edited_at=now, **new)
+    return changed
+
+
+def retract(session: Session, client: redis.Redis, tenant_id: uuid.UUID, nid: uuid.UUID
+            ) -> list[Notification]:
+    """Withdraw a notification or a whole send from every inbox; nothing more is sent."""
+    ids = [r.id for r in _stored(session, client, tenant_id, nid)]
+    deliveries.finish(session, ids)
+    return changes.apply(session, [Notification.id.in_(ids)], deleted_at=datetime.now(UTC))

@@ -1,0 +1,23 @@
+"""Inbox state changes a reader makes (read, seen, archive, snooze), told to every socket of
+the reader on every node: other tabs update their badge and list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from backend.notifications import states
+from gateway.auth import Reader
+
+if TYPE_CHECKING:
+    from gateway.node import Node
+
+
+async def change(node: Node, reader: Reader, kind: states.Kind, ids: list[uuid.UUID] | None,
+                 until: datetime | None = None) -> dict[str, Any]:
+    """Apply and broadcast; returns the ``counts`` frame."""
+    frames = await node.blocking.in_session(states.change, reader.row_id, kind, ids, until)
+    for frame in frames:
+        await node.routing.broadcast(reader.key, frame)
+    return frames[-1]
