@@ -47,6 +47,9 @@ def demo(lang: Annotated[str | None, Query(max_length=35)] = None,
     states = {"idle": _("idle"), "connecting": _("connecting"), "open": _("connected"),
               "reconnecting": _("reconnecting"), "closed": _("closed"),
               "unauthorized": _("not signed in")}
+    labels = {"archive": _("Archive"), "unarchive": _("Back to inbox"), "snooze": _("Snooze…"),
+              "seconds": _("for 10 seconds"), "hour": _("for an hour"),
+              "tomorrow": _("until tomorrow 9:00")}
     html = env.get_template("demo.html").render(
-        lang=tag, direction="rtl" if is_rtl(tag) else "ltr", states=states)
+        lang=tag, direction="rtl" if is_rtl(tag) else "ltr", states=states, labels=labels)
     return HTMLResponse(html)

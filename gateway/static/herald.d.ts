@@ -16,6 +16,24 @@ export interface HeraldNotification {
   data: Record<string, unknown>;
   created_at: string;
   read: boolean;
+  /** The bell was opened since it arrived. */
+  seen: boolean;
+  archived: boolean;
+  /** Hidden from the inbox until then (ISO 8601), then back as unread. */
+  snoozed_until: string | null;
+  /** The reader's change number of its last edit or state change (0: none). */
+  change: number;
+}
+
+/** Frame `state`: many notifications took one state. */
+export interface HeraldStateFrame {
+  type: "state";
+  ids: string[];
+  change: number;
+  seen?: boolean;
+  read?: boolean;
+  archived?: boolean;
+  snoozed_until?: string | null;
 }
 
 export type HeraldState =
@@ -45,7 +63,14 @@ export interface HeraldOptions {
 
 export interface HeraldEventMap {
   notification: CustomEvent<HeraldNotification>;
+  /** An edit, or a snoozed notification coming back. */
+  updated: CustomEvent<HeraldNotification>;
+  /** Retracted by the product: its id. */
+  deleted: CustomEvent<string>;
+  inboxstate: CustomEvent<HeraldStateFrame>;
   unread: CustomEvent<number>;
+  /** The badge: notifications not seen since the bell was last opened. */
+  unseen: CustomEvent<number>;
   read: CustomEvent<string[]>;
   inbox: CustomEvent<HeraldNotification[]>;
   state: CustomEvent<HeraldState>;
@@ -57,14 +82,24 @@ export class Herald extends EventTarget {
   readonly state: HeraldState;
   /** Unread notifications of this reader, as the gateway counts them. */
   readonly unread: number;
+  /** Unseen notifications (the badge), as the gateway counts them. */
+  readonly unseen: number;
+  readonly archivedCount: number;
   /** The highest sequence number held with no gap below it. */
   readonly seq: number;
   connect(): void;
   close(): void;
   markRead(ids: string | string[]): void;
   readAll(): void;
-  /** The inbox as this client knows it, newest first. */
-  list(): HeraldNotification[];
+  /** Some notifications seen; without ids, all of them (the bell was opened). */
+  markSeen(ids?: string | string[]): void;
+  archive(ids: string | string[]): void;
+  unarchive(ids: string | string[]): void;
+  /** Hidden until `until`, then back as unread and pushed again. */
+  snooze(ids: string | string[], until: Date | string): void;
+  /** The inbox as this client knows it, newest first (archived and snoozed left out), or
+   * the archive with `{ archived: true }`. */
+  list(options?: { archived?: boolean }): HeraldNotification[];
   /** Loads the newest notifications over REST (done by itself when history is gone). */
   reloadInbox(limit?: number): Promise<void>;
   addEventListener<K extends keyof HeraldEventMap>(

@@ -5,13 +5,15 @@
 //   const herald = new Herald({ url: "wss://notify.example.com", apiKey: "pk_...",
 //                               getToken: async () => (await fetch("/my-token")).text() });
 //   herald.addEventListener("notification", (e) => show(e.detail));
-//   herald.addEventListener("unread", (e) => badge(e.detail));
+//   herald.addEventListener("unseen", (e) => badge(e.detail));
 //   herald.connect();
 //
 // It reconnects with exponential backoff and full jitter, resumes from the last sequence
 // number it holds without a gap (and asks for any hole it sees), never shows a notification
 // twice, acknowledges what it received, and reloads the inbox over REST when the gateway
-// says the history after its sequence is gone.
+// says the history after its sequence is gone. Edits, retractions and inbox states (seen,
+// read, archived, snoozed) carry a change number: it resumes from the last one it applied,
+// so what changed while it was away reaches it too.
 
 const AUTH_FAILED = 4401;
 const TOKEN_EXPIRED = 4403;
@@ -32,6 +34,10 @@ export class Herald extends EventTarget {
     this.maxDelay = maxDelay;
     this.notifications = new Map(); // id -> notification, the inbox as this client knows it
     this.unread = 0;
+    this.unseen = 0; // the badge: notifications not seen since the bell was last opened
+    this.archivedCount = 0;
+    this.change = 0; // highest change number applied (edits, retractions, states)
+    this.early = new Map(); // id -> change frame for a notification not received yet
     this.state = "idle";
     this.seq = 0; // highest seq held with no gap below it
     this.acked = 0; // highest seq acknowledged to the gateway on this socket
@@ -62,8 +68,32 @@ export class Herald extends EventTarget {
     this._send({ type: "read_all" });
   }
 
-  list() {
-    return [...this.notifications.values()].sort((a, b) => b.seq - a.seq);
+  // The bell was opened: everything in the inbox counts as seen (the badge goes to 0).
+  markSeen(ids) {
+    this._send(ids === undefined ? { type: "seen_all" } : { type: "seen", ids: [].concat(ids) });
+  }
+
+  archive(ids) {
+    this._send({ type: "archive", ids: [].concat(ids) });
+  }
+
+  unarchive(ids) {
+    this._send({ type: "unarchive", ids: [].concat(ids) });
+  }
+
+  // Hidden until `until` (a Date or ISO 8601 text), then back as unread.
+  snooze(ids, until) {
+    const when = until instanceof Date ? until.toISOString() : until;
+    this._send({ type: "snooze", ids: [].concat(ids), until: when });
+  }
+
+  // The inbox newest first: not archived, not snoozed (or { archived: true }: the archive).
+  list({ archived = false } = {}) {
+    const now = Date.now();
+    return [...this.notifications.values()]
+      .filter((n) => archived ? n.archived
+        : !n.archived && !(n.snoozed_until && Date.parse(n.snoozed_until) > now))
+      .sort((a, b) => b.seq - a.seq);
   }
 
   // --- connection -------------------------------------------------------------------
@@ -76,7 +106,7 @@ export class Herald extends EventTarget {
       // The token goes in the first frame, never in the URL (URLs end up in access logs).
       ws.send(JSON.stringify({ type: "auth", token: this.token }));
       ws.send(JSON.stringify({ type: "hello", since: this.epoch ? this.seq : null,
-                               epoch: this.epoch }));
+                               epoch: this.epoch, change: this.change }));
     };
     ws.onmessage = (event) => this._receive(JSON.parse(event.data));
     ws.onclose = (event) => this._closed(event);
@@ -117,7 +147,14 @@ export class Herald extends EventTarget {
   _receive(frame) {
     switch (frame.type) {
       case "welcome": return this._welcome(frame);
-      case "notification": return this._notification(frame);
+      case "notification":
+      case "deleted":
+        // A retraction with a seq not yet reached keeps the seqs dense like a notification.
+        if (frame.type === "notification" || frame.seq > this.seq) return this._notification(frame);
+        return this._changed(frame);
+      case "updated": return this._changed(frame);
+      case "state": return this._state(frame);
+      case "counts": return this._counts(frame);
       case "unread": return this._setUnread(frame.count);
       case "read": return this._read(frame.ids);
       case "error": return this._error(frame);
@@ -130,11 +167,13 @@ export class Herald extends EventTarget {
     this.acked = 0;
     this.welcomeSeq = frame.seq;
     this._setUnread(frame.unread);
+    if (frame.unseen !== undefined) this._setUnseen(frame.unseen);
     this._setState("open");
     if (!frame.recovered) {
       // History after our seq is gone (or this is the first visit): start from the inbox.
       this.epoch = frame.epoch;
       this.seq = frame.seq;
+      this.change = frame.change || 0; // the reloaded inbox holds every change up to now
       this.held.clear();
       this._save();
       await this.reloadInbox();
@@ -160,11 +199,63 @@ export class Herald extends EventTarget {
 
   _accept(frame) {
     this.seq = frame.seq;
+    this._scheduleAck();
+    if (frame.type === "deleted") return this._changed(frame);
     const known = this.notifications.has(frame.id);
     this.notifications.set(frame.id, frame);
-    this._scheduleAck();
-    if (!known && !frame.read && frame.seq > this.welcomeSeq) this._setUnread(this.unread + 1);
+    const fresh = !known && frame.seq > this.welcomeSeq;
+    if (fresh && !frame.read) this._setUnread(this.unread + 1);
+    if (fresh && !frame.seen) this._setUnseen(this.unseen + 1);
     if (!known) this.dispatchEvent(new CustomEvent("notification", { detail: frame }));
+    const early = this.early.get(frame.id);
+    if (early) {
+      this.early.delete(frame.id);
+      this._changed(early);
+    }
+  }
+
+  // An edit ("updated", the whole notification) or a retraction ("deleted"), applied only if
+  // newer than what this client holds: a push built before the edit may arrive after it.
+  _changed(frame) {
+    const held = this.notifications.get(frame.id);
+    if (!held && frame.seq > this.seq) {
+      this.early.set(frame.id, frame); // its notification is still on its way
+      return;
+    }
+    if (held && (held.change || 0) >= frame.change) return;
+    this.change = Math.max(this.change, frame.change || 0);
+    if (frame.type === "deleted") {
+      this.notifications.delete(frame.id);
+      this.dispatchEvent(new CustomEvent("deleted", { detail: frame.id }));
+    } else {
+      const { type, ...notification } = frame;
+      this.notifications.set(frame.id, { type: "notification", ...notification });
+      this.dispatchEvent(new CustomEvent("updated", { detail: this.notifications.get(frame.id) }));
+    }
+    this._save();
+  }
+
+  // One state for many notifications: {"ids", "seen"|"read"|"archived"|"snoozed_until"}.
+  _state(frame) {
+    const { type, ids, change, ...fields } = frame;
+    for (const id of ids) {
+      const n = this.notifications.get(id);
+      if (n) Object.assign(n, fields, { change });
+    }
+    this.change = Math.max(this.change, change || 0);
+    this._save();
+    this.dispatchEvent(new CustomEvent("inboxstate", { detail: frame }));
+  }
+
+  _counts(frame) {
+    this.archivedCount = frame.archived;
+    this._setUnread(frame.unread);
+    this._setUnseen(frame.unseen);
+  }
+
+  _setUnseen(count) {
+    this.unseen = Math.max(0, count);
+    this.dispatchEvent(new CustomEvent("unseen", { detail: this.unseen }));
   }
 
   // One cumulative ack ("everything up to seq") per burst, not one frame per notification:
@@ -203,7 +294,7 @@ export class Herald extends EventTarget {
 
   // --- REST inbox -------------------------------------------------------------------
   async reloadInbox(limit = 50) {
-    const response = await fetch(`${this.httpBase}/v1/me/notifications?limit=${limit}`, {
+    const response = await fetch(`${this.httpBase}/v1/me/notifications?limit=${limit}&state=all`, {
       headers: { Authorization: `Bearer ${this.token}`, "X-API-Key": this.apiKey },
     });
     if (!response.ok) return;
@@ -222,14 +313,15 @@ export class Herald extends EventTarget {
 
   _save() {
     try {
-      this.storage?.setItem(this._storageKey(), JSON.stringify({ seq: this.seq, epoch: this.epoch }));
+      this.storage?.setItem(this._storageKey(),
+        JSON.stringify({ seq: this.seq, epoch: this.epoch, change: this.change }));
     } catch { /* storage full or disabled: resuming falls back to a REST reload */ }
   }
 
   _restore() {
     try {
       const saved = JSON.parse(this.storage?.getItem(this._storageKey()) || "null");
-      if (saved) ({ seq: this.seq, epoch: this.epoch } = saved);
+      if (saved) ({ seq: this.seq, epoch: this.epoch, change: this.change = 0 } = saved);
     } catch { /* ignore a corrupt entry */ }
   }
 }

@@ -100,3 +100,44 @@ def test_a_burst_of_300_keeps_the_socket_open(page: Page, stack: Stack, tenant: 
                what="all 300 notifications in the browser")
     assert page.evaluate("window.herald.state") == "open"
     assert len(sockets) == 1, "the socket was closed and reopened during the burst"
+
+
+def test_demo_inbox_follows_edits_retractions_and_states_on_two_tabs(
+    page: Page, stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """The badge counts unseen and the bell clears it on every tab; an edit, a retraction, an
+    archive and a snooze show on the other tab; the snoozed one comes back by itself."""
+    user = f"tabs-{uuid.uuid4().hex[:6]}"
+    first, second = (send(api, user, title)["id"] for title in ("Draft ready", "Review asked"))
+    wait_until(lambda: persisted(api, first) and persisted(api, second), what="persisted")
+    token = token_for(stack.api_url, tenant.secret_key, user)
+    url = f"{stack.gateway_url}/demo?api_key={tenant.publishable_key}&token={token}"
+    other = page.context.browser.new_page()
+    for tab in (page, other):
+        tab.goto(url)
+        expect(tab.get_by_test_id("badge")).to_have_text("2")
+
+    def item(tab: Page, nid: str):
+        return tab.locator(f'[data-testid="item"][data-id="{nid}"]')
+
+    page.get_by_test_id("bell").click()
+    expect(other.get_by_test_id("badge")).to_have_text("0")
+
+    api.patch(f"/v1/notifications/{first}", json={"content": {"title": "Draft approved"}})
+    expect(item(other, first)).to_contain_text("Draft approved")
+    api.delete(f"/v1/notifications/{second}")
+    expect(item(other, second)).to_have_count(0)
+    expect(item(page, second)).to_have_count(0)
+
+    third = send(api, user, "Meeting moved")["id"]
+    expect(other.get_by_test_id("badge")).to_have_text("1")
+    item(page, third).get_by_test_id("archive").click()
+    expect(item(other, third)).to_have_count(0)
+    other.get_by_test_id("show-archive").click()
+    expect(item(other, third)).to_contain_text("Meeting moved")
+    other.get_by_test_id("show-inbox").click()
+
+    item(page, first).get_by_test_id("snooze").select_option(label="for 10 seconds")
+    expect(item(other, first)).to_have_count(0)
+    expect(item(other, first)).to_have_count(1, timeout=30_000)
+    expect(item(other, first)).to_have_class("unread")

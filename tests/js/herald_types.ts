@@ -9,8 +9,17 @@ herald.addEventListener("notification", (event) => {
 });
 herald.addEventListener("unread", (event) => console.log(event.detail + 1));
 herald.addEventListener("state", (event) => { const state: HeraldState = event.detail; });
+herald.addEventListener("unseen", (event) => console.log(event.detail + 1));
+herald.addEventListener("updated", (event) => console.log(event.detail.change));
+herald.addEventListener("deleted", (event) => console.log(event.detail.length));
+herald.addEventListener("inboxstate", (event) => console.log(event.detail.ids, event.detail.archived));
 herald.connect();
 herald.markRead(herald.list().map((n) => n.id));
+herald.markSeen();
+herald.archive(herald.list({ archived: false })[0].id);
+herald.unarchive(herald.list({ archived: true }).map((n) => n.id));
+herald.snooze("an-id", new Date(Date.now() + 3_600_000));
+const snoozed: string | null = herald.list()[0].snoozed_until;
 herald.readAll();
 void herald.reloadInbox(20);
 herald.close();
