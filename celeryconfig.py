@@ -64,6 +64,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "send-digests": _every(tick, queues.SEND_DIGESTS),
             "fan-out-topics": _every(tick, queues.FAN_OUT_TOPICS),
             "wake-snoozed": _every(tick, queues.WAKE_SNOOZED),
+            "dispatch-events": _every(tick, queues.DISPATCH_EVENTS),
             "trim-stream": _every(settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
         },
     }

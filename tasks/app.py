@@ -16,7 +16,7 @@ from backend.core.logs import configure
 app = Celery(
     "herald",
     include=["tasks.pipeline", "tasks.retries", "tasks.fallbacks", "tasks.periodic",
-             "tasks.digests"],
+             "tasks.digests", "tasks.webhooks"],
 )
 app.config_from_object(celeryconfig)
 app.add_defaults(lambda: celeryconfig.from_settings(get_settings()))

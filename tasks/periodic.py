@@ -13,7 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Schedule, ScheduledSend
-from backend.notifications import deliveries, fanout, live, queues, states, stream, topics
+from backend.notifications import (
+    deliveries,
+    fanout,
+    live,
+    queues,
+    states,
+    stream,
+    topics,
+    webhook_events,
+)
 from backend.notifications.intake import build_entries
 from backend.notifications.lifecycle import Channel
 from backend.notifications.messages import StreamEntry
@@ -24,6 +33,7 @@ from tasks.base import TRANSIENT, PeriodicTask
 from tasks.fallbacks import SENDERS
 from tasks.retries import retry_in_app
 from tasks.runtime import Runtime, runtime
+from tasks.webhooks import EVENTS_PER_TASK, send_events
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +154,20 @@ def wake_snoozed() -> int:
         messages = live.frames_for(session, rows)
     live.publish(rt.redis, messages)  # after the commit
     return len(rows)
+
+
+@app.task(name=queues.DISPATCH_EVENTS, base=PeriodicTask)
+def dispatch_events() -> int:
+    """Hand due delivery-webhook events to tasks, on the fallback queue (outbound HTTP)."""
+    rt = runtime()
+    with rt.db.session() as session:
+        ids = webhook_events.claim_due(session, rt.settings.dispatch_batch,
+                                       rt.settings.dispatch_lease_seconds)
+    # Published after the commit: a failed publish leaves the events leased; they come back.
+    for start in range(0, len(ids), EVENTS_PER_TASK):
+        send_events.apply_async(args=[[str(i) for i in ids[start:start + EVENTS_PER_TASK]]],
+                                queue=queues.FALLBACK)
+    return len(ids)
 
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)

@@ -21,6 +21,7 @@ from backend.api.routes import (
     tokens,
     topics,
     users,
+    webhooks,
 )
 from backend.core import http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     http_errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes)
     for module in (notifications, topics, templates, schedules, users, preferences, tokens,
-                   dead_letters, tenant, health):
+                   webhooks, dead_letters, tenant, health):
         app.include_router(module.router)
     openapi_examples.install(app, EXAMPLES)
     return app

@@ -33,6 +33,7 @@ class Services:
     limits: RequestLimits
     render_budget: Budget
     webhooks: WebhookPolicy
+    events: WebhookPolicy  # where delivery webhooks may point
     tenants: KeyCache[Tenant] = field(default_factory=KeyCache)
 
     @classmethod
@@ -40,7 +41,7 @@ class Services:
         redis_url, database_url = settings.require_urls()
         return cls(settings, Database(database_url), connect(redis_url), Quota(settings),
                    RequestLimits.of(settings), render_budget(settings),
-                   WebhookPolicy.of(settings))
+                   WebhookPolicy.of(settings), WebhookPolicy.for_events(settings))
 
     def close(self) -> None:
         self.db.dispose()

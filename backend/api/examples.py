@@ -22,6 +22,8 @@ SCHEDULE = {"cron": "0 9 * * mon-fri", "timezone": "Europe/Paris",
                              "content": {"title": "Good morning", "body": "Your daily summary"}}}
 PREFERENCES = {"categories": {"marketing": {"email": False}, "*": {"slack": False}},
                "quiet_hours": {"start": "22:00", "end": "07:00"}, "digest": "daily"}
+WEBHOOK = {"id": "3f0e2c4a-8b1d-4e6f-9a2b-7c5d3e1f0a9b", "url": "https://api.example.com/herald",
+           "events": ["notification.delivered", "notification.read"], "created_at": AT}
 TOPIC = {"key": "release-notes", "name": "Release notes", "subscribers": 1204}
 ORIGINS = {"origins": ["http://localhost:3000", "https://app.example.com"]}
 
@@ -34,6 +36,23 @@ EXAMPLES: Examples = {
                                           "status": "accepted", "notifications": [
             {"id": "01a22414-63d7-7aa1-9f3c-1b2d3e4f5a60", "recipient": "user-7"},
             {"id": "01a22414-63d7-7aa2-a1b2-c3d4e5f6a7b8", "recipient": "user-8"}]}]}},
+    ("PATCH", "/v1/notifications/{notification_id}"): {
+        "request": {"template": "invoice.paid", "data": {"number": "INV-204"}},
+        "response": {"id": NID, "changed": 1}},
+    ("DELETE", "/v1/notifications/{notification_id}"): {"response": {"id": NID, "changed": 1}},
+    ("POST", "/v1/webhooks"): {"request": {"url": WEBHOOK["url"], "events": WEBHOOK["events"]},
+                               "response": {**WEBHOOK, "secret": "whsec_3q2-Xc0c9mF1a8Jt"}},
+    ("GET", "/v1/webhooks"): {"response": [WEBHOOK]},
+    ("GET", "/v1/webhooks/{webhook_id}"): {"response": WEBHOOK},
+    ("GET", "/v1/webhooks/{webhook_id}/events"): {"response": {"items": [{
+        "id": "9d1c1e8e-54b1-4b0e-9a1e-2f8d7c6b5a41", "type": "notification.read",
+        "created_at": AT, "data": {"notification_id": NID, "send_id": NID,
+                                   "recipient": "user-42", "status": "read", "reason": None,
+                                   "category": "billing"},
+        "delivered_at": AT, "failed_at": None, "next_at": None,
+        "attempts": [{"at": AT, "status": 503, "error": "answered 503 Service Unavailable"},
+                     {"at": AT, "status": 200, "error": None}]}],
+        "next_cursor": None}},
     ("PUT", "/v1/topics/{key}"): {"request": {"name": "Release notes"}, "response": TOPIC},
     ("GET", "/v1/topics/{key}"): {"response": TOPIC},
     ("POST", "/v1/topics/{key}/subscribers"): {

@@ -3,7 +3,7 @@ the answer judged by its status alone (its body is never read, stored or shown).
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 from dataclasses import dataclass
 
@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from backend.channels.base import NoAddress, PermanentError, TransientError
-from backend.channels.webhooks import RefusedWebhook, Target, WebhookPolicy
+from backend.channels.webhooks import RefusedWebhook, WebhookPolicy, post
 from backend.db.models import Notification, User
 from backend.templates import compose
 
@@ -20,33 +20,11 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    reason: str
-    retry_after: float | None
-
-
-async def _post(target: Target, text: str, deadline: float) -> Answer:
-    async with (
-        asyncio.timeout(deadline),
-        httpx.AsyncClient(timeout=deadline, follow_redirects=False) as client,
-        client.stream("POST", target.url, json={"text": text}, headers={"Host": target.host},
-                      extensions={"sni_hostname": target.host}) as response,
-    ):
-        try:
-            retry_after: float | None = float(response.headers["Retry-After"])
-        except (KeyError, ValueError):
-            retry_after = None
-        return Answer(response.status_code, response.reason_phrase[:60], retry_after)
-
-
 def send(webhook_url: str | None, text: str, policy: WebhookPolicy) -> None:
     if not webhook_url:
         raise NoAddress("reader has no slack_webhook_url")
     try:
-        target = policy.resolve(webhook_url)
-        answer = asyncio.run(_post(target, text, policy.timeout_seconds))
+        answer = post(policy, webhook_url, json.dumps({"text": text}).encode())
     except RefusedWebhook as exc:
         raise PermanentError(str(exc)) from exc
     except TimeoutError as exc:

@@ -1,16 +1,25 @@
-"""Where a tenant's webhook URL may point. It is a tenant's input, so it must not reach
-Herald's own network: https to an allowed host only, and every address the host resolves to
-must be public, checked when sending (DNS can change after the URL was saved) and pinned for
-the connection itself."""
+"""Where Herald's outbound HTTP calls may go (Slack fallbacks, delivery webhooks), and the one
+way they are posted.
+
+A URL is a tenant's input, so it must not reach Herald's own network: https, every address
+the host resolves to public (checked when sending, since DNS can change after the URL was
+saved, and pinned for the connection itself). Hosts and networks the operator lists in
+``HERALD_OUTBOUND_ALLOW`` are exempt: private addresses and plain http are allowed for them.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
+
 from backend.core.config import Settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class RefusedWebhook(ValueError):
@@ -25,38 +34,85 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Exempt:
+    """``HERALD_OUTBOUND_ALLOW``: host names and networks."""
+
+    names: frozenset[str] = frozenset()
+    networks: tuple[Network, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: list[str]) -> Exempt:
+        names, networks = set(), []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                if "/" in entry:
+                    raise ValueError(f"HERALD_OUTBOUND_ALLOW: {entry!r} is not a network") from None
+                names.add(entry.lower())
+        return cls(frozenset(names), tuple(networks))
+
+    def covers(self, host: str, address: str | None = None) -> bool:
+        if host in self.names:
+            return True
+        if address is None:
+            return False
+        ip = ipaddress.ip_address(address)
+        return any(ip in net for net in self.networks)
+
+
+@dataclass(frozen=True)
 class WebhookPolicy:
-    allowed_hosts: tuple[str, ...]
+    allowed_hosts: tuple[str, ...] | None  # None: any host (still public)
     allow_private: bool
     allow_http: bool
     timeout_seconds: float
+    exempt: Exempt = field(default_factory=Exempt)
+    setting: str = "HERALD_WEBHOOK_ALLOWED_HOSTS"  # named when a host is refused
 
     @classmethod
     def of(cls, settings: Settings) -> WebhookPolicy:
+        """Slack fallbacks: to the hosts Slack uses unless widened."""
         return cls(tuple(h.lower() for h in settings.webhook_allowed_hosts),
                    settings.webhook_allow_private, settings.webhook_allow_http,
-                   settings.webhook_timeout_seconds)
+                   settings.webhook_timeout_seconds, Exempt.parse(settings.outbound_allow))
 
-    def check_url(self, url: str) -> None:
+    @classmethod
+    def for_events(cls, settings: Settings) -> WebhookPolicy:
+        """Delivery webhooks to the product's backend: any public https host."""
+        return cls(None, False, False, settings.webhook_timeout_seconds,
+                   Exempt.parse(settings.outbound_allow))
+
+    def _http_allowed(self, host: str, addresses: list[str]) -> bool:
+        return self.allow_http or self.exempt.covers(host) or bool(addresses) and all(
+            self.exempt.covers(host, a) for a in addresses)
+
+    def check_url(self, url: str, addresses: list[str] | None = None) -> None:
         """The rules a URL can be judged by without DNS (at save time and at send time)."""
         parts = urlsplit(url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and self.allow_http):
-            raise RefusedWebhook("webhook URLs must use https")
         host = (parts.hostname or "").lower()
+        literal = [host] if _is_address(host) else []
+        if parts.scheme not in ("https", "http") or (
+                parts.scheme == "http" and not self._http_allowed(host, addresses or literal)):
+            raise RefusedWebhook("webhook URLs must use https (http only for hosts in "
+                                 "HERALD_OUTBOUND_ALLOW)")
         if parts.username or parts.password:
             raise RefusedWebhook("webhook URLs may not carry a user or password")
-        if host not in self.allowed_hosts:
+        if not host:
+            raise RefusedWebhook("webhook URL has no host")
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
             raise RefusedWebhook(f"webhook host {host!r} is not allowed (allowed: "
-                                 f"{', '.join(self.allowed_hosts)}; HERALD_WEBHOOK_ALLOWED_HOSTS)")
-        if _is_address(host):
-            self._check_address(host)
+                                 f"{', '.join(self.allowed_hosts)}; {self.setting})")
+        for address in literal:
+            self._check_address(host, address)
 
-    def _check_address(self, address: str) -> None:
+    def _check_address(self, host: str, address: str) -> None:
         ip = ipaddress.ip_address(address)
         mapped = getattr(ip, "ipv4_mapped", None)
-        if not self.allow_private and not (mapped or ip).is_global:
+        if (not self.allow_private and not (mapped or ip).is_global
+                and not self.exempt.covers(host, address)):
             raise RefusedWebhook(f"webhook address {address} is not public (loopback, private, "
-                                 "link-local or reserved; HERALD_WEBHOOK_ALLOW_PRIVATE)")
+                                 "link-local or reserved; HERALD_OUTBOUND_ALLOW lists exceptions)")
 
     def resolve(self, url: str) -> Target:
         """Check the URL, resolve its host and check every address; the target to connect to."""
@@ -69,12 +125,47 @@ class WebhookPolicy:
         except socket.gaierror as exc:
             raise OSError(f"cannot resolve {host}: {exc}") from exc
         addresses = [str(info[4][0]) for info in infos]
+        self.check_url(url, addresses)
         for address in addresses:
-            self._check_address(address)
+            self._check_address(host.lower(), address)
         address = addresses[0]
         literal = f"[{address}]" if ":" in address else address
         netloc = f"{literal}:{parts.port}" if parts.port else literal
         return Target(parts._replace(netloc=netloc).geturl(), host, address)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    retry_after: float | None
+
+
+async def _post(target: Target, body: bytes, headers: dict[str, str], deadline: float
+                ) -> Answer:
+    async with (
+        asyncio.timeout(deadline),
+        httpx.AsyncClient(timeout=deadline, follow_redirects=False) as client,
+        client.stream("POST", target.url, content=body,
+                      headers={"Host": target.host, "Content-Type": "application/json",
+                               **headers},
+                      extensions={"sni_hostname": target.host}) as response,
+    ):
+        try:
+            retry_after: float | None = float(response.headers["Retry-After"])
+        except (KeyError, ValueError):
+            retry_after = None
+        return Answer(response.status_code, response.reason_phrase[:60], retry_after)
+
+
+def post(policy: WebhookPolicy, url: str, body: bytes, headers: dict[str, str] | None = None
+         ) -> Answer:
+    """POST ``body`` (JSON) to the checked, pinned address under one overall deadline; the
+    answer is judged by its status alone (its body is never read, stored or shown).
+
+    Raises ``RefusedWebhook``, ``TimeoutError`` or ``httpx.TransportError``/``OSError``."""
+    target = policy.resolve(url)
+    return asyncio.run(_post(target, body, headers or {}, policy.timeout_seconds))
 
 
 def _is_address(host: str) -> bool:

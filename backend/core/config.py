@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, PrivateAttr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = False
     #: One deadline for a whole webhook send (connect, TLS, request, answer).
     webhook_timeout_seconds: float = Field(10.0, gt=0)
+    #: Hosts outbound calls (Slack fallbacks, delivery webhooks) may reach although private,
+    #: and over plain http: comma-separated host names and CIDRs, e.g.
+    #: ``10.0.0.0/8,hooks.internal``. Default: none.
+    outbound_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Delivery webhooks: attempts per event before it is given up (failed).
+    event_max_attempts: int = Field(8, ge=1)
+    #: Delivery webhooks: first wait after a failed attempt; it doubles up to the cap.
+    event_retry_base_seconds: float = Field(5.0, gt=0)
+    #: Delivery webhooks: the longest wait between attempts.
+    event_retry_cap_seconds: float = Field(3600.0, gt=0)
+    #: Delivery webhooks a tenant may register.
+    max_webhooks_per_tenant: int = Field(10, ge=1)
 
     #: Browser origins allowed to call every tenant's REST inbox (CORS), e.g.
     #: ``["https://app.example.com"]``; ``["*"]`` for any. Tenants add their own through
@@ -194,6 +206,13 @@ class Settings(BaseSettings):
     #: Flower's basic-auth password; for embedded development one is made and kept in
     #: data_dir.
     flower_password: str | None = None
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     # Decided once from the environment: filling in embedded URLs later does not change it.
     _embedded: bool = PrivateAttr(default=False)

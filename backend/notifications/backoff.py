@@ -34,3 +34,9 @@ def in_app(settings: Settings, priority: str) -> Backoff:
 def fallback(settings: Settings) -> Backoff:
     return Backoff(settings.fallback_base_seconds, settings.fallback_cap_seconds,
                    settings.fallback_max_attempts)
+
+
+def events(settings: Settings) -> Backoff:
+    """Delivery webhooks to the product's backend."""
+    return Backoff(settings.event_retry_base_seconds, settings.event_retry_cap_seconds,
+                   settings.event_max_attempts)

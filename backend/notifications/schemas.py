@@ -225,3 +225,56 @@ class TenantPreferences(PreferencesUpdate):
     required_categories: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=200,
         description="categories that ignore readers' opt-outs")
+
+
+EventType = Literal["notification.delivered", "notification.read", "notification.failed",
+                    "notification.fallback_sent"]
+
+
+class WebhookCreate(Strict):
+    url: Annotated[str, Field(min_length=8, max_length=2000, description=(
+        "https, public; http and private hosts only for those in HERALD_OUTBOUND_ALLOW"))]
+    events: Annotated[list[EventType], Field(min_length=1, max_length=10)]
+
+    @model_validator(mode="after")
+    def _once_each(self) -> WebhookCreate:
+        if len(set(self.events)) != len(self.events):
+            raise ValueError("events: each event type may appear once")
+        return self
+
+
+class WebhookPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str = Field(description="the HMAC-SHA256 key of Herald-Signature; shown only now")
+
+
+class EventAttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    status: int | None
+    error: str | None
+
+
+class EventPublic(BaseModel):
+    id: uuid.UUID
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    next_at: datetime | None
+    attempts: list[EventAttemptPublic]
+
+
+class EventPage(BaseModel):
+    items: list[EventPublic]
+    next_cursor: str | None = Field(None, description="pass as cursor for older events")

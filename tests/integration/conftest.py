@@ -70,6 +70,10 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         # Per-second schedules, so that runs happen within a test (the default is 60 s).
         HERALD_SCHEDULE_MIN_INTERVAL_SECONDS="1",
         HERALD_WEBHOOK_TIMEOUT_SECONDS="3",
+        # Delivery webhooks may reach the test's local receiver, and retry quickly.
+        HERALD_OUTBOUND_ALLOW="127.0.0.1",
+        HERALD_EVENT_RETRY_BASE_SECONDS="0.3",
+        HERALD_EVENT_RETRY_CAP_SECONDS="1",
         **FAKE_SLACK_POLICY,
     )
     # The test process itself uses the same settings (to create tenants, read rows).

@@ -114,6 +114,46 @@ class SlackWebhook:
         self.server.server_close()
 
 
+class EventReceiver:
+    """The product's backend receiving delivery webhooks: records each request's raw body and
+    headers, and fails the first ``failures`` attempts of every event id (500, then 503...)."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                event_id = json.loads(raw)["id"]
+                with receiver.lock:
+                    tries = sum(r["id"] == event_id for r in receiver.requests)
+                    status = (500, 503)[tries % 2] if tries < failures else 200
+                    receiver.requests.append({"id": event_id, "raw": raw, "status": status,
+                                              "headers": dict(self.headers)})
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/herald-events"
+
+    def accepted(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.requests if r["status"] == 200]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class DrippingWebhook:
     """A webhook that answers one byte every half second: a worker must not wait it out."""
 

@@ -1,0 +1,95 @@
+"""Signed delivery webhooks: the product's backend hears of deliveries and reads, each event
+signed, retried after failures, with one id however many attempts it took."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.api import send
+from tests.support.harness import wait_until
+from tests.support.peers import EventReceiver
+from tests.support.sockets import connect, token_for
+from tests.support.stack import Stack, TenantKeys
+
+
+@pytest.fixture
+def receiver() -> Iterator[EventReceiver]:
+    peer = EventReceiver(failures=2)
+    yield peer
+    peer.close()
+
+
+def verified(secret: str, request: dict) -> dict:
+    """The event, if its Herald-Signature is right for its raw body; else the test fails."""
+    fields = dict(part.split("=", 1) for part in request["headers"]["Herald-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + request["raw"],
+                        hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(fields["v1"], expected), "bad signature"
+    return json.loads(request["raw"])
+
+
+async def test_events_are_signed_retried_and_keep_their_id(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client, receiver: EventReceiver
+):
+    created = api.post("/v1/webhooks", json={
+        "url": receiver.url, "events": ["notification.delivered", "notification.read"]})
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert hook["secret"].startswith("whsec_")
+    assert "secret" not in api.get(f"/v1/webhooks/{hook['id']}").json()
+
+    token = token_for(stack.api_url, tenant.secret_key, "wendy")
+    sock = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    nid = send(api, "wendy", "Your export is ready")["id"]
+    await sock.next_of("notification")
+    await sock.send({"type": "read", "ids": [nid]})
+    await sock.next_of("state")
+    await sock.close()
+
+    wait_until(lambda: len(receiver.accepted()) == 2, timeout=60, what="two events accepted")
+    events = [verified(hook["secret"], r) for r in receiver.accepted()]
+    assert sorted(e["type"] for e in events) == ["notification.delivered", "notification.read"]
+    assert {e["data"]["notification_id"] for e in events} == {nid}
+    assert {e["data"]["recipient"] for e in events} == {"wendy"}
+    for event in events:
+        tries = [r for r in receiver.requests if r["id"] == event["id"]]
+        assert [r["status"] for r in tries] == [500, 503, 200]
+        assert len({r["raw"] for r in tries}) == 1  # the same event each time
+        for r in tries:
+            verified(hook["secret"], r)
+
+    listed = api.get(f"/v1/webhooks/{hook['id']}/events").json()["items"]
+    assert {e["id"] for e in listed} == {e["id"] for e in events}
+    for e in listed:
+        assert [a["status"] for a in e["attempts"]] == [500, 503, 200]
+        assert e["delivered_at"] is not None
+
+
+def test_a_deleted_webhook_gets_nothing_more(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client, receiver: EventReceiver
+):
+    hook = api.post("/v1/webhooks", json={"url": receiver.url,
+                                          "events": ["notification.fallback_sent"]}).json()
+    assert api.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
+    assert api.get(f"/v1/webhooks/{hook['id']}").status_code == 404
+    assert api.get("/v1/webhooks").json() == []
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"url": "https://10.1.2.3/hook", "events": ["notification.read"]}, "not public"),
+    ({"url": "http://example.com/hook", "events": ["notification.read"]}, "must use https"),
+    ({"url": "https://user:pw@example.com/", "events": ["notification.read"]}, "user or password"),
+    ({"url": "https://example.com/hook", "events": ["notification.sneezed"]}, "events"),
+    ({"url": "https://example.com/hook", "events": []}, "events"),
+])
+def test_bad_webhooks_are_refused(stack: Stack, tenant: TenantKeys, api: httpx.Client,
+                                  body: dict, words: str):
+    response = api.post("/v1/webhooks", json=body)
+    assert response.status_code == 422 and words in response.text, response.text
+    assert api.get("/v1/webhooks").json() == []
