@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend.core import redis_keys
 from backend.core.logs import journey
-from backend.notifications import dead_letters, deliveries, fairness
+from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
 from backend.notifications.persist import (
     RenderAccount,
@@ -73,6 +73,8 @@ def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
 def _persist(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
     """Persist the batch within each tenant's render allowance; remember who ran out of
     render time (``fairness``), whatever became of the batch."""
+    erased = erasure.erased_before(rt.redis, [q.entry for q in batch])
+    batch = [q for q in batch if q.entry.id not in erased]  # released all the same
     account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds,
                             fairness.demoted(rt.redis, (q.entry.tenant_id for q in batch)))
     try:

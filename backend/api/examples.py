@@ -93,6 +93,9 @@ EXAMPLES: Examples = {
         "response": {"user_id": "user-42", "name": "Ada Lovelace", "locale": "fr",
                      "timezone": "Europe/Paris", "email": "ada@example.com",
                      "slack_webhook_url": None}},
+    ("DELETE", "/v1/users/{user_id}"): {"response": {"user_id": "user-42", "erased": {
+        "notifications": 212, "subscriptions": 3, "scheduled": 1, "events": 40,
+        "stream_entries": 0, "dead_letters": 0}}},
     ("PUT", "/v1/users/{user_id}/preferences"): {"request": PREFERENCES,
                                                   "response": PREFERENCES},
     ("PUT", "/v1/preferences/defaults"): {

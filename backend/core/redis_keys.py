@@ -20,6 +20,11 @@ def accepted(notification_id: str) -> str:
     return f"{PREFIX}accepted:{notification_id}"
 
 
+def erased(tenant_id: str, user_id: str) -> str:
+    """When a reader was erased (ms): entries accepted before then are dropped, not stored."""
+    return f"{PREFIX}erased:{tenant_id}:{user_id}"
+
+
 def gateway_node_channel(node_id: str) -> str:
     return f"{PREFIX}gw:node:{node_id}"
 

@@ -37,3 +37,10 @@ class TokenCreate(Strict):
 class TokenPublic(BaseModel):
     token: str
     expires_at: datetime
+
+
+class UserErased(BaseModel):
+    user_id: str
+    erased: dict[str, int] = Field(description=(
+        "what was removed: notifications, subscriptions, scheduled, events, stream_entries, "
+        "dead_letters"))
