@@ -66,5 +66,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "wake-snoozed": _every(tick, queues.WAKE_SNOOZED),
             "dispatch-events": _every(tick, queues.DISPATCH_EVENTS),
             "trim-stream": _every(settings.stream_trim_interval_seconds, queues.TRIM_STREAM),
+            "apply-retention": _every(settings.retention_interval_seconds,
+                                      queues.APPLY_RETENTION),
         },
     }

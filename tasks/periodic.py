@@ -18,6 +18,7 @@ from backend.notifications import (
     fanout,
     live,
     queues,
+    retention,
     states,
     stream,
     topics,
@@ -168,6 +169,19 @@ def dispatch_events() -> int:
         send_events.apply_async(args=[[str(i) for i in ids[start:start + EVENTS_PER_TASK]]],
                                 queue=queues.FALLBACK)
     return len(ids)
+
+
+@app.task(name=queues.APPLY_RETENTION, base=PeriodicTask)
+def apply_retention() -> dict[str, int]:
+    """Drop the days every tenant's retention has passed; delete what shorter ones expired."""
+    rt = runtime()
+    policy = retention.Retention(rt.settings.retention_days, rt.settings.retention_overrides)
+    with rt.db.session() as session:
+        done = retention.apply(session, policy)
+    if done.partitions_dropped or done.notifications_removed:
+        logger.info("retention: %d day(s) dropped, %d notification(s) removed",
+                    done.partitions_dropped, done.notifications_removed)
+    return vars(done)
 
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)

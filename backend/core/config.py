@@ -186,6 +186,13 @@ class Settings(BaseSettings):
     #: ``PUT /v1/tenant/allowed-origins``.
     cors_allowed_origins: list[str] = Field(default_factory=list)
 
+    #: Days notifications are kept (with their attempts); older days are dropped whole.
+    retention_days: int = Field(90, ge=1)
+    #: Per tenant id, days to keep instead, e.g. ``{"<tenant id>": 30}``.
+    retention_overrides: dict[str, int] = Field(default_factory=dict)
+    #: How often beat applies retention and makes the coming days' partitions.
+    retention_interval_seconds: float = Field(3600.0, gt=0)
+
     #: Dead letters kept per tenant; the oldest go first.
     dead_letters_per_tenant: int = Field(10_000, ge=1)
 

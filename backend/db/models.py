@@ -90,15 +90,19 @@ class User(Base):
 
 
 class Notification(Base):
+    """Partitioned by day of ``created_at`` (migration 0011; ``retention`` keeps the days), so
+    its key is (id, created_at); (user_id, seq) is indexed, unique by the worker's lock."""
+
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("user_id", "seq"),
+        Index("ix_notifications_reader_seq", "user_id", "seq"),
         Index("ix_notifications_unread", "user_id", postgresql_where="read_at IS NULL"),
         Index("ix_notifications_group", "group_id"),
         Index("ix_notifications_created_brin", "created_at", postgresql_using="brin"),
         Index("ix_notifications_changes", "user_id", "change", postgresql_where="change > 0"),
         Index("ix_notifications_snoozed", "snoozed_until",
               postgresql_where="snoozed_until IS NOT NULL"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -121,7 +125,7 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(20))
     # Why the status is what it is, e.g. the last fallback's error for "failed".
     status_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     persisted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -166,9 +170,9 @@ class DeliveryAttempt(Base):
     __table_args__ = (Index("ix_attempts_notification", "notification_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    notification_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE")
-    )
+    # No foreign key (notifications is partitioned): removed with its notification by
+    # retention and erasure.
+    notification_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     channel: Mapped[str] = mapped_column(String(20))
     attempt: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
@@ -187,9 +191,8 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "due_at"),)
 
-    notification_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key (notifications is partitioned): see DeliveryAttempt.
+    notification_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     priority: Mapped[str] = mapped_column(String(10))
     step: Mapped[int] = mapped_column(Integer)

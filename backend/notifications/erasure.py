@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from backend.core import redis_keys as keys
 from backend.db.models import (
+    Delivery,
+    DeliveryAttempt,
     Notification,
     Schedule,
     ScheduledSend,
@@ -56,9 +58,13 @@ def _rows(session: Session, tenant_id: uuid.UUID, user_id: str, erased: Erased) 
     reader = session.scalar(select(User).where(User.tenant_id == tenant_id,
                                                User.external_id == user_id))
     if reader is not None:
+        theirs = select(Notification.id).where(Notification.user_id == reader.id)
         erased.notifications = session.scalar(
-            select(func.count()).where(Notification.user_id == reader.id)) or 0
-        session.delete(reader)  # notifications, attempts, deliveries cascade
+            select(func.count()).select_from(theirs.subquery())) or 0
+        # Attempts and deliveries first (no foreign key to partitioned notifications).
+        session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.notification_id.in_(theirs)))
+        session.execute(delete(Delivery).where(Delivery.notification_id.in_(theirs)))
+        session.delete(reader)  # notifications and the profile go with the row
     erased.subscriptions = len(session.scalars(
         delete(TopicSubscriber)
         .where(TopicSubscriber.external_id == user_id,

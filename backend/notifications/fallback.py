@@ -91,7 +91,7 @@ def _already_sent(session: Session, nid: uuid.UUID, channel: str) -> bool:
 def begin(session: Session, nid: uuid.UUID, channel: Channel,
           digest_periods: dict[str, float]) -> Begun | None:
     """Check the send is still wanted and record it as "sending"; None when it is not."""
-    n, row = session.get(Notification, nid), session.get(Delivery, nid)
+    n, row = lifecycle.by_id(session, nid), session.get(Delivery, nid)
     if n is None or row is None or row.channel != channel.name:
         return None  # a stale message: the chain moved on
     if n.read_at is not None or n.deleted_at is not None:  # read, or retracted meanwhile
@@ -131,7 +131,8 @@ def send(channel: Channel, begun: Begun, backoff: Backoff) -> Result:
 def finish(session: Session, nid: uuid.UUID, begun: Begun, result: Result) -> None:
     record = session.get_one(DeliveryAttempt, begun.attempt_row_id)
     record.outcome, record.error = result.outcome, result.error
-    n = session.get_one(Notification, nid)
+    n = lifecycle.by_id(session, nid)
+    assert n is not None  # its delivery row was there when the step began
     if result.outcome == Outcome.SENT:
         lifecycle.try_move(n, Status.FALLBACK_SENT)
     if result.retry_in is not None:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ColumnElement, column, func, update, values
+from sqlalchemy import BigInteger, ColumnElement, column, func, select, update, values
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
@@ -100,6 +100,11 @@ def sources(new: Status) -> list[Status]:
 def initial(channels: Sequence[str]) -> tuple[Status, str | None]:
     """Status and reason of a row being stored with the channels its reader allows."""
     return (Status.PERSISTED, None) if channels else (Status.FAILED, OPTED_OUT)
+
+
+def by_id(session: Session, nid: uuid.UUID) -> Notification | None:
+    """One notification by id (its key is (id, created_at): ``session.get`` needs both)."""
+    return session.scalar(select(Notification).where(Notification.id == nid))
 
 
 def move(n: Notification, new: Status, reason: str | None = None) -> None:

@@ -72,6 +72,7 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_WEBHOOK_TIMEOUT_SECONDS="3",
         # Delivery webhooks may reach the test's local receiver, and retry quickly.
         HERALD_OUTBOUND_ALLOW="127.0.0.1",
+        HERALD_RETENTION_INTERVAL_SECONDS="2",
         HERALD_EVENT_RETRY_BASE_SECONDS="0.3",
         HERALD_EVENT_RETRY_CAP_SECONDS="1",
         **FAKE_SLACK_POLICY,
