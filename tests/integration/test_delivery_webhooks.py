@@ -93,3 +93,43 @@ def test_bad_webhooks_are_refused(stack: Stack, tenant: TenantKeys, api: httpx.C
     response = api.post("/v1/webhooks", json=body)
     assert response.status_code == 422 and words in response.text, response.text
     assert api.get("/v1/webhooks").json() == []
+
+
+def test_a_notification_stored_as_failed_is_reported_too(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client, receiver: EventReceiver
+):
+    """A reader who opted out of every channel: the row is stored failed, never updated."""
+    hook = api.post("/v1/webhooks", json={"url": receiver.url,
+                                          "events": ["notification.failed"]}).json()
+    api.put("/v1/users/quiet-one/preferences",
+            json={"categories": {"promo": {"in_app": False, "email": False}}})
+    nid = send(api, "quiet-one", "Sale", category="promo")["id"]
+    wait_until(lambda: receiver.accepted(), timeout=60, what="the failed event")
+    event = verified(hook["secret"], receiver.accepted()[0])
+    assert (event["type"], event["data"]["notification_id"]) == ("notification.failed", nid)
+    assert "opted out" in event["data"]["reason"]
+
+
+def test_migrations_go_down_and_up_again(servers):
+    """Alembic's downgrade of this issue's migrations (partitioning, webhooks, states,
+    topics) and upgrade again, on a copy of the schema in a database of its own."""
+    import sqlalchemy
+    from alembic import command
+
+    from backend.db.migrate import alembic_config, upgrade
+
+    admin = sqlalchemy.create_engine(servers.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text("DROP DATABASE IF EXISTS herald_migrations"))
+        conn.execute(sqlalchemy.text("CREATE DATABASE herald_migrations"))
+    admin.dispose()
+    url = servers.database_url.rsplit("/", 1)[0] + "/herald_migrations"
+    upgrade(url)
+    command.downgrade(alembic_config(url), "0007")
+    upgrade(url)
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        kind = conn.execute(sqlalchemy.text(
+            "SELECT relkind FROM pg_class WHERE relname = 'notifications'")).scalar()
+    engine.dispose()
+    assert kind == "p"  # partitioned again

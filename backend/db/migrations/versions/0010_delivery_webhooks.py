@@ -52,6 +52,33 @@ CREATE TRIGGER notifications_webhook_events AFTER UPDATE ON notifications
 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
 FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events();
 """
+# A notification stored as failed (its reader opted out of every channel) never changes
+# status: its event comes from the INSERT.
+STORED_FAILED_FUNCTION = """
+CREATE FUNCTION herald_webhook_events_stored() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM webhooks) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO webhook_events (id, webhook_id, tenant_id, type, data, created_at, next_at)
+  SELECT gen_random_uuid(), w.id, n.tenant_id, 'notification.failed',
+         jsonb_build_object('notification_id', n.id, 'send_id', n.group_id,
+                            'recipient', u.external_id, 'status', n.status,
+                            'reason', n.status_reason, 'category', n.category),
+         now(), now()
+  FROM new_rows n
+  JOIN webhooks w ON w.tenant_id = n.tenant_id AND w.events ? 'notification.failed'
+  JOIN users u ON u.id = n.user_id
+  WHERE n.status = 'failed';
+  RETURN NULL;
+END
+$$;
+"""
+STORED_FAILED_TRIGGER = """
+CREATE TRIGGER notifications_webhook_events_stored AFTER INSERT ON notifications
+REFERENCING NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events_stored();
+"""
 
 
 def upgrade() -> None:
@@ -94,11 +121,14 @@ def upgrade() -> None:
         sa.Column("status", sa.Integer),
         sa.Column("error", sa.Text),
     )
-    op.execute(EVENTS_FUNCTION)
-    op.execute(EVENTS_TRIGGER)
+    for statement in (EVENTS_FUNCTION, EVENTS_TRIGGER, STORED_FAILED_FUNCTION,
+                      STORED_FAILED_TRIGGER):
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER notifications_webhook_events_stored ON notifications")
+    op.execute("DROP FUNCTION herald_webhook_events_stored()")
     op.execute("DROP TRIGGER notifications_webhook_events ON notifications")
     op.execute("DROP FUNCTION herald_webhook_events()")
     op.drop_table("webhook_attempts")

@@ -37,11 +37,14 @@ FOREIGN_KEYS = [
     "ALTER TABLE notifications ADD CONSTRAINT notifications_template_id_fkey FOREIGN KEY "
     "(template_id) REFERENCES templates (id)",
 ]
-TRIGGER = """
-CREATE TRIGGER notifications_webhook_events AFTER UPDATE ON notifications
-REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events()
-"""
+TRIGGERS = [
+    "CREATE TRIGGER notifications_webhook_events AFTER UPDATE ON notifications "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events()",
+    "CREATE TRIGGER notifications_webhook_events_stored AFTER INSERT ON notifications "
+    "REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events_stored()",
+]
 
 
 def _swap_in(partitioned: bool) -> None:
@@ -71,10 +74,9 @@ def _swap_in(partitioned: bool) -> None:
         op.execute("ALTER TABLE notifications ADD CONSTRAINT notifications_user_id_seq_key "
                    "UNIQUE (user_id, seq)")
     op.execute("INSERT INTO notifications SELECT * FROM notifications_old")
-    op.execute("DROP TABLE notifications_old")
-    for statement in INDEXES + FOREIGN_KEYS:
+    op.execute("DROP TABLE notifications_old")  # its triggers with it
+    for statement in INDEXES + FOREIGN_KEYS + TRIGGERS:
         op.execute(statement)
-    op.execute(TRIGGER)
 
 
 def upgrade() -> None:
