@@ -64,7 +64,12 @@ async def test_events_are_signed_retried_and_keep_their_id(
         for r in tries:
             verified(hook["secret"], r)
 
-    listed = api.get(f"/v1/webhooks/{hook['id']}/events").json()["items"]
+    def listed_when_recorded() -> list[dict]:
+        items = api.get(f"/v1/webhooks/{hook['id']}/events").json()["items"]
+        return items if all(e["delivered_at"] for e in items) else []
+
+    # The 200 was answered; the worker records it right after.
+    listed = wait_until(listed_when_recorded, what="both events recorded as delivered")
     assert {e["id"] for e in listed} == {e["id"] for e in events}
     for e in listed:
         assert [a["status"] for a in e["attempts"]] == [500, 503, 200]
