@@ -43,9 +43,9 @@ def _page(session: Session, reader_row_id: int, since: int, until: int | None
     return [inbox.frame(n) for n in rows]
 
 
-def _changes(session: Session, reader_row_id: int, change: int, through_seq: int
+def _changes(session: Session, reader_row_id: int, after: tuple[int, int], through_seq: int
              ) -> list[dict[str, Any]]:
-    rows = inbox.changed_after(session, reader_row_id, change, through_seq, REPLAY_PAGE)
+    rows = inbox.changed_after(session, reader_row_id, after, through_seq, REPLAY_PAGE)
     return [inbox.frame(n, "updated") for n in rows]
 
 
@@ -95,11 +95,12 @@ class Connection:
     async def replay_changes(self, change: int, through_seq: int) -> None:
         """Send, in change order, the edits, retractions and state changes made after
         ``change`` to notifications the client already holds (up to ``through_seq``)."""
+        after = (change, through_seq)  # rows of change number ``change`` the client has
         while frames := await self.node.blocking.in_session(_changes, self.reader.row_id,
-                                                            change, through_seq):
+                                                            after, through_seq):
             for frame in frames:
                 await self.websocket.send_json(frame)
-            change = frames[-1]["change"]
+            after = (frames[-1]["change"], frames[-1]["seq"])
 
     async def _send_notification(self, frame: dict[str, Any]) -> None:
         seq = frame["seq"]

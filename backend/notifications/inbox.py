@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from backend.db.models import Notification
@@ -117,14 +117,16 @@ def after_seq(session: Session, reader_row_id: int, since: int, limit: int,
     return list(session.scalars(query.order_by(Notification.seq).limit(limit)))
 
 
-def changed_after(session: Session, reader_row_id: int, change: int, through_seq: int,
-                  limit: int) -> list[Notification]:
-    """Notifications up to ``through_seq`` changed after change number ``change``, in change
-    order: what a reconnecting client holds in an older version."""
+def changed_after(session: Session, reader_row_id: int, after: tuple[int, int],
+                  through_seq: int, limit: int) -> list[Notification]:
+    """Notifications up to ``through_seq`` changed after change number ``after[0]`` (and,
+    within it, past seq ``after[1]``: one change may cover many rows), in change order: what
+    a reconnecting client holds in an older version."""
     return list(session.scalars(
         select(Notification)
-        .where(Notification.user_id == reader_row_id, Notification.change > change,
-               Notification.seq <= through_seq)
+        .where(Notification.user_id == reader_row_id,
+               tuple_(Notification.change, Notification.seq) > tuple_(*after),
+               Notification.change > 0, Notification.seq <= through_seq)
         .order_by(Notification.change, Notification.seq).limit(limit)))
 
 

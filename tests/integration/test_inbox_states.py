@@ -119,3 +119,32 @@ async def test_bad_state_frames_get_an_error_naming_the_problem(
         assert words in error["message"], (frame, error)
     assert _get(stack, tenant, token, "counts") == {"unseen": 1, "unread": 1, "archived": 0}
     await sock.close()
+
+
+async def test_one_change_over_many_notifications_replays_whole_after_a_reconnect(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """seen_all over 600 notifications is one change number; a tab away meanwhile gets all
+    600 as updated on reconnect (replay pages hold 500)."""
+    token = token_for(stack.api_url, tenant.secret_key, "many")
+    for start in range(0, 600, 100):
+        response = api.post("/v1/notifications/batch", json={"items": [
+            {"recipients": ["many"], "content": {"title": f"n{i}"}}
+            for i in range(start, start + 100)]})
+        assert response.status_code == 202
+    away = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    while len(away.notifications()) < 600:
+        await away.next_of("notification")
+    change = away.last_change()
+    await away.close()
+
+    other = await connect(stack.ws_url, tenant.publishable_key, token, since=600)
+    await other.send({"type": "seen_all"})
+    assert len((await other.next_of("state"))["ids"]) == 600
+    await other.close()
+
+    back = await connect(stack.ws_url, tenant.publishable_key, token, since=600, change=change)
+    updated = [await back.next_of("updated") for _ in range(600)]
+    assert len({f["id"] for f in updated}) == 600 and all(f["seen"] for f in updated)
+    assert back.welcome["unseen"] == 0
+    await back.close()
