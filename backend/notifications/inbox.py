@@ -94,12 +94,21 @@ class Counts:
                  "archived": self.archived}]
 
 
-def counts(session: Session, reader_row_id: int) -> Counts:
+COUNTED: tuple[State, ...] = ("unseen", "unread", "archived")
+
+
+def counts_of(session: Session, reader_row_ids: list[int]) -> dict[int, Counts]:
+    """Each reader's counts, in one statement however many readers."""
     now = datetime.now(UTC)
-    states: tuple[State, ...] = ("unseen", "unread", "archived")
-    row = session.execute(select(*(func.count().filter(_in_state(s, now)) for s in states))
-                          .where(Notification.user_id == reader_row_id)).one()
-    return Counts(**dict(zip(states, row, strict=True)))
+    rows = session.execute(
+        select(Notification.user_id, *(func.count().filter(_in_state(s, now)) for s in COUNTED))
+        .where(Notification.user_id.in_(reader_row_ids)).group_by(Notification.user_id)).all()
+    found = {r[0]: Counts(**dict(zip(COUNTED, r[1:], strict=True))) for r in rows}
+    return {rid: found.get(rid, Counts(0, 0, 0)) for rid in reader_row_ids}
+
+
+def counts(session: Session, reader_row_id: int) -> Counts:
+    return counts_of(session, [reader_row_id])[reader_row_id]
 
 
 def unread_count(session: Session, reader_row_id: int) -> int:

@@ -22,18 +22,20 @@ from backend.notifications import inbox
 from backend.notifications.messages import LiveFrames
 
 
-def frames_for(session: Session, rows: Iterable[Notification], kind: str = "updated"
+def frames_for(session: Session, rows: Iterable[Notification], with_counts: bool = True
                ) -> list[LiveFrames]:
-    """Each changed row's frame, with each reader's new counts, grouped by reader."""
+    """Each changed row's frame (``updated``, or ``deleted``), grouped by reader, with each
+    reader's new counts unless the change cannot move them (an edit of the text)."""
     by_reader: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r.user_id, r.change, r.seq)):
-        by_reader[row.user_id].append(inbox.frame(row, kind))
+        by_reader[row.user_id].append(inbox.frame(row, "updated"))
     if not by_reader:
         return []
+    counted = inbox.counts_of(session, list(by_reader)) if with_counts else {}
     readers = session.execute(select(User.id, User.tenant_id, User.external_id)
                               .where(User.id.in_(by_reader))).all()
     return [LiveFrames(str(tenant_id), external_id,
-                       by_reader[rid] + inbox.counts(session, rid).frames())
+                       by_reader[rid] + (counted[rid].frames() if with_counts else []))
             for rid, tenant_id, external_id in readers]
 
 

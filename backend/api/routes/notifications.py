@@ -80,9 +80,9 @@ def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUI
 
 
 def _changed(session: Session, services: Services, notification_id: uuid.UUID,
-             rows: list[Notification]) -> NotificationsChanged:
+             rows: list[Notification], with_counts: bool) -> NotificationsChanged:
     """Committed first, then told to the readers' open sockets."""
-    messages = live.frames_for(session, rows)
+    messages = live.frames_for(session, rows, with_counts)
     session.commit()
     live.publish(services.redis, messages)
     return NotificationsChanged(id=notification_id, changed=len(rows))
@@ -100,7 +100,7 @@ def edit_notification(
     if body.template and not versions.exists(session, tenant.id, body.template):
         raise InvalidInput(f"template {body.template!r} does not exist", ("body", "template"))
     rows = editing.edit(session, services.redis, tenant, notification_id, body)
-    return _changed(session, services, notification_id, rows)
+    return _changed(session, services, notification_id, rows, with_counts=False)
 
 
 @router.delete("/{notification_id}")
@@ -110,7 +110,7 @@ def retract_notification(
     """Retract one reader's notification, or a whole send (its id): gone from every inbox
     (a ``deleted`` frame on every tab), and no retry or fallback is sent any more."""
     rows = editing.retract(session, services.redis, tenant.id, notification_id)
-    return _changed(session, services, notification_id, rows)
+    return _changed(session, services, notification_id, rows, with_counts=True)
 
 
 @router.get("/{notification_id}", response_model=NotificationPublic)
