@@ -45,6 +45,12 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             # Tasks never wait with long countdowns (waits are rows), so this only bounds
             # crash recovery.
             "visibility_timeout": settings.visibility_timeout_seconds,
+            # kombu looks for such messages every interval x throttle seconds (10 x 10 by
+            # default: a killed worker's batch waited 100 s past its timeout). Every few
+            # seconds instead, so recovery takes about the visibility timeout; one sweep is
+            # one ZRANGE on Redis.
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_seconds // 3)),
+            "unacked_restore_throttle": 1,
             # A worker serving several queues always takes from the first non-empty one, in
             # the order of task_queues: high, default, low, fallback.
             "queue_order_strategy": "priority",
