@@ -26,7 +26,8 @@ def _waiting(session: Session, user: User) -> list[Notification]:
         select(Notification).where(Notification.user_id == user.id,
                                    Notification.digest_queued_at.is_not(None),
                                    Notification.digested_at.is_(None),
-                                   Notification.read_at.is_(None))
+                                   Notification.read_at.is_(None),
+                                   Notification.deleted_at.is_(None))  # not retracted
         .order_by(Notification.seq)))
 
 
