@@ -146,18 +146,33 @@ def cpu_by_process() -> dict[str, float]:
     return seconds
 
 
+def _past_weeks(weeks: int) -> None:
+    from datetime import UTC, datetime
+
+    from backend.db import partitions
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        for back in range(1, weeks + 1):
+            partitions.create(session, (datetime.now(UTC) - back * partitions.WEEK).date())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--readers", type=int, default=500)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2,
                         help="the worker's pool processes (HERALD_WORKER_CONCURRENCY)")
+    parser.add_argument("--weeks", type=int, default=0,
+                        help="first make this many past weeks' partitions, as a system that "
+                        "keeps that much history holds (13 for the default 90 days)")
     parser.add_argument("--profile", choices=["worker", "gateway"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
     allow_many_sockets()
     at = stamp()
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
+        _past_weeks(args.weeks)
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge")}
         parts["worker"] = stack.start("worker", worker_concurrency=str(args.concurrency))
         spy = (_profile(parts[args.profile].popen.pid, 40, at) if args.profile
@@ -176,7 +191,7 @@ def main() -> None:
           f"({figures['seconds']:.1f} s to the last socket)")
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
-    result = {"readers": args.readers, "count": args.count,
+    result = {"readers": args.readers, "count": args.count, "past_week_partitions": args.weeks,
               "worker_concurrency": args.concurrency,
               **{k: round(v, 2) for k, v in figures.items()}, "cpu_ms_per_notification": cpu_ms}
     folded = RESULTS / f"online-{at}.folded"

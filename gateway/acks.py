@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from backend.notifications import lifecycle
 from gateway.blocking import Blocking
@@ -27,13 +28,19 @@ class Acks:
         self.interval = interval
         # reader row id -> (seqs above this were acknowledged, up to this one)
         self._acked: dict[int, tuple[int, int]] = {}
+        # The oldest created_at among the acknowledged frames (ISO 8601, UTC): the UPDATE looks
+        # in the weeks from then only (notifications is partitioned by week).
+        self._oldest: str | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def note(self, reader_row_id: int, after: int, through: int) -> None:
+    def note(self, reader_row_id: int, after: int, through: int, oldest: str | None) -> None:
         """Seqs ``after < seq <= through`` acknowledged (``after``: what the socket had
-        acknowledged before, so a reader's long history is not scanned again each time)."""
-        if through <= after:
+        acknowledged before, so a reader's long history is not scanned again each time);
+        ``oldest``: the created_at of the oldest frame among them (None: the socket sent none
+        since its last acknowledgement, so there is nothing to confirm)."""
+        if through <= after or oldest is None:
             return
+        self._oldest = min(self._oldest or oldest, oldest)
         low, high = self._acked.get(reader_row_id, (after, through))
         self._acked[reader_row_id] = (min(low, after), max(high, through))
 
@@ -49,8 +56,10 @@ class Acks:
 
     async def flush(self) -> None:
         acked, self._acked = self._acked, {}
-        if acked:
-            await self.blocking.in_session(lifecycle.mark_delivered_through, acked)
+        oldest, self._oldest = self._oldest, None
+        if acked and oldest:
+            await self.blocking.in_session(lifecycle.mark_delivered_through, acked,
+                                           datetime.fromisoformat(oldest))
 
     async def _run(self) -> None:
         while True:

@@ -65,8 +65,10 @@ async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise FrameError("ack: seq must be a non-negative integer")
     # Applied with the others (``acks``), from what this socket acknowledged before.
-    conn.node.acks.note(conn.reader.row_id, conn.acked, seq)
+    conn.node.acks.note(conn.reader.row_id, conn.acked, seq, conn.oldest_unacked)
     conn.acked = max(conn.acked, seq)
+    if conn.acked >= conn.next_seq - 1:
+        conn.oldest_unacked = None  # every frame sent is acknowledged
 
 
 async def handle(conn: Connection, frame: dict[str, Any]) -> None:

@@ -62,6 +62,7 @@ class Connection:
             maxsize=node.settings.ws_send_queue_size)
         self.next_seq = 1  # the seq the client must see next; set at welcome
         self.acked = 0  # the highest seq this socket acknowledged
+        self.oldest_unacked: str | None = None  # created_at of the oldest frame not acked
         self.overflowed = asyncio.Event()
 
     @property
@@ -113,6 +114,9 @@ class Connection:
                 return
         await self.websocket.send_json(frame)
         self.next_seq = seq + 1
+        created = frame.get("created_at")  # a retraction's frame has none: nothing to ack
+        if created and (self.oldest_unacked is None or created < self.oldest_unacked):
+            self.oldest_unacked = created
 
     async def send_loop(self) -> None:
         while True:

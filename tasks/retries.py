@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from backend.db.models import Notification
 from backend.notifications import deliveries
+from backend.notifications.lifecycle import by_ids
 from backend.notifications.persist import pending_pushes
 from backend.notifications.queues import RETRY_IN_APP
 from tasks.app import app
@@ -25,7 +26,7 @@ def retry_in_app(self: Task, notification_ids: list[str]) -> int:
         items = pending_pushes(session, ids)
         waiting = {uuid.UUID(item.notification_id) for item in items}
         # Delivered by replay or read meanwhile: nothing more to do for those.
-        stored = session.scalars(select(Notification.id).where(Notification.id.in_(ids)))
+        stored = session.scalars(select(Notification.id).where(by_ids(ids)))
         deliveries.finish(session, [nid for nid in stored if nid not in waiting])
     offer_and_record(rt, items, self)
     return len(items)

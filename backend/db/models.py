@@ -90,7 +90,7 @@ class User(Base):
 
 
 class Notification(Base):
-    """Partitioned by day of ``created_at`` (migration 0011; ``retention`` keeps the days), so
+    """Partitioned by week of ``created_at`` (migration 0011; ``retention`` keeps the weeks), so
     its key is (id, created_at); (user_id, seq) is indexed, unique by the worker's lock."""
 
     __tablename__ = "notifications"
@@ -287,7 +287,7 @@ class TopicSend(Base):
     after: Mapped[int] = mapped_column(BigInteger, server_default="0")
     recipients: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[str] = mapped_column(String(40))  # as every entry of the send has it
+    created_at: Mapped[str] = mapped_column(String(40))  # when the API accepted the send
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

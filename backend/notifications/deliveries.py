@@ -87,7 +87,7 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     in-app retry policy.
     """
     retries, done = [], []
-    for n in session.scalars(select(Notification).where(Notification.id.in_(list(attempts)))):
+    for n in session.scalars(select(Notification).where(lifecycle.by_ids(attempts))):
         if outcomes[str(n.id)] or n.status in DONE or n.deleted_at is not None:
             done.append(n.id)
             continue

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotFound, NotYet
 from backend.db.models import Notification, Template, Tenant, User
 from backend.notifications import changes, deliveries, fanout, stream
+from backend.notifications.lifecycle import by_ids
 from backend.notifications.schemas import NotificationEdit
 from backend.templates import compose
 
@@ -83,7 +84,7 @@ def edit(session: Session, client: redis.Redis, tenant: Tenant, nid: uuid.UUID,
     rows = _stored(session, client, tenant.id, nid)
     now, changed = datetime.now(UTC), []
     for new, ids in _new_values(session, tenant, request, rows).values():
-        changed += changes.apply(session, [Notification.id.in_(ids)], edited_at=now, **new)
+        changed += changes.apply(session, [by_ids(ids)], edited_at=now, **new)
     return changed
 
 
@@ -92,4 +93,4 @@ def retract(session: Session, client: redis.Redis, tenant_id: uuid.UUID, nid: uu
     """Withdraw a notification or a whole send from every inbox; nothing more is sent."""
     ids = [r.id for r in _stored(session, client, tenant_id, nid)]
     deliveries.finish(session, ids)
-    return changes.apply(session, [Notification.id.in_(ids)], deleted_at=datetime.now(UTC))
+    return changes.apply(session, [by_ids(ids)], deleted_at=datetime.now(UTC))

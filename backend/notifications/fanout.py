@@ -30,10 +30,12 @@ def _chunk(session: Session, send: TopicSend) -> list[tuple[int, str]]:
 
 
 def _entries(send: TopicSend, recipients: list[str]) -> list[StreamEntry]:
+    """A notification is created when its id is: now (``lifecycle.by_ids`` relies on it)."""
     request = {k: v for k, v in send.request.items() if k in StreamEntry.__dataclass_fields__}
+    created_at = datetime.now(UTC).isoformat()
     return [StreamEntry(**request, id=str(new_id()), group_id=str(send.id),
                         tenant_id=str(send.tenant_id), recipient=recipient,
-                        created_at=send.created_at)
+                        created_at=created_at)
             for recipient in recipients]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from backend.db.models import Notification
+from backend.notifications.lifecycle import by_ids
 
 State = Literal["inbox", "unseen", "unread", "archived", "all"]
 
@@ -75,7 +76,7 @@ def _in_state(state: State, now: datetime) -> ColumnElement[bool]:
 
 def owned_by(session: Session, reader_row_id: int, notification_id: uuid.UUID) -> bool:
     return session.scalar(
-        select(func.count()).where(Notification.id == notification_id,
+        select(func.count()).where(by_ids([notification_id]),
                                    Notification.user_id == reader_row_id,
                                    Notification.deleted_at.is_(None))
     ) == 1

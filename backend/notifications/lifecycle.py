@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ColumnElement, column, func, select, update, values
+from sqlalchemy import BigInteger, ColumnElement, and_, column, func, select, update, values
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
@@ -102,9 +102,31 @@ def initial(channels: Sequence[str]) -> tuple[Status, str | None]:
     return (Status.PERSISTED, None) if channels else (Status.FAILED, OPTED_OUT)
 
 
+# How far a notification's created_at may be from the time in its UUIDv7 id: both are taken
+# together when it is made (the API's intake, a schedule's run, a topic's fan-out).
+ID_TIME_MARGIN = timedelta(hours=1)
+
+
+def _id_time(nid: uuid.UUID) -> datetime:
+    return datetime.fromtimestamp((nid.int >> 80) / 1000, UTC)
+
+
+def by_ids(ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
+    """``id IN ids``, with the created_at window their UUIDv7 times give: notifications is
+    partitioned by week of created_at, and this lets PostgreSQL look in those weeks only
+    (and plan for them only: 24 ms against 0.2 ms over 90 partitions, measured)."""
+    ids = list(ids)
+    if not ids:
+        return Notification.id.in_([])
+    times = [_id_time(i) for i in ids]
+    return and_(Notification.id.in_(ids),
+                Notification.created_at.between(min(times) - ID_TIME_MARGIN,
+                                                max(times) + ID_TIME_MARGIN))
+
+
 def by_id(session: Session, nid: uuid.UUID) -> Notification | None:
     """One notification by id (its key is (id, created_at): ``session.get`` needs both)."""
-    return session.scalar(select(Notification).where(Notification.id == nid))
+    return session.scalar(select(Notification).where(by_ids([nid])))
 
 
 def move(n: Notification, new: Status, reason: str | None = None) -> None:
@@ -144,16 +166,16 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     """A socket took them (push, replay or the client's ack)."""
     if not ids:
         return []
-    where: list[ColumnElement[bool]] = [Notification.id.in_(ids)]
+    where: list[ColumnElement[bool]] = [by_ids(ids)]
     if reader_row_id is not None:
         where.append(Notification.user_id == reader_row_id)
     return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
-def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]]
-                           ) -> list[uuid.UUID]:
+def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
+                           oldest: datetime) -> list[uuid.UUID]:
     """Cumulative acknowledgements of many readers in one UPDATE: each reader (row id) was
-    shown every seq ``after < seq <= through``."""
+    shown every seq ``after < seq <= through``, none created before ``oldest``."""
     if not acked:
         return []
     ranges = values(column("user_id", BigInteger), column("after", BigInteger),
@@ -161,6 +183,7 @@ def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]]
         sorted((reader, after, through) for reader, (after, through) in acked.items()))
     return transition(session, Status.DELIVERED, Notification.user_id == ranges.c.user_id,
                       Notification.seq > ranges.c.after, Notification.seq <= ranges.c.through,
+                      Notification.created_at >= oldest - ID_TIME_MARGIN,
                       delivered_at=_delivered_at(func.now()))
 
 
@@ -171,6 +194,6 @@ def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | N
     where: list[ColumnElement[bool]] = [Notification.user_id == reader_row_id,
                                         Notification.read_at.is_(None)]
     if ids is not None:
-        where.append(Notification.id.in_(list(ids)))
+        where.append(by_ids(ids))
     moved = transition(session, Status.READ, *where, read_at=now, delivered_at=_delivered_at(now))
     return [str(i) for i in moved]

@@ -135,7 +135,7 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         # then sees our rows, so no seq is ever handed out twice or skipped.
         readers = ensure_readers(session, tenant.id, (e.recipient for e in group), lock=True)
         ids = [uuid.UUID(e.id) for e in group]
-        existing = set(session.scalars(select(Notification.id).where(Notification.id.in_(ids))))
+        existing = set(session.scalars(select(Notification.id).where(lifecycle.by_ids(ids))))
         templates = _Templates(session, tenant.id)
         for entry in sorted(group, key=lambda e: e.id):
             if uuid.UUID(entry.id) in existing:
@@ -182,7 +182,7 @@ def persist_batch(session: Session, entries: list[StreamEntry],
                        if r["channels"] and r["channels"][0] != Channel.IN_APP]
     if skipping_in_app:
         deliveries.start(session, session.scalars(
-            select(Notification).where(Notification.id.in_(skipping_in_app))))
+            select(Notification).where(lifecycle.by_ids(skipping_in_app))))
     # Rows stored by an earlier run of this batch are read back; the new ones are at hand.
     stored = {r["id"] for r in rows}
     earlier = [uuid.UUID(e.id) for e in entries if uuid.UUID(e.id) not in stored]
@@ -203,7 +203,7 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
     pending = session.execute(
         select(Notification, User.external_id)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(ids), Notification.status == Status.PERSISTED,
+        .where(lifecycle.by_ids(ids), Notification.status == Status.PERSISTED,
                Notification.channels[0].astext == Channel.IN_APP,
                Notification.deleted_at.is_(None))
         .order_by(Notification.user_id, Notification.seq)

@@ -1,8 +1,9 @@
 """How long notifications are kept: ``HERALD_RETENTION_DAYS``, or a tenant's own
 (``HERALD_RETENTION_OVERRIDES``).
 
-Whole days older than every retention are dropped as partitions (cheap, whatever their
-size); what a shorter retention expires inside days still kept is deleted in batches. Either
+Whole weeks older than every retention are dropped as partitions (cheap, whatever their
+size); what expired inside weeks still kept (the rest of a week, or a tenant's shorter
+retention) is deleted in batches. Either
 way a reader whose history was cut is told ``recovered: false`` on reconnect (the oldest seq
 left is past what it holds) and reloads its inbox.
 """
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend.db import partitions
 from backend.db.models import Delivery, DeliveryAttempt, Notification
 
-DAYS_AHEAD = 7  # partitions made in advance, so that a day never starts without its own
+WEEKS_AHEAD = 2  # partitions made in advance, so that a week never starts without its own
 DELETE_BATCH = 5000
 
 
@@ -65,13 +66,14 @@ def _delete(session: Session, where: ColumnElement[bool]) -> int:
 
 
 def apply(session: Session, retention: Retention, now: datetime | None = None) -> Applied:
-    """Make the coming days' partitions, drop expired ones, delete the rest that expired."""
+    """Make the coming weeks' partitions, drop expired ones, delete the rest that expired."""
     now = now or datetime.now(UTC)
     done = Applied()
-    for offset in range(DAYS_AHEAD + 1):
-        done.partitions_made += partitions.create(session, (now + timedelta(days=offset)).date())
+    for offset in range(WEEKS_AHEAD + 1):
+        made = partitions.create(session, (now + offset * partitions.WEEK).date())
+        done.partitions_made += made is not None
     horizon = now - timedelta(days=retention.longest)
-    for partition in partitions.daily(session):
+    for partition in partitions.weekly(session):
         if partition.end <= horizon:
             done.notifications_removed += partitions.drop(session, partition)
             done.partitions_dropped += 1

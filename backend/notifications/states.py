@@ -49,12 +49,13 @@ def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID
     now = datetime.now(UTC)
     where: list[ColumnElement[bool]] = [N.user_id == reader_row_id, N.deleted_at.is_(None)]
     if ids is not None:
-        where.append(N.id.in_(ids))
+        where.append(lifecycle.by_ids(ids))
     frames: list[dict[str, Any]] = []
     value: object = True
     if kind == "read":
         moved = lifecycle.mark_read(session, reader_row_id, ids)
-        rows = changes.apply(session, [N.id.in_(moved)], seen_at=_seen(now)) if moved else []
+        rows = (changes.apply(session, [lifecycle.by_ids(map(uuid.UUID, moved))],
+                              seen_at=_seen(now)) if moved else [])
         field = "read"
         if moved:
             frames.append({"type": "read", "ids": moved})  # what older clients know
@@ -75,5 +76,5 @@ def wake_snoozed(session: Session, limit: int) -> list[Notification]:
                                .limit(limit).with_for_update(skip_locked=True)))
     if not ids:
         return []
-    return changes.apply(session, [N.id.in_(ids)], snoozed_until=None, read_at=None,
+    return changes.apply(session, [lifecycle.by_ids(ids)], snoozed_until=None, read_at=None,
                          seen_at=None)

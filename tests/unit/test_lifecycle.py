@@ -50,3 +50,19 @@ def test_sources_are_the_inverse_of_the_table():
 def test_a_notification_nobody_may_receive_starts_failed_with_its_reason():
     assert lifecycle.initial(["in_app"]) == (Status.PERSISTED, None)
     assert lifecycle.initial([]) == (Status.FAILED, lifecycle.OPTED_OUT)
+
+
+def test_an_ids_time_is_when_it_was_made_so_lookups_can_name_their_days():
+    from datetime import UTC, datetime
+
+    from backend.notifications.lifecycle import ID_TIME_MARGIN, _id_time, by_ids
+    from backend.notifications.messages import new_id
+
+    before = datetime.now(UTC)
+    made = new_id()
+    after = datetime.now(UTC)
+    assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= _id_time(made) <= after
+    clause = str(by_ids([made]).compile(compile_kwargs={"literal_binds": True}))
+    assert "created_at BETWEEN" in clause
+    low = (_id_time(made) - ID_TIME_MARGIN).isoformat(sep=" ")[:16]
+    assert low in clause

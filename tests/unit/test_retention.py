@@ -1,4 +1,4 @@
-"""Retention's arithmetic: which days may be dropped whole, and where a day ends."""
+"""Retention's arithmetic: which weeks may be dropped whole, and where a week ends."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from backend.db.partitions import Partition
 from backend.notifications.retention import Retention
 
 
-def test_days_are_dropped_only_past_the_longest_retention():
+def test_weeks_are_dropped_only_past_the_longest_retention():
     assert Retention(90).longest == 90
     assert Retention(90, {"a": 30, "b": 400}).longest == 400
     assert Retention(90, {"a": 30}).longest == 90
 
 
-def test_a_days_partition_ends_at_the_next_utc_midnight():
-    assert Partition("notifications_p20261231", date(2026, 12, 31)).end == datetime(
-        2027, 1, 1, tzinfo=UTC)
+def test_a_day_belongs_to_the_partition_of_its_week_from_monday_utc():
+    week = Partition.of(date(2026, 12, 31))  # a Thursday
+    assert (week.name, week.start) == ("notifications_p20261228", date(2026, 12, 28))
+    assert week.end == datetime(2027, 1, 4, tzinfo=UTC)
+    assert Partition.of(date(2026, 12, 28)) == week
 
 
 def test_every_tenant_is_under_exactly_one_rule():

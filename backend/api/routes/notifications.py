@@ -13,7 +13,7 @@ from backend.api.deps import RedisDep, Services, ServicesDep, SessionDep, Tenant
 from backend.core.errors import InvalidInput, NotFound
 from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
 from backend.notifications import editing, fanout, intake, live, stream, topics
-from backend.notifications.lifecycle import Status
+from backend.notifications.lifecycle import Status, by_ids
 from backend.notifications.limits import locations
 from backend.notifications.schemas import (
     AttemptPublic,
@@ -121,7 +121,7 @@ def get_notification(
     row = session.execute(
         select(Notification, User.external_id)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id == notification_id, Notification.tenant_id == tenant.id)
+        .where(by_ids([notification_id]), Notification.tenant_id == tenant.id)
     ).one_or_none()
     if row is None:
         if stream.accepted_tenant(redis, str(notification_id)) == str(tenant.id):

@@ -1,6 +1,6 @@
-"""notifications partitioned by day of created_at (native range partitioning), so that
-retention drops whole days instead of deleting rows; a default partition holds what falls
-outside the daily ones (all history from before this migration)
+"""notifications partitioned by week of created_at (native range partitioning), so that
+retention drops whole weeks instead of deleting rows; a default partition holds what falls
+outside the weekly ones (all history from before this migration)
 
 The primary key becomes (id, created_at), as PostgreSQL requires of a partitioned table;
 (user_id, seq) stays indexed, no longer unique (seqs are handed out under the reader's row
@@ -63,11 +63,12 @@ def _swap_in(partitioned: bool) -> None:
         op.execute("ALTER TABLE notifications ADD PRIMARY KEY (id, created_at)")
         op.execute("CREATE TABLE notifications_default PARTITION OF notifications DEFAULT")
         today = datetime.now(UTC).date()
-        for offset in range(-1, 8):
-            day = today + timedelta(days=offset)
-            op.execute(f"CREATE TABLE notifications_p{day:%Y%m%d} PARTITION OF notifications "
-                       f"FOR VALUES FROM ('{day}T00:00:00+00') "
-                       f"TO ('{day + timedelta(days=1)}T00:00:00+00')")
+        this_monday = today - timedelta(days=today.weekday())
+        for offset in range(0, 3):  # this week and the next two (beat keeps making them)
+            start = this_monday + timedelta(weeks=offset)
+            op.execute(f"CREATE TABLE notifications_p{start:%Y%m%d} PARTITION OF notifications "
+                       f"FOR VALUES FROM ('{start}T00:00:00+00') "
+                       f"TO ('{start + timedelta(weeks=1)}T00:00:00+00')")
         op.execute("CREATE INDEX ix_notifications_reader_seq ON notifications (user_id, seq)")
     else:
         op.execute("ALTER TABLE notifications ADD PRIMARY KEY (id)")
