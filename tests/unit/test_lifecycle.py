@@ -66,3 +66,14 @@ def test_an_ids_time_is_when_it_was_made_so_lookups_can_name_their_days():
     assert "created_at BETWEEN" in clause
     low = (_id_time(made) - ID_TIME_MARGIN).isoformat(sep=" ")[:16]
     assert low in clause
+
+
+def test_ids_of_another_kind_get_no_window_and_no_error():
+    import uuid
+
+    from backend.notifications.lifecycle import by_ids
+
+    for odd in (uuid.UUID("f88d3405-7874-13ee-b373-fa09de8db712"), uuid.uuid4(),
+                uuid.UUID("ffffffff-ffff-7fff-bfff-ffffffffffff")):
+        clause = str(by_ids([odd]).compile(compile_kwargs={"literal_binds": True}))
+        assert "BETWEEN" not in clause
