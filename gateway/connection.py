@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,13 +58,15 @@ class Connection:
         self.tenant = tenant
         self.reader = reader
         self.expires_at = reader.expires_at
-        self.renewed = asyncio.Event()
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(
             maxsize=node.settings.ws_send_queue_size)
         self.next_seq = 1  # the seq the client must see next; set at welcome
         self.acked = 0  # the highest seq this socket acknowledged
         self.oldest_unacked: str | None = None  # created_at of the oldest frame not acked
-        self.overflowed = asyncio.Event()
+        self.overflowed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._stop: Callable[[], object] = lambda: None
 
     @property
     def reader_key(self) -> tuple[str, str]:
@@ -71,16 +74,19 @@ class Connection:
 
     def renew(self, expires_at: float) -> None:
         self.expires_at = expires_at
-        self.renewed.set()
+        if self._timer is not None:  # in the grace period: the warning is answered
+            self._timer.cancel()
+            self._token_due()
 
     def offer(self, item: Outgoing) -> bool:
         """Queue a frame without waiting; a client too slow to keep up is dropped, not buffered."""
-        if self.overflowed.is_set():
+        if self.overflowed:
             return False
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
-            self.overflowed.set()
+            self.overflowed = True
+            self._overflow()
             return False
         return True
 
@@ -129,25 +135,50 @@ class Connection:
             else:
                 await self.websocket.send_json(item)
 
-    async def watch_overflow(self) -> None:
-        await self.overflowed.wait()
+    # Watching: timers and a close on demand, not a task per watcher per socket (memory).
+    def watch(self, stop: Callable[[], object]) -> None:
+        """Start the token timer; ``stop`` ends the socket's loops (after a close we sent)."""
+        self._stop = stop
+        self._token_due()
+
+    def unwatch(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _close(self, code: int, reason: str) -> None:
+        """Close from a callback: one short task sends the close, then the loops stop."""
+        if self._closing is not None:
+            return
+
+        async def close() -> None:
+            try:
+                await self.websocket.close(code, reason)
+            except (RuntimeError, ConnectionError):
+                pass  # already closed
+            finally:
+                self._stop()
+
+        self._closing = asyncio.get_running_loop().create_task(close())
+
+    def _overflow(self) -> None:
         logger.warning("closing %s: send queue full", self.reader.key)
         GATEWAY_CLOSED_SLOW.inc()
-        await self.websocket.close(Close.TOO_SLOW, "client too slow: send queue full")
+        self._close(Close.TOO_SLOW, "client too slow: send queue full")
 
-    async def watch_token(self) -> None:
+    def _token_due(self) -> None:
         """On expiry: warn, then close 4403 unless a fresh auth frame arrives in time."""
+        loop = asyncio.get_running_loop()
+        remaining = self.expires_at - time.time()
+        if remaining > 0:
+            self._timer = loop.call_later(remaining, self._token_due)
+            return
         grace_seconds = self.node.settings.ws_reauth_grace_seconds
-        while True:
-            remaining = self.expires_at - time.time()
-            if remaining > 0:
-                await asyncio.sleep(remaining)
-                continue
-            self.renewed.clear()
-            self.offer({"type": "error", "code": "token_expired",
-                        "message": f"send a fresh auth frame within {grace_seconds:g} s"})
-            try:
-                await asyncio.wait_for(self.renewed.wait(), grace_seconds)
-            except TimeoutError:
-                await self.websocket.close(Close.TOKEN_EXPIRED, "token expired")
-                return
+        self.offer({"type": "error", "code": "token_expired",
+                    "message": f"send a fresh auth frame within {grace_seconds:g} s"})
+        self._timer = loop.call_later(grace_seconds, self._grace_over)
+
+    def _grace_over(self) -> None:
+        if self.expires_at > time.time():
+            self._token_due()  # renewed meanwhile
+        else:
+            self._close(Close.TOKEN_EXPIRED, "token expired")

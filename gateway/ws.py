@@ -114,21 +114,24 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    """Send, receive and the watchers run together and stop together."""
-    async with anyio.create_task_group() as tg:
+    """Send and receive run together and stop together; a slow client or an expired token
+    stops them through timers (``Connection.watch``), not tasks of their own."""
+    try:
+        async with anyio.create_task_group() as tg:
 
-        async def until_closed(loop: Callable[[], Awaitable[None]]) -> None:
-            try:
-                await loop()
-            except (WebSocketDisconnect, ConnectionError, RuntimeError):
-                pass
-            finally:
-                tg.cancel_scope.cancel()
+            async def until_closed(loop: Callable[[], Awaitable[None]]) -> None:
+                try:
+                    await loop()
+                except (WebSocketDisconnect, ConnectionError, RuntimeError):
+                    pass
+                finally:
+                    tg.cancel_scope.cancel()
 
-        tg.start_soon(until_closed, conn.send_loop)
-        tg.start_soon(until_closed, partial(_receive_loop, conn))
-        tg.start_soon(until_closed, conn.watch_overflow)
-        tg.start_soon(until_closed, conn.watch_token)
+            conn.watch(tg.cancel_scope.cancel)
+            tg.start_soon(until_closed, conn.send_loop)
+            tg.start_soon(until_closed, partial(_receive_loop, conn))
+    finally:
+        conn.unwatch()
 
 
 @router.websocket("/ws")
