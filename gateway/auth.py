@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Unauthorized
+from backend.db.models import User
 from backend.tenants.accounts import KeyCache, tenant_for_key
 from backend.tenants.readers import ensure_readers
 from backend.tenants.tokens import ASYMMETRIC, TokenError, verify_token
@@ -89,4 +91,7 @@ class Authenticator:
 
 
 def _reader_row(session: Session, tenant_id: uuid.UUID, external_id: str) -> int:
-    return ensure_readers(session, tenant_id, [external_id])[external_id].id
+    """One SELECT for a reader seen before (a reconnect); created on first sight."""
+    found = session.scalar(select(User.id).where(User.tenant_id == tenant_id,
+                                                 User.external_id == external_id))
+    return found or ensure_readers(session, tenant_id, [external_id])[external_id].id

@@ -21,9 +21,11 @@ class ReaderState:
 
 
 def load_state(session: Session, reader_row_id: int) -> ReaderState:
-    user = session.scalars(select(User).where(User.id == reader_row_id)).one()
-    return ReaderState(user.last_seq, user.epoch, inbox.counts(session, reader_row_id),
-                       inbox.oldest_seq(session, reader_row_id), user.last_change)
+    """Two statements: the reader's row, and its inbox summary (a socket opens on these)."""
+    user = session.execute(select(User.last_seq, User.epoch, User.last_change)
+                           .where(User.id == reader_row_id)).one()
+    counts, oldest = inbox.summary(session, reader_row_id)
+    return ReaderState(user.last_seq, user.epoch, counts, oldest, user.last_change)
 
 
 def recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:

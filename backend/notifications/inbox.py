@@ -112,6 +112,16 @@ def counts(session: Session, reader_row_id: int) -> Counts:
     return counts_of(session, [reader_row_id])[reader_row_id]
 
 
+def summary(session: Session, reader_row_id: int) -> tuple[Counts, int | None]:
+    """The reader's counts and oldest seq kept, in one statement (a socket's welcome)."""
+    now = datetime.now(UTC)
+    row = session.execute(
+        select(*(func.count().filter(_in_state(s, now)) for s in COUNTED),
+               func.min(Notification.seq))
+        .where(Notification.user_id == reader_row_id)).one()
+    return Counts(**dict(zip(COUNTED, row[:3], strict=True))), row[3]
+
+
 def unread_count(session: Session, reader_row_id: int) -> int:
     return counts(session, reader_row_id).unread
 
@@ -138,11 +148,6 @@ def changed_after(session: Session, reader_row_id: int, after: tuple[int, int],
                tuple_(Notification.change, Notification.seq) > tuple_(*after),
                Notification.change > 0, Notification.seq <= through_seq)
         .order_by(Notification.change, Notification.seq).limit(limit)))
-
-
-def oldest_seq(session: Session, reader_row_id: int) -> int | None:
-    return session.scalar(select(func.min(Notification.seq))
-                          .where(Notification.user_id == reader_row_id))
 
 
 def page(session: Session, reader_row_id: int, limit: int, before: int | None,
