@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration test-faults browser lint bench bench-online bench-topics \
+.PHONY: up test test-unit test-integration test-faults browser lint bench bench-online bench-topics bench-sockets \
 	bench-neighbours chaos \
 	i18n docs clean
 
@@ -61,6 +61,10 @@ bench: $(BIN)/.installed
 # End to end with 500 readers online, acking as herald.js does (--profile worker|gateway).
 bench-online: $(BIN)/.installed
 	$(BIN)/python -m bench.online
+
+# The gateway's cost per socket: memory per idle socket, opens/s, a reconnect storm.
+bench-sockets: $(BIN)/.installed
+	$(BIN)/python -m bench.sockets
 
 # One send to a topic of 100,000 readers (500 online): the 202, the last socket, all stored.
 bench-topics: $(BIN)/.installed
