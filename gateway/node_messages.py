@@ -2,15 +2,15 @@
 
 - ``PushRequest``: offer these items to your sockets, and reply on my channel.
 - ``PushReply``: per notification id, whether one of my sockets took it.
-- ``SendFrame``: give this frame to every socket of this reader (read state, unread count).
-- ``LiveFrames``: the same from outside the gateway, on the channel every node listens on.
+- ``LiveFrames``: give these frames to every socket of this reader (state changes, counts),
+  from another node on this node's channel or from outside the gateway on the channel every
+  node listens on.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from backend.notifications.messages import LiveFrames, PushItem
 
@@ -37,16 +37,7 @@ class PushReply:
         return json.dumps({"op": "reply", "rid": self.rid, "results": self.results})
 
 
-@dataclass(frozen=True)
-class SendFrame:
-    reader: ReaderKey
-    frame: dict[str, Any]
-
-    def encode(self) -> str:
-        return json.dumps({"op": "send", "reader": list(self.reader), "frame": self.frame})
-
-
-NodeMessage = PushRequest | PushReply | SendFrame | LiveFrames
+NodeMessage = PushRequest | PushReply | LiveFrames
 
 
 def decode(raw: str) -> NodeMessage:
@@ -57,9 +48,8 @@ def decode(raw: str) -> NodeMessage:
                            [PushItem.from_dict(i) for i in message["items"]])
     if op == "reply":
         return PushReply(message["rid"], message["results"])
-    if op == "live":  # from outside the gateway (``backend.notifications.live``)
+    if op == "live":
         return LiveFrames.from_dict(message)
-    if op == "send":
-        tenant_id, external_id = message["reader"]
-        return SendFrame((tenant_id, external_id), message["frame"])
+    if op == "send":  # one frame, as a node of the previous version sends it
+        return LiveFrames.from_dict({"reader": message["reader"], "frames": [message["frame"]]})
     raise ValueError(f"unknown node message {op!r}")

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from backend.core import redis_keys
 from backend.notifications.messages import LiveFrames, PushItem
 from gateway.hub import Hub
-from gateway.node_messages import PushReply, PushRequest, ReaderKey, SendFrame, decode
+from gateway.node_messages import PushReply, PushRequest, ReaderKey, decode
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +131,12 @@ class Routing:
         finally:
             self._replies.pop(rid, None)
 
-    async def broadcast(self, key: ReaderKey, frame: dict[str, Any]) -> None:
-        """A frame for every socket of a reader, on every node (read state, unread count)."""
-        self.hub.send(key, frame)
-        message = SendFrame(key, frame).encode()
+    async def broadcast(self, key: ReaderKey, frames: list[dict[str, Any]]) -> None:
+        """Frames for every socket of a reader, on every node (state changes, counts): one
+        presence lookup and one message per node however many frames."""
+        for frame in frames:
+            self.hub.send(key, frame)
+        message = LiveFrames(*key, frames).encode()
         for node in (await self._nodes([key]))[key]:
             await self.redis.publish(redis_keys.gateway_node_channel(node), message)
 
@@ -155,8 +157,6 @@ class Routing:
                      for item in message.items}
             await self.redis.publish(redis_keys.gateway_node_channel(message.reply_to),
                                      PushReply(message.rid, taken).encode())
-        elif isinstance(message, SendFrame):
-            self.hub.send(message.reader, message.frame)
         elif isinstance(message, LiveFrames):
             for frame in message.frames:
                 self.hub.send(message.reader, frame)

@@ -18,6 +18,5 @@ async def change(node: Node, reader: Reader, kind: states.Kind, ids: list[uuid.U
                  until: datetime | None = None) -> dict[str, Any]:
     """Apply and broadcast; returns the ``counts`` frame."""
     frames = await node.blocking.in_session(states.change, reader.row_id, kind, ids, until)
-    for frame in frames:
-        await node.routing.broadcast(reader.key, frame)
+    await node.routing.broadcast(reader.key, frames)
     return frames[-1]

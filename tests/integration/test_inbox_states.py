@@ -148,3 +148,22 @@ async def test_one_change_over_many_notifications_replays_whole_after_a_reconnec
     assert len({f["id"] for f in updated}) == 600 and all(f["seen"] for f in updated)
     assert back.welcome["unseen"] == 0
     await back.close()
+
+
+async def test_a_state_change_reaches_a_tab_on_another_gateway_node(
+    stack: Stack, start_part, tenant: TenantKeys, api: httpx.Client
+):
+    """The state and counts frames travel to the other node as one message."""
+    node2 = start_part("gateway", name="gateway-states-node2")
+    token = token_for(stack.api_url, tenant.secret_key, "spread")
+    here = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    there = await connect(f"ws://127.0.0.1:{node2.port}/ws", tenant.publishable_key, token,
+                          since=0)
+    ids = await _three(api, "spread", [here, there])
+    await here.send({"type": "archive", "ids": ids[:2]})
+    state = await there.next_of("state")
+    assert sorted(state["ids"]) == sorted(ids[:2]) and state["archived"] is True
+    assert (await there.next_of("counts")) == {"type": "counts", "unseen": 1, "unread": 1,
+                                               "archived": 2}
+    for sock in (here, there):
+        await sock.close()
