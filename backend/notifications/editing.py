@@ -7,8 +7,8 @@ retraction leaves a tombstone and stops any retry or fallback still to come. Bot
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,33 +49,39 @@ def _rendering(edit: NotificationEdit, row: Notification) -> tuple[str | None, b
     return key, key is not None
 
 
+def _rendered(session: Session, tenant: Tenant, edit: NotificationEdit, key: str | None,
+              data: dict[str, Any], override: str | None, reader: User,
+              versions: dict[str, dict[str, Template]]) -> dict[str, Any]:
+    if key is not None and key not in versions:
+        versions[key] = compose.latest_versions(session, tenant.id, key)
+    done = compose.in_app(edit.content.model_dump() if edit.content else None, key, data,
+                          override, reader, tenant.default_locale,
+                          versions[key] if key else None)
+    return {"data": data, "title": done.title, "body": done.body, "template": key,
+            "template_id": done.template_id, "locale": done.locale}
+
+
 def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
-                rows: list[Notification]) -> dict[tuple[Any, ...], tuple[dict[str, Any], list]]:
-    """Rows grouped by the values they take; each text rendered once per locale and zone."""
+                rows: list[Notification]) -> list[tuple[dict[str, Any], list[uuid.UUID]]]:
+    """The values rows take, each with the rows taking them: a text is rendered once per
+    template, locale, time zone and data (a reader's data may differ after an edit of
+    theirs alone)."""
     readers = {u.id: u for u in session.scalars(
         select(User).where(User.id.in_({r.user_id for r in rows})))}
     versions: dict[str, dict[str, Template]] = {}
-    groups: dict[tuple[Any, ...], tuple[dict[str, Any], list]] = {}
-    ids: dict[tuple[Any, ...], list[uuid.UUID]] = defaultdict(list)
+    groups: dict[str, tuple[dict[str, Any], list[uuid.UUID]]] = {}
     for row in rows:
         data = row.data if edit.data is None else edit.data
         key, render = _rendering(edit, row)
         reader = readers[row.user_id]
-        group = ((key, row.locale if key is None else None, reader.locale, reader.timezone)
-                 if render else ("data only",))
-        if group not in groups:
-            new: dict[str, Any] = {"data": data}
-            if render:
-                if key is not None and key not in versions:
-                    versions[key] = compose.latest_versions(session, tenant.id, key)
-                done = compose.in_app(edit.content.model_dump() if edit.content else None, key,
-                                      data, row.locale if key is None else None, reader,
-                                      tenant.default_locale, versions.get(key) if key else None)
-                new |= {"title": done.title, "body": done.body, "template": key,
-                        "template_id": done.template_id, "locale": done.locale}
-            groups[group] = (new, ids[group])
-        ids[group].append(row.id)
-    return groups
+        override = row.locale if key is None else None
+        cause = json.dumps([key, override, reader.locale, reader.timezone, data] if render
+                           else [data], sort_keys=True, default=str)
+        if cause not in groups:
+            groups[cause] = (_rendered(session, tenant, edit, key, data, override, reader,
+                                       versions) if render else {"data": data}, [])
+        groups[cause][1].append(row.id)
+    return list(groups.values())
 
 
 def edit(session: Session, client: redis.Redis, tenant: Tenant, nid: uuid.UUID,
@@ -83,7 +89,7 @@ def edit(session: Session, client: redis.Redis, tenant: Tenant, nid: uuid.UUID,
     """Change text or data of a notification or a whole send; returns the rows as changed."""
     rows = _stored(session, client, tenant.id, nid)
     now, changed = datetime.now(UTC), []
-    for new, ids in _new_values(session, tenant, request, rows).values():
+    for new, ids in _new_values(session, tenant, request, rows):
         changed += changes.apply(session, [by_ids(ids)], edited_at=now, **new)
     return changed
 

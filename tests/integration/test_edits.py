@@ -132,3 +132,28 @@ def test_bad_edits_are_refused_and_change_nothing(
     assert api.delete(f"/v1/notifications/{nid}").status_code == 200
     again = api.delete(f"/v1/notifications/{nid}")
     assert again.status_code == 404 and "retracted" in again.text
+
+
+async def test_a_whole_send_rendered_again_keeps_each_readers_own_data(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """One reader's data was edited alone; a template given to the whole send afterwards
+    renders each reader's notification with that reader's data."""
+    assert api.put("/v1/templates/score/en", json={"title": "Score: {{ n }}"}).status_code == 200
+    sockets = {r: await connect(stack.ws_url, tenant.publishable_key,
+                                token_for(stack.api_url, tenant.secret_key, r), since=0)
+               for r in ("ann", "ben")}
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["ann", "ben"], "content": {"title": "Game on"}, "data": {"n": 1}}).json()
+    ids = {n["recipient"]: n["id"] for n in sent["notifications"]}
+    for sock in sockets.values():
+        await sock.next_of("notification")
+    assert api.patch(f"/v1/notifications/{ids['ben']}", json={"data": {"n": 2}}).json()[
+        "changed"] == 1
+    await sockets["ben"].next_of("updated")
+    assert api.patch(f"/v1/notifications/{sent['id']}",
+                     json={"template": "score"}).json()["changed"] == 2
+    titles = {r: (await s.next_of("updated"))["title"] for r, s in sockets.items()}
+    assert titles == {"ann": "Score: 1", "ben": "Score: 2"}
+    for sock in sockets.values():
+        await sock.close()
