@@ -70,7 +70,7 @@ def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
     if body.topic is None:
         return 0
     try:
-        return topics.subscriber_counts(session, tenant_id, {body.topic})[body.topic]
+        return topics.size(session, tenant_id, body.topic)
     except NotFound as exc:
         raise InvalidInput(f"topic {body.topic!r} does not exist (PUT /v1/topics/{{key}})",
                            (*loc, "topic")) from exc

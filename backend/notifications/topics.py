@@ -65,9 +65,9 @@ def page(session: Session, topic: Topic, cursor: int, limit: int) -> tuple[list[
     return [r.external_id for r in rows], rows[-1].id if len(rows) == limit else None
 
 
-def subscriber_counts(session: Session, tenant_id: uuid.UUID, keys: set[str]) -> dict[str, int]:
-    """Subscribers of each topic (a missing topic is NotFound)."""
-    return {key: count(session, find(session, tenant_id, key).id) for key in sorted(keys)}
+def size(session: Session, tenant_id: uuid.UUID, key: str) -> int:
+    """Subscribers of a topic (a missing topic is NotFound)."""
+    return count(session, find(session, tenant_id, key).id)
 
 
 def send_status(send: TopicSend) -> Status:

@@ -16,9 +16,14 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+# An event's data (the same for every type), created_at and next_at.
+DATA = """jsonb_build_object('notification_id', n.id, 'send_id', n.group_id,
+                            'recipient', u.external_id, 'status', n.status,
+                            'reason', n.status_reason, 'category', n.category),
+         now(), now()"""
 # One statement-level trigger: a change of any number of notifications (an UPDATE from any
 # code path) owes one event per subscribed webhook, recorded atomically with it.
-EVENTS_FUNCTION = """
+EVENTS_FUNCTION = f"""
 CREATE FUNCTION herald_webhook_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM webhooks) THEN
@@ -26,10 +31,7 @@ BEGIN
   END IF;
   INSERT INTO webhook_events (id, webhook_id, tenant_id, type, data, created_at, next_at)
   SELECT gen_random_uuid(), w.id, n.tenant_id, e.type,
-         jsonb_build_object('notification_id', n.id, 'send_id', n.group_id,
-                            'recipient', u.external_id, 'status', n.status,
-                            'reason', n.status_reason, 'category', n.category),
-         now(), now()
+         {DATA}
   FROM new_rows n
   JOIN old_rows o ON o.id = n.id
   -- A read may come before the delivery was recorded (it sets delivered_at too): each event
@@ -54,7 +56,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION herald_webhook_events();
 """
 # A notification stored as failed (its reader opted out of every channel) never changes
 # status: its event comes from the INSERT.
-STORED_FAILED_FUNCTION = """
+STORED_FAILED_FUNCTION = f"""
 CREATE FUNCTION herald_webhook_events_stored() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM webhooks) THEN
@@ -62,10 +64,7 @@ BEGIN
   END IF;
   INSERT INTO webhook_events (id, webhook_id, tenant_id, type, data, created_at, next_at)
   SELECT gen_random_uuid(), w.id, n.tenant_id, 'notification.failed',
-         jsonb_build_object('notification_id', n.id, 'send_id', n.group_id,
-                            'recipient', u.external_id, 'status', n.status,
-                            'reason', n.status_reason, 'category', n.category),
-         now(), now()
+         {DATA}
   FROM new_rows n
   JOIN webhooks w ON w.tenant_id = n.tenant_id AND w.events ? 'notification.failed'
   JOIN users u ON u.id = n.user_id
