@@ -10,6 +10,7 @@ import redis
 from backend.channels.base import Channel
 from backend.channels.email import EmailChannel
 from backend.channels.registry import fallback_channels
+from backend.channels.webhooks import WebhookPolicy
 from backend.core.config import Settings, get_settings
 from backend.core.redis import connect
 from backend.db.session import Database
@@ -25,6 +26,7 @@ class Runtime:
     db: Database
     redis: redis.Redis
     gateway: GatewayClient
+    events: WebhookPolicy  # where delivery webhooks may point
     channels: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
@@ -32,13 +34,16 @@ class Runtime:
         redis_url, database_url = settings.require_urls()
         return cls(settings, Database(database_url), connect(redis_url),
                    GatewayClient(settings.push_url, settings.require_internal_key()),
-                   fallback_channels(settings))
+                   WebhookPolicy.for_events(settings), fallback_channels(settings))
 
     def in_app_backoff(self, priority: str) -> Backoff:
         return backoff.in_app(self.settings, priority)
 
     def fallback_backoff(self) -> Backoff:
         return backoff.fallback(self.settings)
+
+    def events_backoff(self) -> Backoff:
+        return backoff.events(self.settings)
 
     @property
     def email(self) -> EmailChannel:

@@ -9,7 +9,7 @@ import uuid
 import httpx
 
 from backend.channels.webhooks import RefusedWebhook, WebhookPolicy, post
-from backend.notifications import backoff, webhook_events
+from backend.notifications import webhook_events
 from backend.notifications.queues import SEND_EVENTS
 from tasks.app import app
 from tasks.base import HeraldTask
@@ -39,7 +39,7 @@ def _attempt(policy: WebhookPolicy, out: webhook_events.Outgoing) -> tuple[int |
 def send_events(event_ids: list[str]) -> int:
     """Post each event once; every attempt is recorded, failures come back after a backoff."""
     rt = runtime()
-    policy, retry = WebhookPolicy.for_events(rt.settings), backoff.events(rt.settings)
+    policy, retry = rt.events, rt.events_backoff()
     delivered = 0
     for event_id in map(uuid.UUID, event_ids):
         with rt.db.session() as session:
