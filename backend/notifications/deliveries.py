@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backend.db import leases
 from backend.db.models import Delivery, DeliveryAttempt, Notification
 from backend.notifications import lifecycle
 from backend.notifications.backoff import Backoff
@@ -102,14 +103,5 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
 
 def claim_due(session: Session, limit: int, lease_seconds: float) -> list[Delivery]:
     """Take due rows no other dispatcher holds, and lease them so nobody takes them again."""
-    rows = list(session.scalars(
-        select(Delivery).where(Delivery.due_at <= _now()).order_by(Delivery.due_at)
-        .limit(limit).with_for_update(skip_locked=True)
-    ))
-    if rows:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.notification_id.in_([r.notification_id for r in rows]))
-            .values(due_at=_now() + timedelta(seconds=lease_seconds))
-        )
-    return rows
+    return leases.claim(session, Delivery, Delivery.due_at, Delivery.notification_id, limit,
+                        lease_seconds)

@@ -21,10 +21,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotFound
+from backend.db import leases
 from backend.db.models import Webhook, WebhookAttempt, WebhookEvent
 from backend.notifications.backoff import Backoff
 from backend.notifications.schemas import EventAttemptPublic, EventPublic
@@ -75,16 +76,10 @@ class Outgoing:
 
 def claim_due(session: Session, limit: int, lease_seconds: float) -> list[uuid.UUID]:
     """Due events no other dispatcher holds, leased so that nobody takes them again soon."""
-    now = datetime.now(UTC)
-    ids = list(session.scalars(
-        select(WebhookEvent.id)
-        .where(WebhookEvent.delivered_at.is_(None), WebhookEvent.failed_at.is_(None),
-               WebhookEvent.next_at <= now)
-        .order_by(WebhookEvent.next_at).limit(limit).with_for_update(skip_locked=True)))
-    if ids:
-        session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(ids))
-                        .values(next_at=now + timedelta(seconds=lease_seconds)))
-    return ids
+    events = leases.claim(session, WebhookEvent, WebhookEvent.next_at, WebhookEvent.id, limit,
+                          lease_seconds, WebhookEvent.delivered_at.is_(None),
+                          WebhookEvent.failed_at.is_(None))
+    return [e.id for e in events]
 
 
 def outgoing(session: Session, event_id: uuid.UUID) -> Outgoing | None:
