@@ -7,7 +7,6 @@ Each change is numbered (``changes``) and answered as the frames every tab of th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -25,21 +24,18 @@ def _seen(now: datetime) -> Any:
     return func.coalesce(N.seen_at, now)  # the first time it was seen stays
 
 
-# kind -> (which rows it changes, the new values, the state frame's field and value)
-RULES: dict[str, tuple[ColumnElement[bool], Callable[[datetime, datetime | None],
-                                                      dict[str, Any]], str]] = {
-    "seen": (N.seen_at.is_(None), lambda now, _: {"seen_at": _seen(now)}, "seen"),
-    "archive": (N.archived_at.is_(None), lambda now, _: {"archived_at": now}, "archived"),
-    "unarchive": (N.archived_at.is_not(None), lambda _, __: {"archived_at": None}, "archived"),
-    "snooze": (N.deleted_at.is_(None), lambda _, until: {"snoozed_until": until},
-               "snoozed_until"),
-}
-
-
-def _value(kind: str, until: datetime | None) -> object:
-    if kind == "snooze":
-        return until.isoformat() if until else None
-    return kind != "unarchive"
+def _rule(kind: Kind, now: datetime, until: datetime | None
+          ) -> tuple[list[ColumnElement[bool]], dict[str, Any], str, object]:
+    """Which rows a kind changes, their new values, and the state frame's field and value."""
+    match kind:
+        case "seen":
+            return [N.seen_at.is_(None)], {"seen_at": _seen(now)}, "seen", True
+        case "archive":
+            return [N.archived_at.is_(None)], {"archived_at": now}, "archived", True
+        case "unarchive":
+            return [N.archived_at.is_not(None)], {"archived_at": None}, "archived", False
+        case _:  # snooze
+            return [], {"snoozed_until": until}, "snoozed_until", until and until.isoformat()
 
 
 def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID] | None,
@@ -47,22 +43,21 @@ def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID
     """Apply ``kind`` to the reader's notifications (all when ``ids`` is None); returns the
     frames for every tab of the reader."""
     now = datetime.now(UTC)
-    where: list[ColumnElement[bool]] = [N.user_id == reader_row_id, N.deleted_at.is_(None)]
-    if ids is not None:
-        where.append(lifecycle.by_ids(ids))
     frames: list[dict[str, Any]] = []
-    value: object = True
+    value: object
     if kind == "read":
         moved = lifecycle.mark_read(session, reader_row_id, ids)
         rows = (changes.apply(session, [lifecycle.by_ids(map(uuid.UUID, moved))],
                               seen_at=_seen(now)) if moved else [])
-        field = "read"
+        field, value = "read", True
         if moved:
             frames.append({"type": "read", "ids": moved})  # what older clients know
     else:
-        condition, values, field = RULES[kind]
-        rows = changes.apply(session, [*where, condition], **values(now, until))
-        value = _value(kind, until)
+        condition, values, field, value = _rule(kind, now, until)
+        where = [N.user_id == reader_row_id, N.deleted_at.is_(None), *condition]
+        if ids is not None:
+            where.append(lifecycle.by_ids(ids))
+        rows = changes.apply(session, where, **values)
     if rows:
         frames.insert(0, {"type": "state", "ids": [str(r.id) for r in rows], field: value,
                           "change": max(r.change for r in rows)})
