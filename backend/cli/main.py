@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -48,19 +49,25 @@ def _celery(settings: Settings, *args: str) -> None:
     celery.main(args=[*quiet, "-A", CELERY_APP, *args], prog_name="herald")
 
 
-def _serve(factory: str, settings: Settings, port: int) -> None:
+def _serve(factory: str, settings: Settings, port: int, processes: int = 1) -> None:
     import uvicorn
 
     from backend.cli.http_protocol import with_head_deadline
+    from backend.cli.processes import run_copies, serve, serve_on_shared_port
 
     _logging(settings)
-    uvicorn.run(factory, factory=True, host=settings.host, port=port, log_config=None,
-                log_level=settings.log_level.lower(),
-                http=with_head_deadline(settings.http_header_timeout_seconds),
-                ws_max_size=settings.ws_max_frame_bytes,
-                ws_per_message_deflate=settings.ws_per_message_deflate,
-                ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
-                proxy_headers=True)
+    config = uvicorn.Config(
+        factory, factory=True, host=settings.host, port=port, log_config=None,
+        log_level=settings.log_level.lower(),
+        http=with_head_deadline(settings.http_header_timeout_seconds),
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+        ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
+        proxy_headers=True)
+    if processes == 1:
+        serve(config)
+    else:
+        run_copies(partial(serve_on_shared_port, config), processes, factory.split(".")[0])
 
 
 @app.command()
@@ -84,7 +91,8 @@ def api() -> None:
 def gateway() -> None:
     """Run a gateway node (WebSocket, REST inbox, push API)."""
     settings, _ = resolve()
-    _serve("gateway.app:create_app", settings, settings.gateway_port)
+    _serve("gateway.app:create_app", settings, settings.gateway_port,
+           settings.gateway_processes)
 
 
 @app.command()

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = 25.0
     #: Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
     ws_client_frames_per_second: float = 20.0
+    #: Gateway processes on this machine, one port (SO_REUSEPORT), each a node of its own:
+    #: one per core spreads sockets and frames over the cores.
+    gateway_processes: int = Field(1, ge=1, le=256)
     #: How often a gateway node refreshes its readers' presence; presence expires after 3x.
     gateway_heartbeat_seconds: float = 10.0
     #: How long a node waits for another node's answer to a push.
