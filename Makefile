@@ -13,6 +13,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The benchmarks' own needs (matplotlib for the plot, py-spy for profiles); the peers they
+# compare against are installed by bench/peers.py into bench/.peers on first use.
+$(BIN)/.bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
 up: $(BIN)/.installed
 	$(BIN)/herald up
 
@@ -55,23 +61,25 @@ lint: $(BIN)/.installed
 	npx --yes -p typescript@5 tsc --noEmit --strict --lib es2022,dom --module es2022 \
 		--moduleResolution bundler tests/js/herald_types.ts
 
-bench: $(BIN)/.installed
+# Every performance figure in one run (~10 minutes on 2 cores), beside its target and the
+# peers (python-socketio, socket.io on Node.js): a table, bench/results/bench-*.json and .png.
+bench: $(BIN)/.bench
 	$(BIN)/python -m bench.run
 
 # End to end with 500 readers online, acking as herald.js does (--profile worker|gateway).
-bench-online: $(BIN)/.installed
+bench-online: $(BIN)/.bench
 	$(BIN)/python -m bench.online
 
 # The gateway's cost per socket: memory per idle socket, opens/s, a reconnect storm.
-bench-sockets: $(BIN)/.installed
+bench-sockets: $(BIN)/.bench
 	$(BIN)/python -m bench.sockets
 
 # One send to a topic of 100,000 readers (500 online): the 202, the last socket, all stored.
-bench-topics: $(BIN)/.installed
+bench-topics: $(BIN)/.bench
 	$(BIN)/python -m bench.topics
 
 # Tenant B's latency while tenant A floods, as ratios to B's quiet latency (docs/SECURITY.md).
-bench-neighbours: $(BIN)/.installed
+bench-neighbours: $(BIN)/.bench
 	$(BIN)/python -m bench.neighbours
 
 # The soak (outside CI): 10 minutes of steady traffic with random kills, then the ledger.

@@ -1,143 +1,146 @@
-"""Benchmarks: pipeline throughput with HERALD_BATCH_SIZE=1 against 100 (one run, so the
-ratio is fair), and the latency from POST to a live socket frame.
+"""``make bench``: every performance figure in one run, on real processes as ``herald up``
+runs them (embedded Redis and PostgreSQL), each beside its target or its peer. Prints a table
+and writes ``bench/results/bench-<stamp>.json`` and a PNG of latency against offered rate.
 
-Runs real processes on embedded servers, prints its figures and writes them to
-bench/results/. ``make bench`` or ``python -m bench.run [--count N]``.
+    python -m bench.run [--quick] [--no-peers]
+
+``--quick`` runs every measurement with small counts (a smoke run of a minute or two).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
-import statistics
 import time
-import uuid
+from dataclasses import dataclass
+from typing import Any
 
-import httpx
-import redis
-from sqlalchemy import func, select
-
-from bench.results import allow_many_sockets, save
+from bench import ceilings, peers, pipeline, sockets
+from bench.clients import open_socketio
+from bench.plot import latency_plot
+from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
+from bench.table import print_table
 from tests.support.db import new_tenant
-from tests.support.harness import Proc, wait_until
-from tests.support.sockets import connect
 
 
-def persisted(tenant_id: uuid.UUID) -> int:
-    from backend.db.models import Notification
-    from tests.support.db import session_scope
+@dataclass
+class Sizes:
+    readers: int = 1000
+    count: int = 50_000
+    rates: tuple[int, ...] = (250, 500, 1000, 2000, 3000)
+    seconds_per_rate: float = 8.0
+    backlog: int = 20_000
+    urgent: int = 100
+    storm_readers: int = 5000
+    missed: int = 10
+    ratio_count: int = 5000
+    sockets: int = 10_000
+    messages: int = 5
 
-    with session_scope() as session:
-        return session.scalar(select(func.count()).where(Notification.tenant_id == tenant_id))
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(readers=100, count=2000, rates=(100, 400), seconds_per_rate=2.0,
+                   backlog=1000, urgent=20, storm_readers=200, missed=5, ratio_count=500,
+                   sockets=300, messages=2)
 
 
-def throughput(stack: BenchStack, batch: int, count: int) -> float:
-    """Notifications persisted and pushed per second with one worker of two processes."""
-    api_url = stack.api_url
-    redis.Redis.from_url(stack.env["HERALD_REDIS_URL"]).flushdb()
-    worker = stack.start("worker", batch_size=str(batch))
-    bridge = stack.start("bridge", batch_size=str(batch))
+def phase(name: str) -> float:
+    print(f"- {name} ...", flush=True)
+    return time.perf_counter()
+
+
+async def readers_online(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -> str:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
-    items = [{"recipients": [f"r{i % 500}" for i in range(s, s + 100)], "priority": "normal",
-              "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
-             for s in range(0, count, 100)]
-    begin = time.perf_counter()
-    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant.secret_key},
-                      timeout=120) as api:
-        for start_at in range(0, len(items), 10):
-            api.post("/v1/notifications/batch", json={"items": items[start_at:start_at + 10]})
-    wait_until(lambda: persisted(uuid.UUID(tenant.tenant_id)) >= count, timeout=900,
-               what=f"{count} persisted", interval=0.2)
-    elapsed = time.perf_counter() - begin
-    worker.stop()
-    bridge.stop()
-    return count / elapsed
+    online = await pipeline.Online.open(stack, tenant, sizes.readers)
+    phase(f"end to end: {sizes.readers} readers online, {sizes.count} notifications")
+    out["online"] = {"readers": sizes.readers, "count": sizes.count,
+                     **await pipeline.end_to_end(online, sizes.count)}
+    out["online"]["gaps"], out["online"]["duplicates"] = online.gaps_and_duplicates()
+    out["latency_by_rate"] = []
+    for rate in sizes.rates:
+        phase(f"latency at {rate}/s offered")
+        out["latency_by_rate"].append(await pipeline.at_rate(online, rate,
+                                                             sizes.seconds_per_rate))
+    phase(f"priority: {sizes.backlog} low queued, then {sizes.urgent} high")
+    out["priority"] = await pipeline.priority_under_backlog(online, sizes.backlog, sizes.urgent)
+    await online.close()
+    return tenant.tenant_id
 
 
-async def latency(stack: BenchStack, samples: int) -> list[float]:
-    """Milliseconds from the API's 202 to the frame on an open socket, one at a time."""
-    api_url, gateway_url = stack.api_url, stack.gateway_url
-    worker = stack.start("worker", batch_size="100")
-    bridge = stack.start("bridge", batch_size="100")
+async def readers_away(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -> None:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
-    async with httpx.AsyncClient(base_url=api_url,
-                                 headers={"X-API-Key": tenant.secret_key}) as api:
-        token = (await api.post("/v1/tokens", json={"user_id": "lat"})).json()["token"]
-        sock = await connect(gateway_url.replace("http", "ws") + "/ws",
-                             tenant.publishable_key, token, since=0)
-        timings = []
-        for i in range(samples):
-            begin = time.perf_counter()
-            await api.post("/v1/notifications", json={
-                "recipients": ["lat"], "priority": "high", "content": {"title": f"{i}"}})
-            await sock.next_of("notification")
-            timings.append((time.perf_counter() - begin) * 1000)
-        await sock.close()
-    worker.stop()
-    bridge.stop()
-    return timings
+    names = [f"away{i}" for i in range(sizes.storm_readers)]
+    count = sizes.storm_readers * sizes.missed
+    phase(f"readers away: {count} notifications for {len(names)} readers")
+    out["offline"] = {"count": count, "stored_per_second": round(
+        await pipeline.stored_per_second(stack, tenant, names, count))}
+    phase(f"reconnect storm: {len(names)} readers, {sizes.missed} missed each")
+    out["storm"] = await sockets.reconnect_storm(stack, tenant, names, sizes.missed)
 
 
-async def socket_memory(gateway: Proc, gateway_url: str, api_url: str, sockets: int
-                        ) -> float:
-    """Resident memory a gateway node spends per open, idle socket (KB)."""
-    import psutil
-    import websockets
-
+def ratios(stack: BenchStack, parts: dict[str, Any], sizes: Sizes, out: dict[str, Any]
+           ) -> None:
+    """Batch size 1 against 100, one worker process against two, readers away."""
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
-    node = psutil.Process(gateway.popen.pid)
-    async with httpx.AsyncClient(base_url=api_url,
-                                 headers={"X-API-Key": tenant.secret_key}) as api:
-        tokens = [(await api.post("/v1/tokens", json={"user_id": f"m{i}"})).json()["token"]
-                  for i in range(sockets)]
-    before = node.memory_info().rss
-    url = gateway_url.replace("http", "ws") + f"/ws?api_key={tenant.publishable_key}"
-    opened = []
-    for token in tokens:
-        ws = await websockets.connect(url)
-        await ws.send(json.dumps({"type": "auth", "token": token}))
-        await ws.send(json.dumps({"type": "hello", "since": None}))
-        await ws.recv()
-        opened.append(ws)
-    per_socket = (node.memory_info().rss - before) / sockets / 1024
-    for ws in opened:
-        await ws.close()
-    return per_socket
+    names = [f"ratio{i}" for i in range(500)]
+    measured: dict[str, float] = {}
+    for label, settings in (("batch_1", {"batch_size": "1", "worker_concurrency": "2"}),
+                            ("batch_100", {"batch_size": "100", "worker_concurrency": "2"}),
+                            ("workers_1", {"batch_size": "100", "worker_concurrency": "1"}),
+                            ("workers_2", {"batch_size": "100", "worker_concurrency": "2"})):
+        phase(f"ratio: {label.replace('_', ' ')}")
+        for name in ("worker", "bridge"):
+            parts[name].stop()
+        parts["bridge"] = stack.start("bridge", batch_size=settings["batch_size"])
+        parts["worker"] = stack.start("worker", **settings)
+        measured[label] = round(asyncio.run(pipeline.stored_per_second(
+            stack, tenant, names, sizes.ratio_count)))
+    out["ratios"] = {**measured,
+                     "batch_100_over_1": round(measured["batch_100"] / measured["batch_1"], 2),
+                     "workers_2_over_1": round(measured["workers_2"] / measured["workers_1"],
+                                               2)}
+
+
+def against_peers(sizes: Sizes, out: dict[str, Any]) -> None:
+    commands = peers.install()
+    out["peers"] = {}
+    for name, command in commands.items():
+        phase(f"peer {name}: {sizes.sockets} sockets")
+        with peers.running(name, command) as peer:
+            url = peer.url.replace("http", "ws")
+            out["peers"][name] = asyncio.run(sockets.measure_server(
+                peer.pid, sizes.sockets, sizes.messages, lambda _i, u=url: open_socketio(u),
+                lambda n, p=peer: asyncio.to_thread(p.blast, n, sockets.FRAME)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=5000)
-    parser.add_argument("--samples", type=int, default=200)
-    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run")
+    parser.add_argument("--no-peers", action="store_true", help="leave the peers out")
     args = parser.parse_args()
+    sizes = Sizes.quick() if args.quick else Sizes()
     allow_many_sockets()
-
-    with bench_stack() as stack:
-        gateway, _ = stack.start("gateway"), stack.start("api")
-        one = throughput(stack, 1, args.count)
-        print(f"batch size   1: {one:8.0f} notifications/s ({args.count} notifications)")
-        hundred = throughput(stack, 100, args.count)
-        print(f"batch size 100: {hundred:8.0f} notifications/s ({args.count} notifications)")
-        print(f"ratio 100/1   : {hundred / one:8.1f}x")
-        timings = asyncio.run(latency(stack, args.samples))
-        quantiles = statistics.quantiles(timings, n=100)
-        print(f"POST -> socket: p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
-              f"max {max(timings):.1f} ms ({args.samples} samples)")
-        per_socket = asyncio.run(socket_memory(gateway, stack.gateway_url, stack.api_url,
-                                               args.sockets))
-        print(f"gateway memory: {per_socket:.1f} KB per open socket ({args.sockets} sockets)")
-        save("pipeline", {
-            "count": args.count,
-            "throughput_batch_1": round(one, 1), "throughput_batch_100": round(hundred, 1),
-            "ratio": round(hundred / one, 2),
-            "latency_ms": {"p50": round(quantiles[49], 1), "p95": round(quantiles[94], 1),
-                           "max": round(max(timings), 1), "samples": args.samples},
-            "gateway_kb_per_socket": round(per_socket, 1), "sockets": args.sockets,
-        })
+    at, begin, out = stamp(), time.perf_counter(), {"sizes": sizes.__dict__}
+    with bench_stack(tenant_rate_per_second="1000000", tenant_burst="10000000") as stack:
+        parts = {name: stack.start(name) for name in ("gateway", "api", "bridge", "worker")}
+        online_tenant = asyncio.run(readers_online(stack, sizes, out))
+        asyncio.run(readers_away(stack, sizes, out))
+        phase("ceilings: XADD, COPY and INSERT of the same entries and rows")
+        out["ceilings"] = {"xadd_per_second": round(ceilings.xadd_per_second(
+            stack.env["HERALD_REDIS_URL"], sizes.count)),
+            **ceilings.rows_per_second(stack.env["HERALD_DATABASE_URL"], online_tenant)}
+        phase(f"gateway: {sizes.sockets} sockets on one process")
+        out["gateway"] = asyncio.run(sockets.herald_gateway(
+            stack, parts["gateway"].popen.pid, sizes.sockets, sizes.messages))
+        ratios(stack, parts, sizes, out)
+    if not args.no_peers:
+        against_peers(sizes, out)
+    out["minutes"] = round((time.perf_counter() - begin) / 60, 1)
+    print_table(out)
+    save("bench", out, at)
+    print(f"plot written to {latency_plot(out['latency_by_rate'], RESULTS / f'bench-{at}.png')}")
 
 
 if __name__ == "__main__":

@@ -1,89 +1,162 @@
-"""The gateway's cost per socket: resident memory per open, idle socket, and sockets opened
-per second (JWT, reader row, state, welcome) with 50 clients opening at once, first for new
-readers, then for the same readers again (a reconnect storm).
+"""What a WebSocket server spends per socket and per frame, measured the same way for
+Herald's gateway and for its peers: resident memory per open idle socket, sockets opened per
+second (50 opening at once), the time one message takes to reach every socket, and frames
+delivered per second when several messages go to every socket. For Herald also a reconnect
+storm: readers who each missed notifications all coming back at once.
 
-    python -m bench.sockets [--sockets 2000]
+    python -m bench.sockets [--sockets 2000]   (Herald's gateway alone)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import itertools
 import secrets
 import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import psutil
-import websockets
 
+from bench.clients import (
+    AT_ONCE,
+    HeraldReader,
+    Tally,
+    close_all,
+    open_herald,
+    open_many,
+    reader_tokens,
+)
 from bench.results import allow_many_sockets, save, stamp
-from bench.stack import bench_stack
+from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
+from tests.support.stack import TenantKeys
 
-AT_ONCE = 50
-
-
-async def _tokens(api_url: str, secret_key: str, count: int) -> list[str]:
-    async with httpx.AsyncClient(base_url=api_url, headers={"X-API-Key": secret_key}) as api:
-        return [(await api.post("/v1/tokens", json={"user_id": f"s{i}"})).json()["token"]
-                for i in range(count)]
-
-
-async def _open(url: str, token: str) -> websockets.ClientConnection:
-    ws = await websockets.connect(url)
-    await ws.send(json.dumps({"type": "auth", "token": token}))
-    await ws.send(json.dumps({"type": "hello", "since": None}))
-    await ws.recv()
-    return ws
+FRAME = {"type": "notification", "title": "Your export is ready",
+         "body": "The report you asked for (412 rows) can be downloaded for 7 days.",
+         "category": "exports", "priority": "normal", "data": {"url": "/exports/81"},
+         "created_at": "2026-11-29T03:00:00+00:00", "read": False, "change": 0}
+PUSH_CHUNK = 1000  # items per /internal/push, as a worker's batch
 
 
-async def measure(gateway_pid: int, gateway_url: str, api_url: str, count: int
-                  ) -> dict[str, float]:
+async def measure_server(pid: int, count: int, messages: int,
+                         open_one: Callable[[int], Awaitable[Any]],
+                         blast: Callable[[int], Awaitable[None]]) -> dict[str, float]:
+    """Open ``count`` sockets, then send one message to all, then ``messages`` more."""
+    server = psutil.Process(pid)
+    await close_all((await open_many(AT_ONCE, open_one))[0])  # warm-up: pools, imports
+    before = server.memory_info().rss
+    sockets, opens = await open_many(count, open_one)
+    await asyncio.sleep(1)  # idle: what each socket allocates later counts too
+    kib = (server.memory_info().rss - before) / count / 1024
+    tally = Tally()
+    tasks = [asyncio.create_task(s.run(tally)) for s in sockets]
+    tally.expect(count)
+    begin = time.perf_counter()
+    await blast(1)
+    await tally.wait(120)
+    one_to_all = time.perf_counter() - begin
+    tally.expect(count * messages)
+    begin = time.perf_counter()
+    await blast(messages)
+    await tally.wait(600)
+    per_second = count * messages / (time.perf_counter() - begin)
+    for task in tasks:
+        task.cancel()
+    await close_all(sockets)
+    return {"kib_per_socket": round(kib, 1), "opens_per_second": round(opens),
+            "one_to_all_seconds": round(one_to_all, 3),
+            "fanout_frames_per_second": round(per_second)}
+
+
+class HeraldGateway:
+    """Herald's gateway driven as the peers are: sockets of new readers, frames through
+    the push API (as workers hand them over), no acks (the peers get none)."""
+
+    def __init__(self, stack: BenchStack, tenant: TenantKeys, tokens: list[str]) -> None:
+        self.stack, self.tenant, self.tokens = stack, tenant, tokens
+        self.ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
+        self.sent = itertools.count(1)
+        self.names = [f"s{i}" for i in range(len(tokens))]
+
+    async def open_one(self, index: int) -> HeraldReader:
+        reader = await open_herald(self.ws_url, self.tenant.publishable_key,
+                                   self.tokens[index % len(self.tokens)], since=None)
+        original = reader.run
+        reader.run = lambda tally: original(tally, ack=False)  # type: ignore[method-assign]
+        return reader
+
+    async def blast(self, messages: int) -> None:
+        headers = {"X-Internal-Key": self.stack.env["HERALD_INTERNAL_KEY"]}
+        async with httpx.AsyncClient(base_url=self.stack.gateway_url, headers=headers,
+                                     timeout=300) as gateway:
+            for _ in range(messages):
+                seq = next(self.sent)
+                items = [{"tenant_id": self.tenant.tenant_id, "external_id": name,
+                          "frame": {**FRAME, "id": str(uuid.uuid4()), "seq": seq}}
+                         for name in self.names]
+                await asyncio.gather(*(
+                    gateway.post("/internal/push", json={"items": items[at:at + PUSH_CHUNK]})
+                    for at in range(0, len(items), PUSH_CHUNK)))
+
+
+async def herald_gateway(stack: BenchStack, gateway_pid: int, count: int, messages: int
+                         ) -> dict[str, float]:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
-    tokens = await _tokens(api_url, tenant.secret_key, count)
-    node = psutil.Process(gateway_pid)
-    url = gateway_url.replace("http", "ws") + f"/ws?api_key={tenant.publishable_key}"
-    # Warm-up: the first sockets pay for imports, pools and caches, not per socket.
-    for ws in [await _open(url, t) for t in tokens[:AT_ONCE]]:
-        await ws.close()
-    before = node.memory_info().rss
-    opened: list[websockets.ClientConnection] = []
+    names = [f"s{i}" for i in range(count)]
+    herald = HeraldGateway(stack, tenant, await reader_tokens(stack.api_url,
+                                                               tenant.secret_key, names))
+    return await measure_server(gateway_pid, count, messages, herald.open_one, herald.blast)
+
+
+async def reconnect_storm(stack: BenchStack, tenant: TenantKeys, names: list[str],
+                          missed: int) -> dict[str, float]:
+    """Every reader in ``names`` (each with ``missed`` stored notifications) reconnects at
+    once with ``since: 0``: how long until all have caught up, with no gap or duplicate."""
+    tokens = await reader_tokens(stack.api_url, tenant.secret_key, names)
+    ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
+    tally = Tally()
+    tally.expect(len(names) * missed)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def come_back(index: int) -> HeraldReader:
+        reader = await open_herald(ws_url, tenant.publishable_key, tokens[index], since=0)
+        tasks.append(asyncio.create_task(reader.run(tally)))
+        return reader
+
     begin = time.perf_counter()
-    for start in range(0, count, AT_ONCE):
-        opened += await asyncio.gather(*(_open(url, t) for t in tokens[start:start + AT_ONCE]))
+    readers, _ = await open_many(len(names), come_back)
+    await tally.wait(600)
     seconds = time.perf_counter() - begin
-    await asyncio.sleep(1)  # idle: whatever each socket allocates later is counted too
-    per_socket = (node.memory_info().rss - before) / count / 1024
-    for ws in opened:
-        await ws.close()
-    # A reconnect storm: the same readers again (their rows exist now).
-    begin = time.perf_counter()
-    for start in range(0, count, AT_ONCE):
-        opened = await asyncio.gather(*(_open(url, t) for t in tokens[start:start + AT_ONCE]))
-        for ws in opened:
-            await ws.close()
-    reopens = count / (time.perf_counter() - begin)
-    return {"kib_per_socket": per_socket, "opens_per_second": count / seconds,
-            "reopens_per_second": reopens}
+    behind = sum(r.seq != missed for r in readers)
+    for task in tasks:
+        task.cancel()
+    await close_all(readers)
+    return {"readers": len(names), "missed_each": missed, "seconds": round(seconds, 2),
+            "gaps": sum(r.gaps for r in readers),
+            "duplicates": sum(r.duplicates for r in readers), "not_caught_up": behind}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=5)
     args = parser.parse_args()
     allow_many_sockets()
     at = stamp()
     with bench_stack() as stack:
         gateway, _ = stack.start("gateway"), stack.start("api")
-        figures = asyncio.run(measure(gateway.popen.pid, stack.gateway_url, stack.api_url,
-                                      args.sockets))
+        figures = asyncio.run(herald_gateway(stack, gateway.popen.pid, args.sockets,
+                                             args.messages))
     print(f"{args.sockets} idle sockets on one gateway process:")
-    print(f"  memory  {figures['kib_per_socket']:7.1f} KiB per socket")
-    print(f"  opened  {figures['opens_per_second']:7.0f} sockets/s ({AT_ONCE} at once)")
-    print(f"  again   {figures['reopens_per_second']:7.0f} sockets/s (the same readers)")
-    save("sockets", {"sockets": args.sockets, **{k: round(v, 1) for k, v in figures.items()}},
-         at)
+    print(f"  memory   {figures['kib_per_socket']:7.1f} KiB per socket")
+    print(f"  opened   {figures['opens_per_second']:7.0f} sockets/s ({AT_ONCE} at once)")
+    print(f"  one to all {figures['one_to_all_seconds']:5.3f} s")
+    print(f"  fan-out  {figures['fanout_frames_per_second']:7.0f} frames/s")
+    save("sockets", {"sockets": args.sockets, **figures}, at)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,87 @@
+"""``make bench``'s table: each figure beside its target, and the gateway's beside its peers'
+with Herald ÷ peer (for memory, lower is better: a ratio under 1 is Herald ahead)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PEER_FIGURES = (("kib_per_socket", "memory per idle socket, KiB", "≤ 30"),
+                ("opens_per_second", "sockets opened per second", "≥ 1,000"),
+                ("one_to_all_seconds", "one message to every socket, s", "≤ 1"),
+                ("fanout_frames_per_second", "fan-out, frames per second", ""))
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _pipeline_rows(out: dict[str, Any]) -> list[tuple[str, str, str]]:
+    online, ceiling, ratios = out["online"], out["ceilings"], out["ratios"]
+    at_1000 = min(out["latency_by_rate"], key=lambda r: abs(r["offered_per_second"] - 1000))
+    latency = online["latency_ms"]
+    return [
+        (f"end to end, {online['readers']:,} readers online: delivered/s",
+         _n(online["delivered_per_second"]), "≥ 2,500"),
+        ("accepted by the API (/batch)/s", _n(online["accepted_per_second"]), ""),
+        ("latency 202 → socket at full speed, ms (p50/p95/p99)",
+         f"{_n(latency['p50'])} / {_n(latency['p95'])} / {_n(latency['p99'])}", ""),
+        (f"p99 202 → socket at {_n(at_1000['offered_per_second'])}/s offered, ms",
+         _n(at_1000["p99"]), "≤ 250"),
+        ("gaps / duplicates seen by readers", f"{online['gaps']} / {online['duplicates']}",
+         "0 / 0"),
+        ("readers away: stored (+ retry scheduled)/s", _n(out["offline"]["stored_per_second"]),
+         "≥ 5,000"),
+        ("ceiling: XADD of the same entries/s", _n(ceiling["xadd_per_second"]), ""),
+        ("ceiling: COPY / multi-row INSERT of the same rows/s",
+         f"{_n(ceiling['copy_rows_per_second'])} / {_n(ceiling['insert_rows_per_second'])}",
+         ""),
+        ("delivered ÷ XADD ceiling",
+         f"{online['delivered_per_second'] / ceiling['xadd_per_second']:.3f}", ""),
+        ("stored ÷ COPY ceiling",
+         f"{out['offline']['stored_per_second'] / ceiling['copy_rows_per_second']:.3f}", ""),
+        ("batch size 100 ÷ 1 (stored/s)",
+         f"{ratios['batch_100_over_1']} ({_n(ratios['batch_100'])} / {_n(ratios['batch_1'])})",
+         ""),
+        ("2 worker processes ÷ 1 (stored/s)",
+         f"{ratios['workers_2_over_1']} ({_n(ratios['workers_2'])} / "
+         f"{_n(ratios['workers_1'])})", ""),
+        (f"priority: p99 of {out['priority']['high']} high after "
+         f"{out['priority']['backlog_low']:,} low, ms", _n(out["priority"]["p99"]), "≤ 1,000"),
+        (f"reconnect storm: {out['storm']['readers']:,} readers × "
+         f"{out['storm']['missed_each']} missed, s", _n(out["storm"]["seconds"]), "≤ 10"),
+        ("storm: gaps / duplicates / not caught up",
+         f"{out['storm']['gaps']} / {out['storm']['duplicates']} / "
+         f"{out['storm']['not_caught_up']}", "0 / 0 / 0"),
+    ]
+
+
+def _gateway_rows(out: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    names = list(out.get("peers", {}))
+    header = ["gateway, one process", "Herald", "target", *names,
+              *(f"Herald ÷ {n}" for n in names)]
+    rows = []
+    for key, label, target in PEER_FIGURES:
+        ours = out["gateway"][key]
+        theirs = [out["peers"][n][key] for n in names]
+        rows.append([label, _n(ours), target, *map(_n, theirs),
+                     *(f"{ours / t:.2f}" if t else "–" for t in theirs)])
+    return header, rows
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def table(out: dict[str, Any]) -> list[str]:
+    lines = _markdown(["pipeline", "Herald", "target"],
+                      [list(row) for row in _pipeline_rows(out)])
+    header, rows = _gateway_rows(out)
+    sockets = out["sizes"]["sockets"]
+    return [*lines, "", f"({sockets:,} sockets each)", *_markdown(header, rows)]
+
+
+def print_table(out: dict[str, Any]) -> None:
+    print()
+    print("\n".join(table(out)))
+    print(f"\n({out['minutes']} minutes)")
