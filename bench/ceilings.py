@@ -36,8 +36,10 @@ def xadd_per_second(redis_url: str, count: int) -> float:
     return count / seconds
 
 
-def rows_per_second(database_url: str, tenant_id: str) -> dict[str, float]:
-    """COPY and multi-row INSERT (1,000 rows a statement) of one tenant's stored rows."""
+def rows_per_second(database_url: str, tenant_id: str, limit: int = 20_000
+                    ) -> dict[str, float]:
+    """COPY and multi-row INSERT (1,000 rows a statement) of ``limit`` of one tenant's
+    stored rows."""
     engine = create_engine(database_url)
     raw = engine.raw_connection()
     try:
@@ -47,7 +49,8 @@ def rows_per_second(database_url: str, tenant_id: str) -> dict[str, float]:
                     "INCLUDING INDEXES)")
         raw.commit()
         dump = io.StringIO()
-        selection = f"SELECT * FROM notifications WHERE tenant_id = '{uuid.UUID(tenant_id)}'"
+        selection = (f"SELECT * FROM notifications WHERE tenant_id = '{uuid.UUID(tenant_id)}' "
+                     f"LIMIT {int(limit)}")
         cur.copy_expert(f"COPY ({selection}) TO STDOUT", dump)
         cur.execute(selection)
         rows = [tuple(Json(v) if isinstance(v, dict | list) else v for v in row)

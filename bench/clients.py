@@ -44,6 +44,12 @@ class Tally:
         await asyncio.wait_for(self.done.wait(), timeout)
 
 
+def _closed_meanwhile(sending: asyncio.Future[None]) -> None:
+    """An ack due when the bench closed the socket is dropped, as a closing tab drops it."""
+    if not sending.cancelled():
+        sending.exception()
+
+
 class HeraldReader:
     """One socket of one reader: counts notification frames, checks their seqs run without
     gap or duplicate, and acknowledges cumulatively."""
@@ -56,7 +62,9 @@ class HeraldReader:
 
     def _send_ack(self) -> None:
         self._ack = None
-        asyncio.ensure_future(self.ws.send(json.dumps({"type": "ack", "seq": self.seq})))
+        sending = asyncio.ensure_future(self.ws.send(json.dumps({"type": "ack",
+                                                                  "seq": self.seq})))
+        sending.add_done_callback(_closed_meanwhile)
 
     async def run(self, tally: Tally, ack: bool = True) -> None:
         async for raw in self.ws:

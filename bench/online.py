@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
-import httpx
 import psutil
-import websockets
 
+from bench.pipeline import Online, end_to_end
 from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
@@ -31,75 +29,14 @@ from tests.support.db import new_tenant
 OUR_CODE = re.compile(r"\((backend|tasks|gateway)/")
 PARTS = ("backend.cli worker", "backend.cli gateway", "backend.cli api", "backend.cli bridge",
          "postgres", "redis-server", "bench.online")
-ACK_DELAY = 0.05
 
 
-class Reader:
-    """One socket, acknowledging cumulatively after each burst, as herald.js does."""
-
-    def __init__(self, ws: websockets.ClientConnection) -> None:
-        self.ws, self.seq = ws, 0
-        self.ack: asyncio.Task[None] | None = None
-
-    async def _ack_soon(self) -> None:
-        await asyncio.sleep(ACK_DELAY)
-        self.ack = None
-        await self.ws.send(json.dumps({"type": "ack", "seq": self.seq}))
-
-    async def run(self, counter: list[int], total: int, finished: asyncio.Event) -> None:
-        async for raw in self.ws:
-            frame = json.loads(raw)
-            if frame["type"] != "notification":
-                continue
-            self.seq = max(self.seq, frame["seq"])
-            counter[0] += 1
-            if counter[0] >= total:
-                finished.set()
-            if self.ack is None:
-                self.ack = asyncio.create_task(self._ack_soon())
-
-
-async def _open(stack: BenchStack, tenant: object, readers: int) -> list[Reader]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60,
-                                 headers={"X-API-Key": tenant.secret_key}) as api:
-        tokens = [(await api.post("/v1/tokens", json={"user_id": f"r{i}"})).json()["token"]
-                  for i in range(readers)]
-    url = stack.gateway_url.replace("http", "ws") + f"/ws?api_key={tenant.publishable_key}"
-    opened = []
-    for token in tokens:
-        ws = await websockets.connect(url, max_queue=None)
-        await ws.send(json.dumps({"type": "auth", "token": token}))
-        await ws.send(json.dumps({"type": "hello", "since": 0}))
-        while json.loads(await ws.recv())["type"] != "welcome":
-            pass
-        opened.append(Reader(ws))
-    return opened
-
-
-async def delivered_per_second(stack: BenchStack, readers: int, count: int) -> dict[str, float]:
-    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
-    sockets = await _open(stack, tenant, readers)
-    counter, finished = [0], asyncio.Event()
-    tasks = [asyncio.create_task(r.run(counter, count, finished)) for r in sockets]
-    items = [{"recipients": [f"r{(s + i) % readers}" for i in range(100)],
-              "channels": ["in_app"], "content": {"title": "bench {{ n }}"}, "data": {"n": s}}
-             for s in range(0, count, 100)]
-    begin = time.perf_counter()
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120,
-                                 headers={"X-API-Key": tenant.secret_key}) as api:
-        for start in range(0, len(items), 10):
-            answer = await api.post("/v1/notifications/batch",
-                                    json={"items": items[start:start + 10]})
-            answer.raise_for_status()
-    accepted = time.perf_counter() - begin
-    await asyncio.wait_for(finished.wait(), timeout=1800)
-    elapsed = time.perf_counter() - begin
-    for task in tasks:
-        task.cancel()
-    for reader in sockets:
-        await reader.ws.close()
-    return {"accepted_per_second": count / accepted, "delivered_per_second": count / elapsed,
-            "seconds": elapsed}
+async def delivered_per_second(stack: BenchStack, readers: int, count: int
+                               ) -> dict[str, Any]:
+    online = await Online.open(stack, new_tenant(f"bench-{secrets.token_hex(3)}"), readers)
+    figures = await end_to_end(online, count)
+    await online.close()
+    return figures
 
 
 def _profile(worker_pid: int, seconds: int, at: str) -> subprocess.Popen[bytes]:
@@ -187,13 +124,15 @@ def main() -> None:
     print(f"{args.readers} readers online, {args.count} notifications through /batch, "
           f"worker with {args.concurrency} process(es):")
     print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
-    print(f"  delivered {figures['delivered_per_second']:8.0f}/s "
-          f"({figures['seconds']:.1f} s to the last socket)")
+    print(f"  delivered {figures['delivered_per_second']:8.0f}/s")
+    latency = figures["latency_ms"]
+    print(f"  202 -> socket p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
+          f"p99 {latency['p99']} ms")
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
     result = {"readers": args.readers, "count": args.count, "past_week_partitions": args.weeks,
               "worker_concurrency": args.concurrency,
-              **{k: round(v, 2) for k, v in figures.items()}, "cpu_ms_per_notification": cpu_ms}
+              **figures, "cpu_ms_per_notification": cpu_ms}
     folded = RESULTS / f"online-{at}.folded"
     if folded.exists():
         result["profile_top_frames"] = top_frames(folded)

@@ -51,7 +51,7 @@ class Online:
                  names: list[str], opens_per_second: float) -> None:
         self.stack, self.tenant, self.readers, self.names = stack, tenant, readers, names
         self.opens_per_second = opens_per_second
-        self.tally = Tally(keyed=lambda frame: frame["data"]["r"])
+        self.tally = Tally(keyed=lambda frame: frame["data"].get("r"))
         self._tasks = [asyncio.create_task(r.run(self.tally)) for r in readers]
 
     @classmethod
@@ -121,7 +121,7 @@ async def at_rate(online: Online, rate: int, seconds: float) -> dict[str, Any]:
             await post_all(api, [body], accepted_at, first=index)
     offered = per_tick * ticks / (time.perf_counter() - begin)
     await online.tally.wait(600)
-    return {"offered_per_second": round(offered), **percentiles(
+    return {"offered_per_second": round(offered), "sent": per_tick * ticks, **percentiles(
         online.latencies_ms(accepted_at))}
 
 
@@ -136,7 +136,7 @@ async def priority_under_backlog(online: Online, backlog: int, urgent: int) -> d
         await post_all(api, batches(online.names, urgent, priority="high", per_item=1,
                                     per_request=1), accepted_at)
     await online.tally.wait(600)
-    return {"backlog_low": backlog, "high": urgent,
+    return {"backlog_low": backlog, "high": urgent, "sent": backlog + urgent,
             **percentiles(online.latencies_ms(accepted_at))}
 
 
@@ -149,6 +149,11 @@ def stored(tenant_id: str) -> int:
             Notification.tenant_id == uuid.UUID(tenant_id))) or 0)
 
 
+async def until_stored(tenant_id: str, count: int) -> None:
+    while stored(tenant_id) < count:
+        await asyncio.sleep(0.2)
+
+
 async def stored_per_second(stack: BenchStack, tenant: TenantKeys, names: Sequence[str],
                             count: int, per_item: int = PER_ITEM) -> float:
     """``count`` notifications for readers who are away: stored (and a retry scheduled for
@@ -157,6 +162,5 @@ async def stored_per_second(stack: BenchStack, tenant: TenantKeys, names: Sequen
     begin = time.perf_counter()
     async with api_client(stack, tenant) as api:
         await post_all(api, batches(names, count, per_item=per_item))
-    while stored(tenant.tenant_id) < before + count:
-        await asyncio.sleep(0.2)
+    await until_stored(tenant.tenant_id, before + count)
     return count / (time.perf_counter() - begin)

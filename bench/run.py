@@ -35,7 +35,7 @@ class Sizes:
     urgent: int = 100
     storm_readers: int = 5000
     missed: int = 10
-    ratio_count: int = 5000
+    ratio_count: int = 2000
     sockets: int = 10_000
     messages: int = 5
 
@@ -66,6 +66,9 @@ async def readers_online(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -
     phase(f"priority: {sizes.backlog} low queued, then {sizes.urgent} high")
     out["priority"] = await pipeline.priority_under_backlog(online, sizes.backlog, sizes.urgent)
     await online.close()
+    phase("the backlog stored, before the next figure")
+    sent = sizes.count + sum(r["sent"] for r in out["latency_by_rate"]) + out["priority"]["sent"]
+    await pipeline.until_stored(tenant.tenant_id, sent)
     return tenant.tenant_id
 
 

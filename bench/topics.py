@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
 import time
 import uuid
@@ -18,7 +17,7 @@ import uuid
 import httpx
 from sqlalchemy import func, select
 
-from bench.online import _open
+from bench.pipeline import Online
 from bench.results import allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant, session_scope
@@ -32,20 +31,6 @@ def _stored(send_id: str) -> int:
             Notification.group_id == uuid.UUID(send_id))) or 0
 
 
-async def _last_socket(readers: list, finished: asyncio.Event) -> None:
-    left = [len(readers)]
-
-    async def one(reader) -> None:
-        async for raw in reader.ws:
-            if json.loads(raw)["type"] == "notification":
-                left[0] -= 1
-                if not left[0]:
-                    finished.set()
-                return
-
-    await asyncio.gather(*(one(r) for r in readers))
-
-
 async def topic_send(stack: BenchStack, subscribers: int, online: int) -> dict[str, float]:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=120,
@@ -53,11 +38,10 @@ async def topic_send(stack: BenchStack, subscribers: int, online: int) -> dict[s
         (await api.put("/v1/topics/everyone", json={"name": "Everyone"})).raise_for_status()
         for start in range(0, subscribers, 1000):
             (await api.post("/v1/topics/everyone/subscribers", json={"add": [
-                f"r{i}" for i in range(start, min(start + 1000, subscribers))]})
+                f"on{i}" for i in range(start, min(start + 1000, subscribers))]})
              ).raise_for_status()
-        readers = await _open(stack, tenant, online)  # r0 .. r{online-1}: subscribers too
-        finished = asyncio.Event()
-        watching = asyncio.create_task(_last_socket(readers, finished))
+        readers = await Online.open(stack, tenant, online)  # on0 ..: subscribers too
+        readers.tally.expect(online)
         begin = time.perf_counter()
         answer = await api.post("/v1/notifications", json={
             "topic": "everyone", "content": {"title": "Release {{ v }}"}, "data": {"v": "2.0"},
@@ -65,14 +49,12 @@ async def topic_send(stack: BenchStack, subscribers: int, online: int) -> dict[s
         answered = time.perf_counter() - begin
         answer.raise_for_status()
         send_id = answer.json()["id"]
-    await asyncio.wait_for(finished.wait(), timeout=1800)
+    await readers.tally.wait(1800)
     last_socket = time.perf_counter() - begin
     while _stored(send_id) < subscribers:
         await asyncio.sleep(0.5)
     stored = time.perf_counter() - begin
-    watching.cancel()
-    for reader in readers:
-        await reader.ws.close()
+    await readers.close()
     return {"answer_ms": answered * 1000, "last_online_socket_seconds": last_socket,
             "all_stored_seconds": stored, "stored_per_second": subscribers / stored}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ class TenantKey:
 class Reader:
     tenant_id: uuid.UUID
     external_id: str  # the product's own user id (the token's ``sub``)
-    row_id: int  # Herald's row id of the reader (``users.id``)
+    row_id: int  # Herald's row id of the reader (``users.id``); 0 until looked up
     expires_at: float
 
     @property
@@ -69,20 +69,28 @@ class Authenticator:
                             "header)")
         if (cached := self.tenants.get(api_key)) is not None:
             return cached
-        tenant = await self.blocking.in_session(_lookup_tenant, api_key)
+        tenant = await self.blocking.read(_lookup_tenant, api_key)
         if tenant is None:
             raise AuthError("invalid publishable key")
         return self.tenants.put(api_key, tenant)
 
-    async def reader(self, tenant: TenantKey, token: object) -> Reader:
+    @staticmethod
+    def claims(tenant: TenantKey, token: object) -> Reader:
+        """The reader a token names, without its row (row ids start at 1; 0 is none yet): a
+        socket looks the row up with the reader's state in one statement (``recovery``)."""
         if not token or not isinstance(token, str):
             raise AuthError("missing token")
         try:
             claims = verify_token(token, tenant.verify_key, tenant.algorithm)
         except TokenError as exc:
             raise AuthError(str(exc)) from exc
-        row_id = await self.blocking.in_session(_reader_row, tenant.tenant_id, claims["sub"])
-        return Reader(tenant.tenant_id, claims["sub"], row_id, float(claims["exp"]))
+        return Reader(tenant.tenant_id, claims["sub"], 0, float(claims["exp"]))
+
+    async def reader(self, tenant: TenantKey, token: object) -> Reader:
+        reader = self.claims(tenant, token)
+        row_id = await self.blocking.read(_reader_row, tenant.tenant_id,
+                                                reader.external_id)
+        return replace(reader, row_id=row_id)
 
     async def authenticate(self, api_key: str | None, token: object
                            ) -> tuple[TenantKey, Reader]:

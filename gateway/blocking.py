@@ -9,15 +9,16 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy.orm import Session
 
-from backend.db.session import Database
+from backend.db.session import Database, retry_once
 
 T = TypeVar("T")
 THREADS = 16  # database calls of one gateway node at once
 
 
 class Blocking:
-    def __init__(self, db: Database, threads: int = THREADS) -> None:
+    def __init__(self, db: Database, reads: Database, threads: int = THREADS) -> None:
         self.db = db
+        self.reads = reads  # autocommit, no ping
         self._threads = threads
         self._limiter: anyio.CapacityLimiter | None = None  # made inside the event loop
 
@@ -35,3 +36,14 @@ class Blocking:
                 return fn(session, *args)
 
         return await self.run(call)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in a thread with no transaction around it: each
+        statement commits on its own, so a read of one statement is one round trip. For
+        reads, and writes that stand alone."""
+
+        def call() -> T:
+            with Session(self.reads.engine) as session:
+                return fn(session, *args)
+
+        return await self.run(partial(retry_once, call))

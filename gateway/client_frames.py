@@ -47,7 +47,7 @@ def _until(frame: dict[str, Any]) -> datetime:
 async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
     """A fresh token before the old one expires keeps the connection open."""
     try:
-        reader = await conn.node.auth.reader(conn.tenant, frame.get("token"))
+        reader = conn.node.auth.claims(conn.tenant, frame.get("token"))
     except AuthError as exc:
         raise FrameError(exc.reason) from exc
     if reader.external_id != conn.reader.external_id:

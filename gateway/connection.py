@@ -93,8 +93,8 @@ class Connection:
     async def replay(self, since: int, until: int | None = None) -> None:
         """Send what is stored after ``since`` (up to ``until``), page by page, in order."""
         while (until is None or since < until) and (
-                frames := await self.node.blocking.in_session(_page, self.reader.row_id,
-                                                              since, until)):
+                frames := await self.node.blocking.read(_page, self.reader.row_id, since,
+                                                        until)):
             for frame in frames:
                 await self._send_notification(frame)
             since = frames[-1]["seq"]
@@ -103,8 +103,8 @@ class Connection:
         """Send, in change order, the edits, retractions and state changes made after
         ``change`` to notifications the client already holds (up to ``through_seq``)."""
         after = (change, through_seq)  # rows of change number ``change`` the client has
-        while frames := await self.node.blocking.in_session(_changes, self.reader.row_id,
-                                                            after, through_seq):
+        while frames := await self.node.blocking.read(_changes, self.reader.row_id, after,
+                                                      through_seq):
             for frame in frames:
                 await self.websocket.send_json(frame)
             after = (frames[-1]["change"], frames[-1]["seq"])

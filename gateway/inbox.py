@@ -79,7 +79,7 @@ async def list_notifications(
     unread: Annotated[bool, Query(description="the same as state=unread")] = False,
 ) -> InboxPage:
     """The reader's notifications, newest first; pass ``next_before`` to get the next page."""
-    rows = await node.blocking.in_session(inbox.page, reader.row_id, limit, before,
+    rows = await node.blocking.read(inbox.page, reader.row_id, limit, before,
                                           "unread" if unread else state)
     items = [InboxItem(**inbox.frame(n)) for n in rows]
     return InboxPage(items=items, next_before=items[-1].seq if len(items) == limit else None)
@@ -88,13 +88,13 @@ async def list_notifications(
 @router.get("/unread-count")
 async def unread_count(reader: ReaderDep, node: NodeDep) -> UnreadCount:
     """How many of the reader's notifications are unread."""
-    return UnreadCount(count=await node.blocking.in_session(inbox.unread_count, reader.row_id))
+    return UnreadCount(count=await node.blocking.read(inbox.unread_count, reader.row_id))
 
 
 @router.get("/counts")
 async def counts(reader: ReaderDep, node: NodeDep) -> Counts:
     """Unseen (the badge), unread, and archived notifications of the reader."""
-    found = await node.blocking.in_session(inbox.counts, reader.row_id)
+    found = await node.blocking.read(inbox.counts, reader.row_id)
     return Counts(unseen=found.unseen, unread=found.unread, archived=found.archived)
 
 
@@ -102,7 +102,7 @@ async def counts(reader: ReaderDep, node: NodeDep) -> Counts:
 async def read_one(notification_id: uuid.UUID, reader: ReaderDep, node: NodeDep
                    ) -> UnreadCount:
     """Mark one notification read; answers the new unread count."""
-    if not await node.blocking.in_session(inbox.owned_by, reader.row_id, notification_id):
+    if not await node.blocking.read(inbox.owned_by, reader.row_id, notification_id):
         raise NotFound(f"notification {notification_id} not found")
     found = await change(node, reader, "read", [notification_id])
     return UnreadCount(count=found["unread"])
@@ -126,7 +126,7 @@ def _set_preferences(session: Session, reader_row_id: int, preferences: dict[str
 @router.get("/preferences")
 async def get_preferences(reader: ReaderDep, node: NodeDep) -> PreferencesUpdate:
     """The reader's own preferences."""
-    stored = await node.blocking.in_session(_get_preferences, reader.row_id)
+    stored = await node.blocking.read(_get_preferences, reader.row_id)
     return PreferencesUpdate.model_validate(stored)
 
 

@@ -39,7 +39,8 @@ class Node:
         client, hub = connect_async(redis_url), Hub()
         routing = Routing(hub, client, settings.gateway_heartbeat_seconds,
                           settings.gateway_reply_timeout_seconds)
-        blocking = Blocking(db, THREADS)
+        blocking = Blocking(db, Database(database_url, pool_size=THREADS, autocommit=True),
+                            THREADS)
         return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
                    Pending(settings.ws_max_pending_per_ip), Acks(blocking))
 
@@ -52,6 +53,7 @@ class Node:
         await self.routing.stop()
         await self.redis.aclose()
         self.db.dispose()
+        self.blocking.reads.dispose()
 
 
 def node_of(connection: HTTPConnection) -> Node:

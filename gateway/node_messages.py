@@ -5,6 +5,8 @@
 - ``LiveFrames``: give these frames to every socket of this reader (state changes, counts),
   from another node on this node's channel or from outside the gateway on the channel every
   node listens on.
+- ``NodeEvent``: a node started or stopped, on the channel every node listens on: each node
+  knows the others at once, and a node alone looks up no presence at all.
 """
 
 from __future__ import annotations
@@ -37,7 +39,16 @@ class PushReply:
         return json.dumps({"op": "reply", "rid": self.rid, "results": self.results})
 
 
-NodeMessage = PushRequest | PushReply | LiveFrames
+@dataclass(frozen=True)
+class NodeEvent:
+    node_id: str
+    joined: bool
+
+    def encode(self) -> str:
+        return json.dumps({"op": "node", "node": self.node_id, "joined": self.joined})
+
+
+NodeMessage = PushRequest | PushReply | LiveFrames | NodeEvent
 
 
 def decode(raw: str) -> NodeMessage:
@@ -48,6 +59,8 @@ def decode(raw: str) -> NodeMessage:
                            [PushItem.from_dict(i) for i in message["items"]])
     if op == "reply":
         return PushReply(message["rid"], message["results"])
+    if op == "node":
+        return NodeEvent(message["node"], bool(message["joined"]))
     if op == "live":
         return LiveFrames.from_dict(message)
     if op == "send":  # one frame, as a node of the previous version sends it

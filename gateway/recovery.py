@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import User
 from backend.notifications import inbox
+from backend.tenants.readers import ensure_readers
 
 
-@dataclass(frozen=True)
-class ReaderState:
-    last_seq: int
-    epoch: str
-    counts: inbox.Counts
-    oldest_seq: int | None
-    last_change: int
+def load_reader(session: Session, tenant_id: uuid.UUID, external_id: str
+                ) -> inbox.ReaderSummary:
+    """The reader's row and inbox summary, one statement for a reader seen before (what a
+    socket opens on); created on first sight."""
+    found = inbox.reader_summary(session, tenant_id, external_id)
+    if found is not None:
+        return found
+    user = ensure_readers(session, tenant_id, [external_id])[external_id]
+    if user.last_seq == 0:  # nothing stored for them yet (a worker may have made the row)
+        return inbox.ReaderSummary(user.id, 0, user.epoch, user.last_change,
+                                   inbox.Counts(0, 0, 0), None)
+    found = inbox.reader_summary(session, tenant_id, external_id)
+    assert found is not None  # it exists
+    return found
 
 
-def load_state(session: Session, reader_row_id: int) -> ReaderState:
-    """Two statements: the reader's row, and its inbox summary (a socket opens on these)."""
-    user = session.execute(select(User.last_seq, User.epoch, User.last_change)
-                           .where(User.id == reader_row_id)).one()
-    counts, oldest = inbox.summary(session, reader_row_id)
-    return ReaderState(user.last_seq, user.epoch, counts, oldest, user.last_change)
-
-
-def recoverable(state: ReaderState, since: int | None, epoch: str | None) -> bool:
+def recoverable(state: inbox.ReaderSummary, since: int | None, epoch: str | None) -> bool:
     """Is everything after ``since`` still stored, in the same epoch? Otherwise the client
     must reload its inbox over REST (``recovered: false``)."""
     if since is None or since < 0 or since > state.last_seq:

@@ -5,6 +5,9 @@ heartbeat refreshes, and listens on a pub/sub channel of its own. A push on any 
 frames to its own sockets and asks the other nodes holding the reader over their channels;
 their replies say whether a socket took each frame. A node that died stops refreshing, its
 entries expire, and a publish to its channel reaches nobody: it counts as offline.
+
+Each node also knows which other nodes are alive (announced when they start and stop, and
+re-read with every heartbeat): a node alone delivers without asking Redis anything.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import redis.asyncio as aioredis
 from backend.core import redis_keys
 from backend.notifications.messages import LiveFrames, PushItem
 from gateway.hub import Hub
-from gateway.node_messages import PushReply, PushRequest, ReaderKey, decode
+from gateway.node_messages import NodeEvent, PushReply, PushRequest, ReaderKey, decode
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class Routing:
         self._ttl_ms = int(heartbeat_seconds * 3000)
         self._timeout = reply_timeout_seconds
         self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
+        self._others: set[str] = set()  # the other live nodes
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -44,6 +48,7 @@ class Routing:
         await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id),
                                redis_keys.GATEWAY_LIVE_CHANNEL)
         await self._report()
+        await self._announce(joined=True)
         self._tasks = [asyncio.create_task(self._listen(pubsub)),
                        asyncio.create_task(self._heartbeat())]
         logger.info("gateway node %s routing through Redis", self.node_id)
@@ -55,7 +60,13 @@ class Routing:
             for key in self.hub.readers():
                 pipe.hdel(redis_keys.presence(*key), self.node_id)
             pipe.hdel(redis_keys.GATEWAY_NODES, self.node_id)
+            pipe.publish(redis_keys.GATEWAY_LIVE_CHANNEL,
+                         NodeEvent(self.node_id, joined=False).encode())
             await pipe.execute()
+
+    async def _announce(self, joined: bool) -> None:
+        await self.redis.publish(redis_keys.GATEWAY_LIVE_CHANNEL,
+                                 NodeEvent(self.node_id, joined).encode())
 
     # presence -------------------------------------------------------------------------
     async def joined(self, key: ReaderKey) -> None:
@@ -84,13 +95,21 @@ class Routing:
                 logger.exception("presence heartbeat failed")
 
     async def _report(self) -> None:
-        """What this node holds, for ``herald status``."""
+        """What this node holds, for ``herald status``; and which other nodes are alive."""
         stats = {"sockets": self.hub.count(), "readers": len(self.hub.readers()),
                  "at": time.time(), "expires": time.time() + self._ttl_ms / 1000}
-        await self.redis.hset(redis_keys.GATEWAY_NODES, self.node_id, json.dumps(stats))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(redis_keys.GATEWAY_NODES, self.node_id, json.dumps(stats))
+            pipe.hgetall(redis_keys.GATEWAY_NODES)
+            _, nodes = await pipe.execute()
+        now = time.time()
+        self._others = {node for node, raw in nodes.items()
+                        if node != self.node_id and json.loads(raw).get("expires", 0) > now}
 
     async def _nodes(self, readers: list[ReaderKey]) -> dict[ReaderKey, list[str]]:
-        """Other live nodes holding each reader."""
+        """Other live nodes holding each reader (none to look up when this node is alone)."""
+        if not self._others:
+            return {key: [] for key in readers}
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in readers:
                 pipe.hgetall(redis_keys.presence(*key))
@@ -160,6 +179,9 @@ class Routing:
         elif isinstance(message, LiveFrames):
             for frame in message.frames:
                 self.hub.send(message.reader, frame)
+        elif isinstance(message, NodeEvent):
+            if message.node_id != self.node_id:
+                (self._others.add if message.joined else self._others.discard)(message.node_id)
         else:
             future = self._replies.get(message.rid)
             if future is not None and not future.done():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,7 @@ from gateway.close_codes import Close
 from gateway.connection import Connection
 from gateway.node import Node, node_of
 from gateway.rate_limit import RateLimit
-from gateway.recovery import load_state, recoverable
+from gateway.recovery import load_reader, recoverable
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -62,7 +63,8 @@ async def _handshake(node: Node, websocket: WebSocket
         if not first or first.get("type") != "auth":
             raise AuthError(f"expected an auth frame within {timeout:g} s")
         token = first.get("token")
-    tenant, reader = await node.auth.authenticate(api_key, token)
+    tenant = await node.auth.tenant(api_key)
+    reader = node.auth.claims(tenant, token)
     hello = await _receive(websocket, timeout)
     return tenant, reader, hello
 
@@ -96,7 +98,9 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     greeting = hello if hello and hello.get("type") == "hello" else None
     since = greeting.get("since") if greeting else None
     epoch = greeting.get("epoch") if greeting else None
-    state = await conn.node.blocking.in_session(load_state, conn.reader.row_id)
+    state = await conn.node.blocking.read(load_reader, conn.reader.tenant_id,
+                                          conn.reader.external_id)
+    conn.reader = replace(conn.reader, row_id=state.row_id)
     recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
     conn.next_seq = (since if recovered and isinstance(since, int) else state.last_seq) + 1
     await conn.websocket.send_json({
@@ -105,7 +109,8 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
         "change": state.last_change, "recovered": recovered,
     })
     if recovered and isinstance(since, int):
-        await conn.replay(since)
+        # Up to the seq just read: later ones are queued already (registered first).
+        await conn.replay(since, state.last_seq)
         change = greeting.get("change") if greeting else None
         if isinstance(change, int) and not isinstance(change, bool) and change >= 0:
             await conn.replay_changes(change, since)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10) -> None:
-        self.engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size,
-                                    max_overflow=pool_size)
+    def __init__(self, url: str, pool_size: int = 10, autocommit: bool = False) -> None:
+        """``autocommit``: every statement commits on its own, no BEGIN or COMMIT round trips
+        (for reads of one statement); and no ping before each use either: a connection the
+        server dropped fails its statement, the pool starts afresh, and the caller retries
+        (``retry_once``)."""
+        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        self.engine = create_engine(url, pool_pre_ping=not autocommit, pool_size=pool_size,
+                                    max_overflow=0 if autocommit else pool_size, **options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -30,6 +39,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def retry_once(call: Callable[[], T]) -> T:
+    """``call()``, again once if it failed on a connection the server had dropped (after a
+    database restart): safe for reads and for writes that stand alone."""
+    try:
+        return call()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return call()
 
 
 @contextmanager

@@ -12,13 +12,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
-from backend.db.models import Notification
+from backend.db.models import Notification, User
 from backend.notifications.lifecycle import by_ids
 
 State = Literal["inbox", "unseen", "unread", "archived", "all"]
+At = datetime | BindParameter[datetime]  # now, or a parameter for it in a prepared statement
 
 
 class Stored(Protocol):
@@ -58,12 +71,12 @@ def frame(n: Stored, kind: str = "notification") -> dict[str, Any]:
     }
 
 
-def _visible(now: datetime) -> ColumnElement[bool]:
+def _visible(now: At) -> ColumnElement[bool]:
     return and_(Notification.deleted_at.is_(None), Notification.archived_at.is_(None),
                 or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now))
 
 
-def _in_state(state: State, now: datetime) -> ColumnElement[bool]:
+def _in_state(state: State, now: At) -> ColumnElement[bool]:
     kept = Notification.deleted_at.is_(None)
     return {
         "inbox": _visible(now),
@@ -112,14 +125,41 @@ def counts(session: Session, reader_row_id: int) -> Counts:
     return counts_of(session, [reader_row_id])[reader_row_id]
 
 
-def summary(session: Session, reader_row_id: int) -> tuple[Counts, int | None]:
-    """The reader's counts and oldest seq kept, in one statement (a socket's welcome)."""
-    now = datetime.now(UTC)
-    row = session.execute(
-        select(*(func.count().filter(_in_state(s, now)) for s in COUNTED),
-               func.min(Notification.seq))
-        .where(Notification.user_id == reader_row_id)).one()
-    return Counts(**dict(zip(COUNTED, row[:3], strict=True))), row[3]
+@dataclass(frozen=True)
+class ReaderSummary:
+    row_id: int
+    last_seq: int
+    epoch: str
+    last_change: int
+    counts: Counts
+    oldest_seq: int | None
+
+
+def _summary_by_key() -> Select[Any]:
+    """Built once (the statement is the same for every socket; only its parameters differ)."""
+    now = bindparam("now", type_=DateTime(timezone=True))
+    found = select(*(func.count().filter(_in_state(s, now)).label(s) for s in COUNTED),
+                   func.min(Notification.seq).label("oldest")
+                   ).where(Notification.user_id == User.id).lateral("found")
+    return (select(User.id, User.last_seq, User.epoch, User.last_change, found)
+            .join(found, true())
+            .where(User.tenant_id == bindparam("tenant_id"),
+                   User.external_id == bindparam("external_id")))
+
+
+_SUMMARY_BY_KEY = _summary_by_key()
+
+
+def reader_summary(session: Session, tenant_id: uuid.UUID, external_id: str
+                   ) -> ReaderSummary | None:
+    """A reader's row and inbox summary by the product's user id, in one statement (what a
+    socket opens on); None for a reader never seen."""
+    row = session.execute(_SUMMARY_BY_KEY, {"now": datetime.now(UTC), "tenant_id": tenant_id,
+                                            "external_id": external_id}).first()
+    if row is None:
+        return None
+    return ReaderSummary(row.id, row.last_seq, row.epoch, row.last_change,
+                         Counts(**{s: getattr(row, s) for s in COUNTED}), row.oldest)
 
 
 def unread_count(session: Session, reader_row_id: int) -> int:

@@ -8,8 +8,11 @@ import os
 import subprocess
 import sys
 
+import psycopg2
+
 from tests.support.harness import REPO, free_port, port_open, wait_until
 from tests.support.ledger import Flow
+from tests.support.sockets import connect, token_for
 from tests.support.system import HeraldUp
 
 
@@ -63,3 +66,33 @@ async def test_second_gateway_node_killed_its_readers_move_to_the_first(herald: 
     finally:
         if node.poll() is None:
             os.killpg(node.pid, 9)
+
+
+def _answers(dsn: str) -> bool:
+    try:
+        psycopg2.connect(dsn, connect_timeout=2).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+async def test_postgres_restarted_the_next_sockets_open_at_once(herald: HeraldUp):
+    """The gateway's reads use pooled connections without a ping before each use; after a
+    restart those connections are dead, and the first read on one must be retried on a fresh
+    connection rather than close the socket (1011)."""
+    creds = herald.creds()
+
+    async def opens(user: str) -> dict:
+        token = token_for(herald.api_url, creds["secret_key"], user)
+        sock = await connect(herald.ws_url, creds["publishable_key"], token, since=0)
+        await sock.close()
+        return sock.welcome
+
+    # Several at once: the read pool holds several connections when PostgreSQL goes.
+    await asyncio.gather(*(opens(f"before-{i}") for i in range(8)))
+    await asyncio.to_thread(herald.rpc().stopProcess, "postgres")
+    await asyncio.to_thread(herald.rpc().startProcess, "postgres")
+    await asyncio.to_thread(wait_until, lambda: _answers(herald.database_dsn), 60,
+                            "PostgreSQL answering again")
+    welcomes = await asyncio.gather(*(opens(f"before-{i}") for i in range(8)))
+    assert [w["type"] for w in welcomes] == ["welcome"] * 8
