@@ -89,7 +89,9 @@ class PushItem:
         return (self.tenant_id, self.external_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not ``asdict``: that deep-copies the frame, for every item of every push.
+        return {"tenant_id": self.tenant_id, "external_id": self.external_id,
+                "frame": self.frame}
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> PushItem:

@@ -23,14 +23,6 @@ def ensure_readers(
     sequence numbers to the same readers serialise instead of deadlocking.
     """
     wanted = sorted(set(external_ids))
-    session.execute(
-        insert(User)
-        .values([
-            {"tenant_id": tenant_id, "external_id": ext, "epoch": secrets.token_hex(4)}
-            for ext in wanted
-        ])
-        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
-    )
     query = (
         select(User)
         .where(User.tenant_id == tenant_id, User.external_id.in_(wanted))
@@ -38,6 +30,17 @@ def ensure_readers(
     )
     if lock:
         query = query.with_for_update()
+    found = {user.external_id: user for user in session.scalars(query)}
+    if len(found) == len(wanted):  # the usual case: one statement, no insert tried
+        return found
+    session.execute(
+        insert(User)
+        .values([
+            {"tenant_id": tenant_id, "external_id": ext, "epoch": secrets.token_hex(4)}
+            for ext in wanted if ext not in found
+        ])
+        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
+    )
     return {user.external_id: user for user in session.scalars(query)}
 
 

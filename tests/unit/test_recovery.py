@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from backend.notifications.inbox import Counts
-from gateway.recovery import ReaderState, recoverable
+from backend.notifications.inbox import Counts, ReaderSummary
+from gateway.recovery import recoverable
 
-STATE = ReaderState(last_seq=10, epoch="e1", counts=Counts(1, 3, 0), oldest_seq=4,
-                    last_change=2)
+STATE = ReaderSummary(row_id=1, last_seq=10, epoch="e1", counts=Counts(1, 3, 0), oldest_seq=4,
+                      last_change=2)
 
 
 @pytest.mark.parametrize("since, epoch, expected", [
@@ -25,6 +25,6 @@ def test_recoverable(since: int | None, epoch: str | None, expected: bool):
 
 
 def test_an_empty_history_recovers_only_from_its_end():
-    empty = ReaderState(last_seq=0, epoch="e", counts=Counts(0, 0, 0), oldest_seq=None,
-                        last_change=0)
+    empty = ReaderSummary(row_id=1, last_seq=0, epoch="e", counts=Counts(0, 0, 0),
+                          oldest_seq=None, last_change=0)
     assert recoverable(empty, 0, "e")
