@@ -11,10 +11,12 @@ import httpx
 import jwt
 import psutil
 import pytest
+import redis
 import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from backend.core import redis_keys as keys
 from tests.support.harness import wait_until
 from tests.support.sockets import Socket, connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
@@ -288,3 +290,26 @@ def test_the_gateway_says_when_it_is_ready(stack: Stack):
     ready = httpx.get(f"{stack.gateway_url}/readyz", timeout=10)
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
     assert httpx.get(f"{stack.gateway_url}/healthz", timeout=10).json()["status"] == "ok"
+
+
+async def test_hundreds_of_sockets_closing_at_once_leave_no_presence_behind(
+    stack: Stack, start_part: StartPart, tenant: TenantKeys
+):
+    """Each closing socket removes its reader's presence in Redis; hundreds at once must
+    wait for a connection of the node's pool, not fail (the pool held 100 and raised)."""
+    node = start_part("gateway", name="gateway-mass-close")
+    url = f"ws://127.0.0.1:{node.port}/ws"
+    readers = [f"leaver-{i}" for i in range(400)]
+    tokens = await asyncio.gather(*(asyncio.to_thread(
+        token_for, stack.api_url, tenant.secret_key, r) for r in readers))
+    sockets = []
+    for start in range(0, len(readers), 50):
+        sockets += await asyncio.gather(*(connect(url, tenant.publishable_key, t)
+                                          for t in tokens[start:start + 50]))
+    client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
+    assert all(client.exists(keys.presence(tenant.tenant_id, r)) for r in readers)
+    await asyncio.gather(*(s.close() for s in sockets))
+    # Well before presence would expire by itself (3 heartbeats, 30 s).
+    wait_until(lambda: not any(client.exists(keys.presence(tenant.tenant_id, r))
+                               for r in readers), timeout=10, what="presence removed")
+    assert "Too many connections" not in node.output()
