@@ -21,7 +21,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ColumnElement, and_, column, func, select, update, values
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
@@ -153,14 +163,15 @@ def try_move(n: Notification, new: Status, reason: str | None = None) -> bool:
 
 
 def transition(session: Session, new: Status, *where: ColumnElement[bool],
-               **values: object) -> list[uuid.UUID]:
+               params: dict[str, object] | None = None, **values: object) -> list[uuid.UUID]:
     """Move every notification matching ``where`` whose status allows it to ``new``; returns
-    the ids that moved. The one UPDATE behind every bulk status change."""
+    the ids that moved. The one UPDATE behind every bulk status change (``params``: values
+    of bound parameters in ``where``)."""
     query = (update(Notification)
              .where(Notification.status.in_(sources(new)), *where)
              .values(status=new, status_reason=None, **values)
              .returning(Notification.id))
-    return list(session.scalars(query))
+    return list(session.scalars(query, params))
 
 
 def _delivered_at(now: object) -> ColumnElement[datetime]:
@@ -179,18 +190,33 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
+def _acked_ranges() -> Subquery:
+    """The readers' acknowledged ranges as three arrays unnested side by side: one statement
+    however many readers (a VALUES list would be compiled anew for every count)."""
+    arrays = {name: bindparam(name, type_=ARRAY(BigInteger))
+              for name in ("readers", "afters", "throughs")}
+    return select(func.unnest(arrays["readers"]).label("user_id"),
+                  func.unnest(arrays["afters"]).label("after"),
+                  func.unnest(arrays["throughs"]).label("through")).subquery("acked")
+
+
+_ACKED = _acked_ranges()
+
+
 def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
                            oldest: datetime) -> list[uuid.UUID]:
     """Cumulative acknowledgements of many readers in one UPDATE: each reader (row id) was
     shown every seq ``after < seq <= through``, none created before ``oldest``."""
     if not acked:
         return []
-    ranges = values(column("user_id", BigInteger), column("after", BigInteger),
-                    column("through", BigInteger), name="acked").data(
-        sorted((reader, after, through) for reader, (after, through) in acked.items()))
-    return transition(session, Status.DELIVERED, Notification.user_id == ranges.c.user_id,
-                      Notification.seq > ranges.c.after, Notification.seq <= ranges.c.through,
+    readers, afters, throughs = zip(*sorted((reader, after, through)
+                                            for reader, (after, through) in acked.items()),
+                                    strict=True)
+    return transition(session, Status.DELIVERED, Notification.user_id == _ACKED.c.user_id,
+                      Notification.seq > _ACKED.c.after, Notification.seq <= _ACKED.c.through,
                       Notification.created_at >= oldest - ID_TIME_MARGIN,
+                      params={"readers": list(readers), "afters": list(afters),
+                              "throughs": list(throughs)},
                       delivered_at=_delivered_at(func.now()))
 
 
