@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backend.db.models import User
 from backend.notifications import inbox
-from backend.tenants.readers import ensure_readers
+from backend.tenants.readers import new_reader
 
 
 def load_reader(session: Session, tenant_id: uuid.UUID, external_id: str
                 ) -> inbox.ReaderSummary:
     """The reader's row and inbox summary, one statement for a reader seen before (what a
-    socket opens on); created on first sight."""
+    socket opens on); a reader never seen is created by a second one."""
     found = inbox.reader_summary(session, tenant_id, external_id)
     if found is not None:
         return found
-    user = ensure_readers(session, tenant_id, [external_id])[external_id]
-    if user.last_seq == 0:  # nothing stored for them yet (a worker may have made the row)
-        return inbox.ReaderSummary(user.id, 0, user.epoch, user.last_change,
-                                   inbox.Counts(0, 0, 0), None)
-    found = inbox.reader_summary(session, tenant_id, external_id)
-    assert found is not None  # it exists
+    made = session.execute(
+        insert(User).values(new_reader(tenant_id, external_id))
+        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
+        .returning(User.id, User.epoch)).first()
+    if made is not None:  # new: nothing stored for them yet
+        return inbox.ReaderSummary(made.id, 0, made.epoch, 0, inbox.Counts(0, 0, 0), None)
+    found = inbox.reader_summary(session, tenant_id, external_id)  # made meanwhile
+    assert found is not None
     return found
 
 

@@ -19,7 +19,9 @@ class Database:
         (for reads of one statement); and no ping before each use either: a connection the
         server dropped fails its statement, the pool starts afresh, and the caller retries
         (``retry_once``)."""
-        options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        # Autocommit leaves no transaction to roll back when a connection returns to the pool.
+        options = ({"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+                   if autocommit else {})
         self.engine = create_engine(url, pool_pre_ping=not autocommit, pool_size=pool_size,
                                     max_overflow=0 if autocommit else pool_size, **options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

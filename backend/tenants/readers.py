@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session
 from backend.db.models import User
 
 
+def new_reader(tenant_id: uuid.UUID, external_id: str) -> dict[str, Any]:
+    """A reader's row as first made: a fresh epoch (a new history for clients' offsets)."""
+    return {"tenant_id": tenant_id, "external_id": external_id, "epoch": secrets.token_hex(4)}
+
+
 def ensure_readers(
     session: Session, tenant_id: uuid.UUID, external_ids: Iterable[str], *, lock: bool = False
 ) -> dict[str, User]:
@@ -35,10 +40,7 @@ def ensure_readers(
         return found
     session.execute(
         insert(User)
-        .values([
-            {"tenant_id": tenant_id, "external_id": ext, "epoch": secrets.token_hex(4)}
-            for ext in wanted if ext not in found
-        ])
+        .values([new_reader(tenant_id, ext) for ext in wanted if ext not in found])
         .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
     )
     return {user.external_id: user for user in session.scalars(query)}
