@@ -17,7 +17,7 @@ import httpx
 
 from tests.support.harness import free_port, port_open, wait_until
 
-HERE = Path(__file__).parent / "peers"
+HERE = Path(__file__).parent / "peer_servers"
 PLACE = Path(__file__).parent / ".peers"
 PYTHON_PEER = ("python-socketio>=5.11", "uvicorn[standard]>=0.30")
 NODE_PEER = "socket.io@4"

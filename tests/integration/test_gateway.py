@@ -313,3 +313,15 @@ async def test_hundreds_of_sockets_closing_at_once_leave_no_presence_behind(
     wait_until(lambda: not any(client.exists(keys.presence(tenant.tenant_id, r))
                                for r in readers), timeout=10, what="presence removed")
     assert "Too many connections" not in node.output()
+
+
+def test_a_malformed_push_is_refused_naming_the_item(stack: Stack):
+    headers = {"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]}
+    answer = httpx.post(f"{stack.gateway_url}/internal/push", headers=headers, json={
+        "items": [{"tenant_id": "t", "external_id": "a", "frame": {"id": "n1"}},
+                  {"tenant_id": "t", "external_id": "b", "frame": {}}]})
+    assert answer.status_code == 422, answer.text
+    assert "items" in answer.text and "frame" in answer.text
+    not_json = httpx.post(f"{stack.gateway_url}/internal/push", headers=headers,
+                          content=b"{", timeout=10)
+    assert not_json.status_code == 422 and "not JSON" in not_json.text
