@@ -25,7 +25,14 @@ import uvicorn
 
 logger = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
-START_SECONDS = 3  # a copy that exits sooner than this failed to start: give up, loudly
+START_SECONDS = 3  # a copy that fails on its own sooner than this failed to start
+
+
+def failed_to_start(exitcode: int | None, lived_seconds: float) -> bool:
+    """A copy that ended with an error of its own right after starting (port taken, app
+    failing at import) would fail again: give up, loudly. One killed by a signal (negative
+    exit code), or one that served a while, is started again."""
+    return exitcode is not None and exitcode > 0 and lived_seconds < START_SECONDS
 
 
 def serve(config: uvicorn.Config, sockets: list[socket.socket] | None = None) -> None:
@@ -68,7 +75,6 @@ def run_copies(run: Callable[[], None], copies: int, name: str) -> None:
     """Run ``run`` in ``copies`` processes until TERM or INT; restart any that dies."""
     context = multiprocessing.get_context("fork")
     stopping = False
-
     started: dict[int, float] = {}
 
     def start(index: int) -> BaseProcess:
@@ -93,7 +99,7 @@ def run_copies(run: Callable[[], None], copies: int, name: str) -> None:
         for index, process in list(running.items()):
             if process.is_alive() or stopping:
                 continue
-            if time.monotonic() - started[index] < START_SECONDS:
+            if failed_to_start(process.exitcode, time.monotonic() - started[index]):
                 stop(signal.SIGTERM, None)
                 logger.error("%s process %d failed to start (exit %s)", name, process.pid,
                              process.exitcode)
