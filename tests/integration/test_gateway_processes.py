@@ -20,11 +20,18 @@ READERS = 24
 
 
 def listening_copies(gateway: Proc, port: int) -> list[psutil.Process]:
-    """The gateway's processes that each hold a listening socket on the port."""
-    children = psutil.Process(gateway.popen.pid).children()
-    return [child for child in children if any(
-        c.laddr.port == port and c.status == psutil.CONN_LISTEN
-        for c in child.net_connections(kind="tcp"))]
+    """The gateway's processes that each hold a listening socket on the port (a copy that
+    just died, not yet reaped, is not one)."""
+    return [child for child in psutil.Process(gateway.popen.pid).children()
+            if _listens(child, port)]
+
+
+def _listens(process: psutil.Process, port: int) -> bool:
+    try:
+        return any(c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                   for c in process.net_connections(kind="tcp"))
+    except psutil.NoSuchProcess:
+        return False
 
 
 def nodes_of(stack: Stack, tenant: TenantKeys, readers: list[str]) -> dict[str, set[str]]:
