@@ -55,8 +55,8 @@ class HeraldReader:
     gap or duplicate, and acknowledges cumulatively."""
 
     def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any],
-                 since: int) -> None:
-        self.ws, self.welcome, self.seq = ws, welcome, since
+                 since: int, ack: bool = True) -> None:
+        self.ws, self.welcome, self.seq, self.ack = ws, welcome, since, ack
         self.gaps = self.duplicates = 0
         self._ack: asyncio.TimerHandle | None = None
 
@@ -66,7 +66,7 @@ class HeraldReader:
                                                                   "seq": self.seq})))
         sending.add_done_callback(_closed_meanwhile)
 
-    async def run(self, tally: Tally, ack: bool = True) -> None:
+    async def run(self, tally: Tally) -> None:
         async for raw in self.ws:
             frame = json.loads(raw)
             if frame["type"] != "notification":
@@ -78,7 +78,7 @@ class HeraldReader:
             self.gaps += seq != self.seq + 1
             self.seq = seq
             tally.took(frame)
-            if ack and self._ack is None:
+            if self.ack and self._ack is None:
                 self._ack = asyncio.get_running_loop().call_later(ACK_DELAY, self._send_ack)
 
 
@@ -96,14 +96,14 @@ async def reader_tokens(api_url: str, secret_key: str, names: Sequence[str]) -> 
 
 
 async def open_herald(ws_url: str, publishable_key: str, token: str,
-                      since: int | None = 0) -> HeraldReader:
+                      since: int | None = 0, ack: bool = True) -> HeraldReader:
     ws = await websockets.connect(f"{ws_url}?api_key={publishable_key}", max_queue=None,
                                   compression=None)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     await ws.send(json.dumps({"type": "hello", "since": since}))
     while (frame := json.loads(await ws.recv()))["type"] != "welcome":
         pass
-    return HeraldReader(ws, frame, since or 0)
+    return HeraldReader(ws, frame, since or 0, ack)
 
 
 class SocketIOClient:

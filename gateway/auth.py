@@ -88,8 +88,7 @@ class Authenticator:
 
     async def reader(self, tenant: TenantKey, token: object) -> Reader:
         reader = self.claims(tenant, token)
-        row_id = await self.blocking.read(_reader_row, tenant.tenant_id,
-                                                reader.external_id)
+        row_id = await self.blocking.read(_reader_row, tenant.tenant_id, reader.external_id)
         return replace(reader, row_id=row_id)
 
     async def authenticate(self, api_key: str | None, token: object

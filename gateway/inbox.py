@@ -80,7 +80,7 @@ async def list_notifications(
 ) -> InboxPage:
     """The reader's notifications, newest first; pass ``next_before`` to get the next page."""
     rows = await node.blocking.read(inbox.page, reader.row_id, limit, before,
-                                          "unread" if unread else state)
+                                    "unread" if unread else state)
     items = [InboxItem(**inbox.frame(n)) for n in rows]
     return InboxPage(items=items, next_before=items[-1].seq if len(items) == limit else None)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from backend.db.models import User
 from backend.notifications import inbox
-from backend.tenants.readers import new_reader
+from backend.tenants.readers import create_readers
 
 
 def load_reader(session: Session, tenant_id: uuid.UUID, external_id: str
@@ -19,10 +18,8 @@ def load_reader(session: Session, tenant_id: uuid.UUID, external_id: str
     found = inbox.reader_summary(session, tenant_id, external_id)
     if found is not None:
         return found
-    made = session.execute(
-        insert(User).values(new_reader(tenant_id, external_id))
-        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
-        .returning(User.id, User.epoch)).first()
+    made = session.execute(create_readers(tenant_id, [external_id])
+                           .returning(User.id, User.epoch)).first()
     if made is not None:  # new: nothing stored for them yet
         return inbox.ReaderSummary(made.id, 0, made.epoch, 0, inbox.Counts(0, 0, 0), None)
     found = inbox.reader_summary(session, tenant_id, external_id)  # made meanwhile

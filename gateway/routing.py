@@ -48,7 +48,8 @@ class Routing:
         await pubsub.subscribe(redis_keys.gateway_node_channel(self.node_id),
                                redis_keys.GATEWAY_LIVE_CHANNEL)
         await self._report()
-        await self._announce(joined=True)
+        await self.redis.publish(redis_keys.GATEWAY_LIVE_CHANNEL,
+                                 NodeEvent(self.node_id, joined=True).encode())
         self._tasks = [asyncio.create_task(self._listen(pubsub)),
                        asyncio.create_task(self._heartbeat())]
         logger.info("gateway node %s routing through Redis", self.node_id)
@@ -63,10 +64,6 @@ class Routing:
             pipe.publish(redis_keys.GATEWAY_LIVE_CHANNEL,
                          NodeEvent(self.node_id, joined=False).encode())
             await pipe.execute()
-
-    async def _announce(self, joined: bool) -> None:
-        await self.redis.publish(redis_keys.GATEWAY_LIVE_CHANNEL,
-                                 NodeEvent(self.node_id, joined).encode())
 
     # presence -------------------------------------------------------------------------
     async def joined(self, key: ReaderKey) -> None:

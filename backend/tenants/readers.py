@@ -8,15 +8,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from backend.db.models import User
 
 
-def new_reader(tenant_id: uuid.UUID, external_id: str) -> dict[str, Any]:
-    """A reader's row as first made: a fresh epoch (a new history for clients' offsets)."""
-    return {"tenant_id": tenant_id, "external_id": external_id, "epoch": secrets.token_hex(4)}
+def create_readers(tenant_id: uuid.UUID, external_ids: Iterable[str]) -> Insert:
+    """INSERT of readers as first made (a fresh epoch each: a new history for clients'
+    offsets), skipping any that exist already."""
+    return (insert(User)
+            .values([{"tenant_id": tenant_id, "external_id": ext,
+                      "epoch": secrets.token_hex(4)} for ext in external_ids])
+            .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"]))
 
 
 def ensure_readers(
@@ -38,11 +42,7 @@ def ensure_readers(
     found = {user.external_id: user for user in session.scalars(query)}
     if len(found) == len(wanted):  # the usual case: one statement, no insert tried
         return found
-    session.execute(
-        insert(User)
-        .values([new_reader(tenant_id, ext) for ext in wanted if ext not in found])
-        .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"])
-    )
+    session.execute(create_readers(tenant_id, (ext for ext in wanted if ext not in found)))
     return {user.external_id: user for user in session.scalars(query)}
 
 
