@@ -22,7 +22,7 @@ PIPELINE = 1000
 
 def xadd_per_second(redis_url: str, count: int) -> float:
     client = redis.Redis.from_url(redis_url)
-    sample = [fields for _, fields in client.xrange(keys.INGEST_STREAM, count=PIPELINE)]
+    sample = [fields for _, fields in client.xrange(keys.ingest_stream(0), count=PIPELINE)]
     if not sample:
         sample = [{b"n": b"{}"}]
     begin = time.perf_counter()

@@ -22,6 +22,7 @@ import psutil
 import redis
 
 from backend.notifications import queues
+from tests.support import ingest
 from tests.support.ledger import Flow
 from tests.support.system import HeraldUp
 
@@ -38,12 +39,11 @@ def snapshot(system: HeraldUp) -> dict[str, Any]:
             rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
             memory[info["name"]] = round(rss / 2**20, 1)
     client = redis.Redis.from_url(system.redis_url, decode_responses=True)
-    stream = "herald:ingest"
     return {
         "memory_mib": memory,
         "queue_depths": {q: client.llen(q) for q in queues.ALL},
-        "stream_length": client.xlen(stream),
-        "pending": client.xpending(stream, "bridge")["pending"] if client.exists(stream) else 0,
+        "stream_length": ingest.length(client),
+        "pending": ingest.pending(client),
     }
 
 

@@ -18,9 +18,9 @@ import time
 import httpx
 import redis
 
-from backend.core import redis_keys as keys
 from bench.results import save
 from bench.stack import BenchStack, bench_stack
+from tests.support import ingest
 from tests.support.db import new_tenant
 from tests.support.harness import wait_until
 from tests.support.sockets import Socket, connect, token_for
@@ -92,13 +92,8 @@ async def phase(stack: BenchStack, seconds: float, flooding: bool) -> dict[str, 
     await sock.close()
     # A's backlog is stored before the next phase starts from an idle system.
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
-
-    def drained() -> bool:
-        group = client.xinfo_groups(keys.INGEST_STREAM)[0]
-        last = client.xinfo_stream(keys.INGEST_STREAM)["last-generated-id"]
-        return not client.zcard(keys.INFLIGHT) and group["last-delivered-id"] == last
-
-    await asyncio.to_thread(wait_until, drained, 900, "tenant A's backlog to drain", 0.5)
+    await asyncio.to_thread(wait_until, lambda: ingest.drained(client), 900,
+                            "tenant A's backlog to drain", 0.5)
     return {**summary(timings, missing), "a_accepted_per_s": round(sent[0] / elapsed, 1)}
 
 

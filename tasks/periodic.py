@@ -81,9 +81,8 @@ def send_scheduled() -> int:
         ).all()
         for row in rows:
             # The key makes a repeat after a crash between XADD and commit enqueue nothing.
-            stream.enqueue(rt.redis, str(row.tenant_id),
-                           [StreamEntry.from_dict(e) for e in row.entries], row.answer,
-                           f"scheduled:{row.id}", rt.settings.idempotency_ttl_seconds)
+            rt.ingest.enqueue(str(row.tenant_id), [StreamEntry.from_dict(e) for e in row.entries],
+                              row.answer, f"scheduled:{row.id}")
             row.enqueued_at = datetime.now(UTC)
     return len(rows)
 
@@ -125,8 +124,7 @@ def _run_once(rt: Runtime, session: Session, schedule: Schedule, now: datetime) 
                            request.model_copy(update={"idempotency_key": key}))
     else:
         entries, answer = build_entries(schedule.tenant_id, request)
-        stream.enqueue(rt.redis, str(schedule.tenant_id), entries, answer, key,
-                       rt.settings.idempotency_ttl_seconds)
+        rt.ingest.enqueue(str(schedule.tenant_id), entries, answer, key)
     schedule.runs += 1
     schedule.next_run_at = following
 
@@ -141,8 +139,7 @@ def fan_out_topics() -> int:
     """Append due topic sends' notifications to the ingest stream, a chunk at a time."""
     rt = runtime()
     with rt.db.session() as session:
-        return sum(fanout.advance(session, rt.redis, send, FAN_OUT_CHUNKS_PER_TICK,
-                                  rt.settings.idempotency_ttl_seconds)
+        return sum(fanout.advance(session, rt.ingest, send, FAN_OUT_CHUNKS_PER_TICK)
                    for send in fanout.claim_due(session, 10))
 
 
@@ -186,7 +183,8 @@ def apply_retention() -> dict[str, int]:
 
 @app.task(name=queues.TRIM_STREAM, base=PeriodicTask)
 def trim_stream() -> int:
-    trimmed = stream.trim(runtime().redis)
+    rt = runtime()
+    trimmed = stream.trim(rt.redis, rt.settings.ingest_partitions)
     if trimmed:
         logger.info("trimmed %d persisted entries from the ingest stream", trimmed)
     return trimmed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from typing import Any
 
 from celery import Task
@@ -112,12 +113,14 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: Re
 
 def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
     """Persisted (or dead-lettered): the stream may now trim these entries."""
-    if batch:
-        stream_ids = [q.stream_id for q in batch]
-        with rt.redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(redis_keys.INFLIGHT, *stream_ids)
-            pipe.zrem(redis_keys.INFLIGHT_PUBLISHED, *stream_ids)
-            pipe.execute()
+    by_partition: dict[int, list[str]] = defaultdict(list)
+    for q in batch:
+        by_partition[q.partition].append(q.stream_id)
+    with rt.redis.pipeline(transaction=False) as pipe:
+        for partition, stream_ids in by_partition.items():
+            pipe.zrem(redis_keys.inflight(partition), *stream_ids)
+            pipe.zrem(redis_keys.inflight_published(partition), *stream_ids)
+        pipe.execute()
 
 
 @app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import redis
 
@@ -16,6 +16,7 @@ from backend.core.redis import connect
 from backend.db.session import Database
 from backend.notifications import backoff
 from backend.notifications.backoff import Backoff
+from backend.notifications.stream import Ingest
 from backend.templates import budget
 from tasks.gateway_client import GatewayClient
 
@@ -35,6 +36,10 @@ class Runtime:
         return cls(settings, Database(database_url), connect(redis_url),
                    GatewayClient(settings.push_url, settings.require_internal_key()),
                    WebhookPolicy.for_events(settings), fallback_channels(settings))
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        return Ingest.of(self.redis, self.settings)
 
     def in_app_backoff(self, priority: str) -> Backoff:
         return backoff.in_app(self.settings, priority)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 
 import redis
@@ -19,6 +20,7 @@ from backend.core.validation import USER_ID_MAX_LENGTH, USER_ID_PATTERN
 from backend.db.models import Tenant
 from backend.db.session import Database
 from backend.notifications.limits import RequestLimits
+from backend.notifications.stream import Ingest
 from backend.templates.budget import Budget, render_budget
 from backend.tenants.accounts import KeyCache, tenant_for_key
 from backend.tenants.quota import Quota
@@ -42,6 +44,10 @@ class Services:
         return cls(settings, Database(database_url), connect(redis_url), Quota(settings),
                    RequestLimits.of(settings), render_budget(settings),
                    WebhookPolicy.of(settings), WebhookPolicy.for_events(settings))
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        return Ingest.of(self.redis, self.settings)
 
     def close(self) -> None:
         self.db.dispose()

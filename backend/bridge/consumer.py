@@ -25,7 +25,7 @@ from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
-from backend.notifications import dead_letters, fairness, queues
+from backend.notifications import dead_letters, fairness, queues, stream
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,14 @@ def entry_ms(entry_id: str) -> int:
 
 
 class Bridge:
-    def __init__(self, client: redis.Redis, celery: Celery, settings: Settings) -> None:
+    def __init__(self, client: redis.Redis, celery: Celery, settings: Settings,
+                 partition: int = 0, fair_share: fairness.FairShare | None = None,
+                 stopping: threading.Event | None = None) -> None:
         self.redis = client
+        self.partition = partition
+        self.stream = keys.ingest_stream(partition)
+        self.inflight = keys.inflight(partition)
+        self.published = keys.inflight_published(partition)
         self.celery = celery
         self.batch_size = settings.batch_size
         self.block_ms = settings.bridge_block_ms
@@ -47,16 +53,16 @@ class Bridge:
         self.claim_idle_ms = settings.bridge_claim_idle_ms
         self.max_deliveries = settings.max_deliveries
         self.dead_letters_kept = settings.dead_letters_per_tenant
-        self.fair_share = fairness.FairShare(settings.tenant_fair_share_per_second)
+        self.fair_share = fair_share or fairness.FairShare(settings.tenant_fair_share_per_second)
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
         self._next_claim = 0.0
         self._next_recovery = 0.0
 
     def ensure_group(self) -> None:
         try:
             # From id 0: entries accepted before the first bridge ever ran are not skipped.
-            self.redis.xgroup_create(keys.INGEST_STREAM, keys.BRIDGE_GROUP, id="0", mkstream=True)
+            self.redis.xgroup_create(self.stream, keys.BRIDGE_GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -64,7 +70,7 @@ class Bridge:
     def _read(self, start: str) -> list[Entry]:
         reply = cast(list[tuple[str, list[tuple[str, dict[str, str] | None]]]],
                      self.redis.xreadgroup(
-                         keys.BRIDGE_GROUP, self.consumer, {keys.INGEST_STREAM: start},
+                         keys.BRIDGE_GROUP, self.consumer, {self.stream: start},
                          count=self.batch_size, block=None if start != ">" else self.block_ms))
         return [(eid, fields) for eid, fields in reply[0][1] if fields] if reply else []
 
@@ -81,7 +87,7 @@ class Bridge:
             return []
         self._next_claim = time.monotonic() + self.claim_idle_ms / 2000
         reply = self.redis.xautoclaim(
-            keys.INGEST_STREAM, keys.BRIDGE_GROUP, self.consumer, self.claim_idle_ms,
+            self.stream, keys.BRIDGE_GROUP, self.consumer, self.claim_idle_ms,
             start_id="0-0", count=self.batch_size,
         )
         claimed = reply[1]  # Redis 7 adds a third element (deleted ids); 6.2 does not
@@ -90,7 +96,7 @@ class Bridge:
     def _drop_poison(self, entries: list[Entry]) -> list[Entry]:
         """Dead-letter replayed entries delivered more often than allowed; return the rest."""
         details = cast(list[dict[str, Any]], self.redis.xpending_range(
-            keys.INGEST_STREAM, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
+            self.stream, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
             count=len(entries) * 2,
         ))
         counts: dict[str, int] = {d["message_id"]: int(d["times_delivered"]) for d in details}
@@ -110,7 +116,7 @@ class Bridge:
             payload = raw
         dead_letters.add(self.redis, f"stream entry {eid}: {reason}", payload,
                          self.dead_letters_kept)
-        self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, eid)
+        self.redis.xack(self.stream, keys.BRIDGE_GROUP, eid)
 
     def forward(self, entries: list[Entry], replayed: bool = False) -> None:
         if replayed:
@@ -124,7 +130,7 @@ class Bridge:
             except (KeyError, ValueError, TypeError) as exc:
                 self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
                 continue
-            decoded.append(QueuedEntry(eid, entry))
+            decoded.append(QueuedEntry(eid, entry, self.partition))
         if not decoded:
             return
         by_queue = self._route(decoded)
@@ -132,8 +138,8 @@ class Bridge:
         # Marked in flight before the ack, so the trimmer never cuts an unpersisted entry.
         now_ms = int(time.time() * 1000)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(keys.INFLIGHT, {eid: entry_ms(eid) for eid in stream_ids})
-            pipe.zadd(keys.INFLIGHT_PUBLISHED, dict.fromkeys(stream_ids, now_ms))
+            pipe.zadd(self.inflight, {eid: entry_ms(eid) for eid in stream_ids})
+            pipe.zadd(self.published, dict.fromkeys(stream_ids, now_ms))
             pipe.execute()
         for queue, batch in by_queue.items():
             for start in range(0, len(batch), self.batch_size):
@@ -142,7 +148,7 @@ class Bridge:
             journey(logger, f"queued on {queue}",
                     ((q.entry.tenant_id, q.entry.id) for q in batch))
         # Only now: a crash before this line means the entries are published again on restart.
-        self.redis.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *stream_ids)
+        self.redis.xack(self.stream, keys.BRIDGE_GROUP, *stream_ids)
 
     def _route(self, batch: list[QueuedEntry]) -> dict[str, list[QueuedEntry]]:
         """By priority (``fairness``): a tenant's entries past its fair share go one queue
@@ -165,12 +171,12 @@ class Bridge:
         self._next_recovery = time.monotonic() + min(self.redeliver_after_ms / 4000, 30)
         cutoff = int(time.time() * 1000) - self.redeliver_after_ms
         stale = cast(list[str], self.redis.zrangebyscore(
-            keys.INFLIGHT_PUBLISHED, "-inf", cutoff, start=0, num=self.batch_size))
+            self.published, "-inf", cutoff, start=0, num=self.batch_size))
         if not stale:
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for sid in stale:
-                pipe.xrange(keys.INGEST_STREAM, sid, sid)
+                pipe.xrange(self.stream, sid, sid)
             for queue in queues.ALL:
                 pipe.llen(queue)
             pipe.hvals(keys.CELERY_UNACKED)
@@ -181,7 +187,7 @@ class Bridge:
             waiting |= set(queues.BY_PRIORITY.values())
         gone = [sid for sid in stale if sid not in entries]
         if gone:  # persisted and released meanwhile, or trimmed: nothing left to do
-            self.redis.zrem(keys.INFLIGHT_PUBLISHED, *gone)
+            self.redis.zrem(self.published, *gone)
         lost = lost_entries(stale, held_messages_text(held), {
             sid: queues.BY_PRIORITY.get(_priority(fields), "") for sid, fields in entries.items()
         }, waiting)
@@ -203,11 +209,12 @@ class Bridge:
             self.forward(entries)
 
     def run(self) -> None:
-        self.ensure_group()
-        logger.info("bridge %s reading %s", self.consumer, keys.INGEST_STREAM)
         replay = True  # on start and after any failure, our own pending entries come first
         while not self.stopping.is_set():
             try:
+                if replay:
+                    self.ensure_group()
+                    logger.info("bridge %s reading %s", self.consumer, self.stream)
                 self.step(replay)
                 replay = False
             except (redis.RedisError, kombu.exceptions.OperationalError):
@@ -231,9 +238,35 @@ def celery_producer(redis_url: str) -> Celery:
     return producer
 
 
+# How often a bridge looks whether a producer has written to more partitions than it reads.
+PARTITIONS_CHECK_SECONDS = 10.0
+
+
 def run_bridge(client: redis.Redis, settings: Settings) -> None:
+    """One consumer (a thread) per partition of the ingest stream, sharing the tenants' fair
+    shares; exits non-zero if one of them died, so its supervisor starts the bridge again."""
     redis_url, _ = settings.require_urls()
-    bridge = Bridge(client, celery_producer(redis_url), settings)
-    signal.signal(signal.SIGTERM, lambda *_: bridge.stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: bridge.stopping.set())
-    bridge.run()
+    stopping = threading.Event()
+    fair_share = fairness.FairShare(settings.tenant_fair_share_per_second)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    threads: list[threading.Thread] = []
+    while not stopping.is_set():
+        for partition in range(len(threads), _partitions(client, settings)):
+            bridge = Bridge(client, celery_producer(redis_url), settings, partition, fair_share,
+                            stopping)
+            threads.append(threading.Thread(target=bridge.run, name=f"bridge-{partition}"))
+            threads[-1].start()
+        if not all(t.is_alive() for t in threads):
+            stopping.set()
+            raise SystemExit("a bridge consumer died; stopping the others")
+        stopping.wait(PARTITIONS_CHECK_SECONDS)
+    for thread in threads:
+        thread.join()
+
+
+def _partitions(client: redis.Redis, settings: Settings) -> int:
+    try:
+        return stream.partitions_in_use(client, settings.ingest_partitions)
+    except redis.RedisError:  # Redis away: the consumers retry on their own meanwhile
+        return settings.ingest_partitions

@@ -149,6 +149,7 @@ def send(
     from backend.core.redis import connect
     from backend.notifications import intake
     from backend.notifications.schemas import NotificationCreate
+    from backend.notifications.stream import Ingest
 
     try:
         request = NotificationCreate.model_validate(
@@ -158,8 +159,8 @@ def send(
         raise typer.BadParameter(str(exc)) from exc
     with _session() as (settings, session):
         row = existing_tenant(session, tenant)
-        answer = intake.accept(session, connect(settings.require_urls()[0]), row.id, request,
-                               settings.idempotency_ttl_seconds)
+        ingest = Ingest.of(connect(settings.require_urls()[0]), settings)
+        answer = intake.accept(session, ingest, row.id, request)
     typer.echo(json.dumps(answer))
 
 

@@ -97,4 +97,5 @@ class Monitor:
             self._redis = connect(redis_url)
         assert self._redis is not None
         with self._db.session() as session:
-            self._say(status.one_line(status.collect(self._redis, session)))
+            self._say(status.one_line(status.collect(self._redis, session,
+                                                     self.settings.ingest_partitions)))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.core import redis_keys
 from backend.db.models import Delivery, Notification, Schedule, ScheduledSend
-from backend.notifications import queues
+from backend.notifications import queues, stream
 
 WINDOW = timedelta(hours=24)
 LAST_FAILURES = 5
@@ -58,33 +58,36 @@ class Status:
                 "waiting_in_stream": self.waiting_in_stream}
 
 
-def _lag(client: redis.Redis, group: dict[str, Any]) -> int:
+def _lag(client: redis.Redis, name: str, group: dict[str, Any]) -> int:
     """Entries the group has not read yet (Redis 7 says so itself; 6.2, embedded, does not)."""
     if group.get("lag") is not None:
         return int(group["lag"])
     unread = cast(list[Any], client.xrange(
-        redis_keys.INGEST_STREAM, f"({group['last-delivered-id']}", "+", count=LAG_COUNTED))
+        name, f"({group['last-delivered-id']}", "+", count=LAG_COUNTED))
     return len(unread)
 
 
-def _stream(client: redis.Redis, status: Status) -> None:
+def _partition(client: redis.Redis, status: Status, partition: int) -> None:
+    name = redis_keys.ingest_stream(partition)
     try:
-        info = client.xinfo_stream(redis_keys.INGEST_STREAM)
-    except redis.ResponseError:  # no stream yet: nothing was ever sent
+        info = client.xinfo_stream(name)
+    except redis.ResponseError:  # no stream yet: nothing was ever sent to this partition
         return
-    status.stream_length = int(info["length"])
-    status.groups = [{"name": g["name"], "consumers": g["consumers"], "pending": g["pending"],
-                      "lag": _lag(client, g)}
-                     for g in client.xinfo_groups(redis_keys.INGEST_STREAM)]
-    for group in status.groups:
+    status.stream_length += int(info["length"])
+    groups = [{"name": g["name"], "partition": partition, "consumers": g["consumers"],
+               "pending": g["pending"], "lag": _lag(client, name, g)}
+              for g in client.xinfo_groups(name)]
+    status.groups += groups
+    for group in groups:
         status.consumers += [
-            {"group": group["name"], "name": c["name"], "pending": c["pending"],
-             "idle_ms": c["idle"]}
-            for c in client.xinfo_consumers(redis_keys.INGEST_STREAM, group["name"])]
+            {"group": group["name"], "partition": partition, "name": c["name"],
+             "pending": c["pending"], "idle_ms": c["idle"]}
+            for c in client.xinfo_consumers(name, group["name"])]
 
 
-def _redis(client: redis.Redis, status: Status) -> None:
-    _stream(client, status)
+def _redis(client: redis.Redis, status: Status, partitions: int) -> None:
+    for partition in range(stream.partitions_in_use(client, partitions)):
+        _partition(client, status, partition)
     status.queues = {name: int(client.llen(name)) for name in queues.ALL}
     status.unacked_tasks = int(client.hlen(redis_keys.CELERY_UNACKED))
     for key in client.scan_iter(match=redis_keys.dead_letters("*"), count=500):
@@ -123,9 +126,10 @@ def _database(session: Session, status: Status) -> None:
                             for nid, tenant, reason, at in failures]
 
 
-def collect(client: redis.Redis, session: Session) -> Status:
+def collect(client: redis.Redis, session: Session, partitions: int) -> Status:
+    """``partitions``: the ingest stream's (``ingest_partitions``)."""
     status = Status()
-    _redis(client, status)
+    _redis(client, status, partitions)
     _database(session, status)
     return status
 
@@ -144,10 +148,10 @@ def one_line(status: Status) -> str:
 def report(status: Status) -> str:
     """``herald status``: every figure, one section each."""
     lines = [f"ingest stream    {status.stream_length} entries (persisted ones are trimmed)"]
-    lines += [f"  group {g['name']:10} lag {g['lag']}, pending {g['pending']}, "
-              f"{g['consumers']} consumer(s)" for g in status.groups]
-    lines += [f"    consumer {c['name']:20} pending {c['pending']}, idle {c['idle_ms']} ms"
-              for c in status.consumers]
+    lines += [f"  partition {g['partition']} group {g['name']:10} lag {g['lag']}, "
+              f"pending {g['pending']}, {g['consumers']} consumer(s)" for g in status.groups]
+    lines += [f"    partition {c['partition']} consumer {c['name']:20} pending {c['pending']}, "
+              f"idle {c['idle_ms']} ms" for c in status.consumers]
     lines.append("queues           " + ", ".join(f"{name} {depth}"
                                                  for name, depth in status.queues.items()))
     lines.append(f"tasks held       {status.unacked_tasks} (taken by workers, not yet done)")

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
 
     #: Stream entries a bridge reads at once, and notifications per Celery task.
     batch_size: int = Field(100, ge=1, le=5000)
+    #: Partitions of the ingest stream, each a stream of its own (a Redis Cluster hash tag
+    #: apiece) read by its own bridge consumer; a reader's notifications keep one partition.
+    ingest_partitions: int = Field(4, ge=1, le=256)
+    #: Stream entries the API writes in one pipelined round trip at most.
+    ingest_chunk: int = Field(1000, ge=1)
     #: How long a bridge blocks on the stream when it is empty.
     bridge_block_ms: int = 1000
     #: This bridge's consumer name in the stream's group (default: the host name).

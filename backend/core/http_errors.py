@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import math
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
-from backend.core.errors import HeraldError, InvalidInput, NotYet, TooManyRequests, Unauthorized
+from backend.core.errors import (
+    HeraldError,
+    InvalidInput,
+    NotYet,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 
 
 def answer(exc: HeraldError) -> JSONResponse:
@@ -29,6 +37,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HeraldError)
     async def _herald_error(_request: Request, exc: HeraldError) -> JSONResponse:
         return answer(exc)
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis_error(_request: Request, exc: redis.RedisError) -> JSONResponse:
+        return answer(Unavailable(
+            f"Redis did not take the request ({type(exc).__name__}); nothing was "
+            "acknowledged: send it again, with the same idempotency_key to be sure"))
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:

@@ -2,8 +2,18 @@
 
 PREFIX = "herald:"
 
-INGEST_STREAM = PREFIX + "ingest"
 BRIDGE_GROUP = "bridge"
+
+
+def ingest_stream(partition: int) -> str:
+    """One partition of the ingest stream. The braces are a Redis Cluster hash tag: a
+    partition's stream and its in-flight sets share a slot, and partitions spread over shards."""
+    return f"{PREFIX}{{ingest:{partition}}}"
+
+
+# The most partitions any producer has written to: bridges read that many (a producer
+# configured with more partitions than a bridge still gets every entry read).
+INGEST_PARTITIONS = PREFIX + "ingest:partitions"
 
 
 def dead_letters(tenant_id: str | None) -> str:
@@ -52,13 +62,20 @@ def render_overrun(tenant_id: str) -> str:
 
 BEAT_LOCK = PREFIX + "beat:lock"
 
-# Stream entries handed to Celery but not yet persisted (score: the entry's milliseconds).
-# The stream is trimmed only below the oldest of these, of the bridge's pending entries and of
-# the entries it has not read yet.
-INFLIGHT = PREFIX + "inflight"
-# The same entries, scored by when the bridge (last) published them: a Celery message lost
-# with a Redis crash (taken from its queue, never recorded as unacked) is found by its age.
-INFLIGHT_PUBLISHED = PREFIX + "inflight:published"
+
+def inflight(partition: int) -> str:
+    """A partition's entries handed to Celery but not yet persisted (score: the entry's
+    milliseconds). The partition is trimmed only below the oldest of these, of the bridge's
+    pending entries and of the entries it has not read yet."""
+    return ingest_stream(partition) + ":inflight"
+
+
+def inflight_published(partition: int) -> str:
+    """The same entries, scored by when the bridge (last) published them: a Celery message
+    lost with a Redis crash (taken from its queue, never recorded as unacked) is found by its
+    age."""
+    return ingest_stream(partition) + ":inflight:published"
+
 # Where Celery's Redis transport keeps the messages workers hold (acks_late).
 CELERY_UNACKED = "unacked"
 

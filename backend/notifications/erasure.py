@@ -34,6 +34,7 @@ from backend.db.models import (
     User,
     WebhookEvent,
 )
+from backend.notifications import stream
 from backend.notifications.messages import StreamEntry
 
 # Longer than any Celery message can wait before a worker takes it (its visibility timeout).
@@ -116,19 +117,24 @@ def _is_theirs(raw: str, tenant_id: str, user_id: str) -> bool:
             and payload.get("recipient") == user_id)
 
 
-def _stream(client: redis.Redis, tenant_id: str, user_id: str, erased: Erased) -> None:
-    theirs = [(eid, fields) for eid, fields in _entries(client, keys.INGEST_STREAM)
-              if _is_theirs(fields.get("n", ""), tenant_id, user_id)]
-    if theirs:
-        ids = [eid for eid, _ in theirs]
-        with client.pipeline(transaction=False) as pipe:
-            # Acknowledged too: a deleted entry left pending would hold back trimming.
-            pipe.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *ids)
-            pipe.xdel(keys.INGEST_STREAM, *ids)
-            for _, fields in theirs:
-                pipe.delete(keys.accepted(json.loads(fields["n"])["id"]))
-            pipe.execute()
-    erased.stream_entries = len(theirs)
+def _stream(client: redis.Redis, tenant_id: str, user_id: str, erased: Erased,
+            partitions: int) -> None:
+    """Their entries not yet read by a bridge, from every partition (the setting may have
+    changed since they were written)."""
+    for partition in range(stream.partitions_in_use(client, partitions)):
+        name = keys.ingest_stream(partition)
+        theirs = [(eid, fields) for eid, fields in _entries(client, name)
+                  if _is_theirs(fields.get("n", ""), tenant_id, user_id)]
+        if theirs:
+            ids = [eid for eid, _ in theirs]
+            with client.pipeline(transaction=False) as pipe:
+                # Acknowledged too: a deleted entry left pending would hold back trimming.
+                pipe.xack(name, keys.BRIDGE_GROUP, *ids)
+                pipe.xdel(name, *ids)
+                for _, fields in theirs:
+                    pipe.delete(keys.accepted(json.loads(fields["n"])["id"]))
+                pipe.execute()
+        erased.stream_entries += len(theirs)
     letters = [eid for eid, fields in _entries(client, keys.dead_letters(tenant_id))
                if _is_theirs(fields.get("payload", ""), tenant_id, user_id)]
     if letters:
@@ -136,13 +142,14 @@ def _stream(client: redis.Redis, tenant_id: str, user_id: str, erased: Erased) -
     erased.dead_letters = len(letters)
 
 
-def erase(session: Session, client: redis.Redis, tenant_id: uuid.UUID, user_id: str) -> Erased:
+def erase(session: Session, client: redis.Redis, tenant_id: uuid.UUID, user_id: str,
+          partitions: int) -> Erased:
     """Erase the reader; the tombstone goes first, so no worker stores them again meanwhile."""
     client.set(keys.erased(str(tenant_id), user_id), int(time.time() * 1000),
                ex=TOMBSTONE_SECONDS)
     erased = Erased()
     _rows(session, tenant_id, user_id, erased)
-    _stream(client, str(tenant_id), user_id, erased)
+    _stream(client, str(tenant_id), user_id, erased, partitions)
     return erased
 
 

@@ -5,6 +5,7 @@ of its own tenant's latency, not other tenants'."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,10 +41,15 @@ class FairShare:
 
     per_second: float
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, at
+    # A bridge's partitions share one: each reads in a thread of its own.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def over(self, tenant_id: str, now: float | None = None) -> bool:
         """Take one entry's token; True when the tenant has none left (over its share)."""
-        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._over(tenant_id, time.monotonic() if now is None else now)
+
+    def _over(self, tenant_id: str, now: float) -> bool:
         tokens, at = self._buckets.get(tenant_id, (self.per_second, now))
         tokens = min(self.per_second, tokens + (now - at) * self.per_second)
         if tokens < 1:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,8 +38,8 @@ def _entries(send: TopicSend, recipients: list[str]) -> list[StreamEntry]:
             for recipient in recipients]
 
 
-def advance(session: Session, client: redis.Redis, send: TopicSend, max_chunks: int,
-            ttl_seconds: int) -> int:
+def advance(session: Session, ingest: stream.Ingest, send: TopicSend,
+            max_chunks: int) -> int:
     """Append up to ``max_chunks`` chunks of the send; returns how many notifications."""
     appended = 0
     for _ in range(max_chunks):
@@ -49,8 +48,8 @@ def advance(session: Session, client: redis.Redis, send: TopicSend, max_chunks: 
             send.done_at = datetime.now(UTC)
             break
         entries = _entries(send, [external_id for _, external_id in chunk])
-        stream.enqueue(client, str(send.tenant_id), entries, {"id": str(send.id)},
-                       f"topic:{send.id}:{send.after}", ttl_seconds)
+        ingest.enqueue(str(send.tenant_id), entries, {"id": str(send.id)},
+                       f"topic:{send.id}:{send.after}")
         send.after = chunk[-1][0]
         appended += len(entries)
     return appended

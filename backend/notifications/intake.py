@@ -7,9 +7,8 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-import redis
 from sqlalchemy.orm import Session
 
 from backend.core import metrics, redis_keys
@@ -46,12 +45,13 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
     return entries, answer
 
 
-def _schedule(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
-              body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+def _schedule(session: Session, ingest: stream.Ingest, tenant_id: uuid.UUID,
+              body: NotificationCreate) -> dict[str, Any]:
     entries, answer = build_entries(tenant_id, body, status=Status.SCHEDULED)
     if body.idempotency_key:
         idem = redis_keys.idempotency(str(tenant_id), body.idempotency_key)
-        if not client.set(idem, json.dumps(answer), nx=True, ex=ttl_seconds):
+        client = ingest.client
+        if not client.set(idem, json.dumps(answer), nx=True, ex=ingest.ttl_seconds):
             return json.loads(client.get(idem) or "{}") or answer
     session.add(ScheduledSend(id=uuid.UUID(answer["id"]), tenant_id=tenant_id,
                               entries=[e.to_dict() for e in entries],
@@ -76,19 +76,34 @@ def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
                            (*loc, "topic")) from exc
 
 
-def accept(session: Session, client: redis.Redis, tenant_id: uuid.UUID,
-           body: NotificationCreate, ttl_seconds: int) -> dict[str, Any]:
+def accept(session: Session, ingest: stream.Ingest, tenant_id: uuid.UUID,
+           body: NotificationCreate) -> dict[str, Any]:
     """Durably accept one request (``check``ed); the same idempotency key answers the first
     answer again."""
-    if body.topic is not None:
-        return topics.accept_send(session, tenant_id, body)
-    if body.send_at is not None and body.send_at > datetime.now(UTC):
-        return _schedule(session, client, tenant_id, body, ttl_seconds)
-    entries, answer = build_entries(tenant_id, body)
-    created, answer = stream.enqueue(client, str(tenant_id), entries, answer,
-                                     body.idempotency_key, ttl_seconds)
-    if created:
-        metrics.ACCEPTED.labels(priority=body.priority).inc(len(entries))
-        journey(logger, "accepted", ((str(tenant_id), e.id) for e in entries),
-                priority=body.priority)
-    return answer
+    return accept_many(session, ingest, tenant_id, [body])[0]
+
+
+def accept_many(session: Session, ingest: stream.Ingest, tenant_id: uuid.UUID,
+                bodies: list[NotificationCreate]) -> list[dict[str, Any]]:
+    """Accept several requests (``check``ed), one answer each in order; those for now are
+    written to the stream together."""
+    answers: list[dict[str, Any] | None] = []
+    now: list[tuple[int, NotificationCreate, stream.Request]] = []
+    for body in bodies:
+        if body.topic is not None:
+            answers.append(topics.accept_send(session, tenant_id, body))
+        elif body.send_at is not None and body.send_at > datetime.now(UTC):
+            answers.append(_schedule(session, ingest, tenant_id, body))
+        else:
+            entries, answer = build_entries(tenant_id, body)
+            now.append((len(answers), body, stream.Request(str(tenant_id), entries, answer,
+                                                           body.idempotency_key)))
+            answers.append(None)
+    outcomes = ingest.enqueue_many([request for _, _, request in now])
+    for (at, body, request), (created, answer) in zip(now, outcomes, strict=True):
+        answers[at] = answer
+        if created:
+            metrics.ACCEPTED.labels(priority=body.priority).inc(len(request.entries))
+            journey(logger, "accepted", ((str(tenant_id), e.id) for e in request.entries),
+                    priority=body.priority)
+    return cast(list[dict[str, Any]], answers)

@@ -65,13 +65,16 @@ class StreamEntry:
 class QueuedEntry:
     stream_id: str
     entry: StreamEntry
+    partition: int = 0  # of the ingest stream
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stream_id": self.stream_id, "entry": self.entry.to_dict()}
+        return {"stream_id": self.stream_id, "partition": self.partition,
+                "entry": self.entry.to_dict()}
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> QueuedEntry:
-        return cls(fields["stream_id"], StreamEntry.from_dict(fields["entry"]))
+        return cls(fields["stream_id"], StreamEntry.from_dict(fields["entry"]),
+                   fields.get("partition", 0))
 
 
 @dataclass(frozen=True)

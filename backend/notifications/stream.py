@@ -1,54 +1,149 @@
 """The producer side of the ingest stream: what the API does once a request is valid.
 
-One Lua script checks the idempotency key, appends every notification of the request to
-the stream and remembers the answer, atomically: a retried request can never enqueue a
-second copy, and a request is acknowledged only once Redis holds all of it.
+The stream is partitioned (``ingest_partitions``), each partition a stream of its own read by
+its own bridge consumer; a reader's entries always go to the same partition, so their order
+is kept. Entries are written with pipelined XADDs in bounded chunks.
+
+An idempotency key is claimed first, holding the request's entries, and sealed with the
+answer once Redis holds them all. A retry of a sealed request appends nothing; a retry of one
+whose writer died half way appends its entries again under the same ids (the worker stores an
+id once): a request is acknowledged only once Redis holds all of it, and nothing is shown twice.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
+from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
 
 from backend.core import redis_keys as keys
+from backend.core.config import Settings
 from backend.notifications.messages import StreamEntry
 
-_ENQUEUE = """
-if KEYS[2] ~= '' then
-  local previous = redis.call('GET', KEYS[2])
-  if previous then return {0, previous} end
-end
-local ttl = tonumber(ARGV[2])
-for i = 4, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], '*', 'n', ARGV[i])
-  redis.call('SET', KEYS[3] .. ARGV[i + 1], ARGV[3], 'EX', ttl)
-end
-if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl) end
-return {1, ARGV[1]}
+_CLAIM = """
+local previous = redis.call('GET', KEYS[1])
+if previous then return previous end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
 """
 
+_AT_LEAST = """
+local now = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+"""
 
-def enqueue(
-    client: redis.Redis,
-    tenant_id: str,
-    entries: list[StreamEntry],
-    answer: dict[str, Any],
-    idempotency_key: str | None,
-    ttl_seconds: int,
-) -> tuple[bool, dict[str, Any]]:
-    """Append ``entries`` to the ingest stream; returns (created, answer).
+# An idempotency key's value while its request is being written (a sealed one is the answer).
+WRITING = "writing"
 
-    With an idempotency key seen before, nothing is appended and the first answer is returned.
-    """
-    script = client.register_script(_ENQUEUE)
-    idem = keys.idempotency(tenant_id, idempotency_key) if idempotency_key else ""
-    args: list[str | int] = [json.dumps(answer), ttl_seconds, tenant_id]
-    for entry in entries:
-        args += [entry.encode(), entry.id]
-    created, stored = script(keys=[keys.INGEST_STREAM, idem, keys.accepted("")], args=args)
-    return bool(created), json.loads(stored)
+
+def partition_of(tenant_id: str, recipient: str, partitions: int) -> int:
+    """The partition of a reader's entries: the same one for as long as the setting holds."""
+    return zlib.crc32(f"{tenant_id}\x00{recipient}".encode()) % partitions
+
+
+def partitions_in_use(client: redis.Redis, configured: int) -> int:
+    """Partitions to read: this process's setting, or more if a producer wrote to more."""
+    return max(configured, int(cast(str | None, client.get(keys.INGEST_PARTITIONS)) or 0))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request's stream entries and the API's answer to it."""
+
+    tenant_id: str
+    entries: list[StreamEntry]
+    answer: dict[str, Any]
+    idempotency_key: str | None = None
+
+    @property
+    def idem(self) -> str | None:
+        return keys.idempotency(self.tenant_id, self.idempotency_key) \
+            if self.idempotency_key else None
+
+
+@dataclass
+class Ingest:
+    client: redis.Redis
+    partitions: int
+    ttl_seconds: int
+    chunk: int = 1000
+
+    def __post_init__(self) -> None:
+        self._scripts = (self.client.register_script(_CLAIM),
+                         self.client.register_script(_AT_LEAST))
+
+    @classmethod
+    def of(cls, client: redis.Redis, settings: Settings) -> Ingest:
+        return cls(client, settings.ingest_partitions, settings.idempotency_ttl_seconds,
+                   settings.ingest_chunk)
+
+    def enqueue(self, tenant_id: str, entries: list[StreamEntry], answer: dict[str, Any],
+                idempotency_key: str | None) -> tuple[bool, dict[str, Any]]:
+        """Append ``entries``; returns (created, answer). With an idempotency key seen before,
+        the first answer is returned and nothing new is appended."""
+        return self.enqueue_many([Request(tenant_id, entries, answer, idempotency_key)])[0]
+
+    def enqueue_many(self, requests: list[Request]) -> list[tuple[bool, dict[str, Any]]]:
+        outcomes: list[tuple[bool, dict[str, Any]]] = []
+        writes: list[StreamEntry] = []
+        seals: dict[str, dict[str, Any]] = {}
+        for request, stored in zip(requests, self._claim(requests), strict=True):
+            if stored is None:
+                outcomes.append((True, request.answer))
+                writes += request.entries
+            elif WRITING in stored:
+                answer = stored[WRITING]["answer"]
+                outcomes.append((False, answer))
+                if request.idem not in seals:  # not claimed by an earlier item of this batch
+                    writes += [StreamEntry.decode(e) for e in stored[WRITING]["entries"]]
+            else:
+                outcomes.append((False, stored))
+                continue
+            if request.idem:
+                seals.setdefault(request.idem, outcomes[-1][1])
+        self._append(writes)
+        self._seal(seals)
+        return outcomes
+
+    def _claim(self, requests: list[Request]) -> list[dict[str, Any] | None]:
+        """What each key already holds (``None``: claimed now, with this request's entries)."""
+        keyed = [(r, r.idem) for r in requests if r.idem]
+        if not keyed:
+            return [None] * len(requests)
+        with self.client.pipeline(transaction=False) as pipe:
+            for r, idem in keyed:
+                record = {WRITING: {"answer": r.answer,
+                                    "entries": [e.encode() for e in r.entries]}}
+                self._scripts[0](keys=[idem], args=[json.dumps(record), self.ttl_seconds],
+                                 client=pipe)
+            found = iter(pipe.execute())
+        stored: list[dict[str, Any] | None] = []
+        for r in requests:
+            previous = next(found) if r.idem else None
+            stored.append(json.loads(previous) if previous else None)
+        return stored
+
+    def _append(self, entries: list[StreamEntry]) -> None:
+        if not entries:
+            return
+        for start in range(0, len(entries), self.chunk):
+            with self.client.pipeline(transaction=False) as pipe:
+                self._scripts[1](keys=[keys.INGEST_PARTITIONS], args=[self.partitions], client=pipe)
+                for entry in entries[start:start + self.chunk]:
+                    partition = partition_of(entry.tenant_id, entry.recipient, self.partitions)
+                    pipe.xadd(keys.ingest_stream(partition), {"n": entry.encode()})
+                    pipe.set(keys.accepted(entry.id), entry.tenant_id, ex=self.ttl_seconds)
+                pipe.execute()
+
+    def _seal(self, seals: dict[str, dict[str, Any]]) -> None:
+        if seals:
+            with self.client.pipeline(transaction=False) as pipe:
+                for idem, answer in seals.items():
+                    pipe.set(idem, json.dumps(answer), ex=self.ttl_seconds)
+                pipe.execute()
 
 
 def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:
@@ -75,22 +170,30 @@ def trim_floor(last_delivered: str, oldest_pending: str | None,
     return f"{floor[0]}-{floor[1]}"
 
 
-def trim(client: redis.Redis) -> int:
-    """Trim the ingest stream below the oldest entry that is not yet persisted.
+def trim_partition(client: redis.Redis, partition: int) -> int:
+    """Trim one partition below the oldest entry that is not yet persisted.
 
     Read in this order, each source can only hand an entry on to the next one: unread
     entries come after the group's last-delivered id; a read entry stays pending until the
     bridge acks it, and the bridge marks it in flight before that; the worker unmarks it
     once persisted.
     """
-    groups = {g["name"]: g for g in client.xinfo_groups(keys.INGEST_STREAM)}
+    stream, inflight = keys.ingest_stream(partition), keys.inflight(partition)
+    try:
+        groups = {g["name"]: g for g in client.xinfo_groups(stream)}
+    except redis.ResponseError:  # no such partition yet
+        return 0
     group = groups.get(keys.BRIDGE_GROUP)
     if group is None:
         return 0
-    summary = client.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)
-    oldest = client.zrange(keys.INFLIGHT, 0, 0, withscores=True)
-    same_ms = cast(list[str], client.zrangebyscore(keys.INFLIGHT, oldest[0][1], oldest[0][1])
+    summary = client.xpending(stream, keys.BRIDGE_GROUP)
+    oldest = client.zrange(inflight, 0, 0, withscores=True)
+    same_ms = cast(list[str], client.zrangebyscore(inflight, oldest[0][1], oldest[0][1])
                    if oldest else [])
     floor = trim_floor(group["last-delivered-id"],
                        summary["min"] if summary["pending"] else None, same_ms)
-    return client.xtrim(keys.INGEST_STREAM, minid=floor, approximate=False)
+    return client.xtrim(stream, minid=floor, approximate=False)
+
+
+def trim(client: redis.Redis, configured: int) -> int:
+    return sum(trim_partition(client, p) for p in range(partitions_in_use(client, configured)))

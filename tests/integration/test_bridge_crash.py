@@ -8,7 +8,7 @@ import uuid
 import httpx
 import redis
 
-from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
@@ -41,7 +41,7 @@ async def test_bridge_sigkilled_before_ack_processes_entry_once(
     assert first["id"] == sent["id"]
 
     def pending() -> int:
-        return admin.xpending(keys.INGEST_STREAM, keys.BRIDGE_GROUP)["pending"]
+        return ingest.pending(admin)
 
     assert pending() == 1  # read and published, never acknowledged
     bridge.kill()
@@ -92,5 +92,5 @@ async def test_a_celery_message_lost_with_redis_is_published_again(
     start_part("worker", name="worker-db9", redis_url=url, gateway_url=stack.gateway_url)
     frame = await sock.next_of("notification", timeout=60)
     assert frame["id"] == sent["id"]
-    wait_until(lambda: admin.zcard(keys.INFLIGHT) == 0, what="the entry released")
+    wait_until(lambda: ingest.in_flight(admin) == 0, what="the entry released")
     await sock.close()

@@ -11,6 +11,7 @@ import httpx
 import redis
 
 from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.harness import wait_until
 from tests.support.stack import Stack, TenantKeys
 
@@ -22,7 +23,7 @@ def poison(client: redis.Redis, tenant_id: str, count: int) -> None:
     now = datetime.now(UTC).isoformat()
     for _ in range(count):
         nid = str(uuid.uuid4())
-        client.xadd(keys.INGEST_STREAM, {"n": json.dumps({
+        client.xadd(keys.ingest_stream(0), {"n": json.dumps({
             "tenant_id": tenant_id, "priority": "normal", "channels": ["in_app"],
             "content": {"title": "t", "body": ""}, "data": {}, "created_at": now,
             "id": nid, "group_id": nid, "recipient": "x" * 500})})
@@ -47,10 +48,10 @@ def test_a_flood_of_dead_letters_stays_with_its_tenant(stack: Stack, tenant: Ten
     wait_until(lambda: len(listed(stack, bystander.secret_key)) == 3, timeout=60,
                what="the bystander's 3 dead letters")
     poison(client, tenant.tenant_id, PER_TENANT * 2)
-    wait_until(lambda: client.xlen(keys.INGEST_STREAM) == 0 or
+    wait_until(lambda: ingest.length(client) == 0 or
                len(listed(stack, tenant.secret_key)) >= PER_TENANT, timeout=120,
                what="the flood to be dead-lettered")
-    wait_until(lambda: not client.zcard(keys.INFLIGHT), timeout=120, what="nothing in flight")
+    wait_until(lambda: not ingest.in_flight(client), timeout=120, what="nothing in flight")
     flood = listed(stack, tenant.secret_key)
     assert len(flood) == PER_TENANT  # the newest ones; the oldest went first
     assert len({d["id"] for d in flood}) == PER_TENANT

@@ -10,9 +10,9 @@ import uuid
 import redis
 
 from backend.cli.embedded import EmbeddedRedis
-from backend.core import redis_keys as keys
 from backend.notifications import stream
 from backend.notifications.messages import StreamEntry
+from tests.support import ingest
 from tests.support.harness import free_port, wait_until
 
 
@@ -29,11 +29,11 @@ def test_acknowledged_entries_survive_sigkill_of_redis(tmp_path):
         client = redis.Redis.from_url(server.url, decode_responses=True)
         assert client.config_get("appendonly")["appendonly"] == "yes"
         assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        producer = stream.Ingest(client, 4, 3600)
         ids = []
         for _ in range(500):
             nid = str(uuid.uuid4())
-            created, _ = stream.enqueue(client, "t", [entry(nid)], {"id": nid},
-                                        f"key-{nid}", 3600)
+            created, _ = producer.enqueue("t", [entry(nid)], {"id": nid}, f"key-{nid}")
             assert created
             ids.append(nid)
         pid = server.running_pid()
@@ -41,10 +41,10 @@ def test_acknowledged_entries_survive_sigkill_of_redis(tmp_path):
         wait_until(lambda: server.running_pid() is None, what="redis to die")
         server.start()
         client = redis.Redis.from_url(server.url, decode_responses=True)
-        assert client.xlen(keys.INGEST_STREAM) == 500
+        assert ingest.length(client) == 500
         # The idempotency keys survived too: a retry after the crash creates nothing.
-        created, answer = stream.enqueue(client, "t", [entry("x")], {"id": "x"},
-                                         f"key-{ids[-1]}", 3600)
+        producer = stream.Ingest(client, 4, 3600)
+        created, answer = producer.enqueue("t", [entry("x")], {"id": "x"}, f"key-{ids[-1]}")
         assert (created, answer) == (False, {"id": ids[-1]})
     finally:
         server.stop()

@@ -10,9 +10,9 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from backend.core import redis_keys as keys
 from backend.db.models import Notification, TopicSubscriber, User
 from backend.notifications import dead_letters
+from tests.support import ingest
 from tests.support.api import send
 from tests.support.db import session_scope
 from tests.support.harness import wait_until
@@ -34,7 +34,7 @@ def _reader(tenant: TenantKeys, user_id: str) -> tuple[int, str, int] | None:
 
 def _in_stream(client: redis.Redis, user_id: str) -> list[str]:
     return [json.loads(fields["n"])["recipient"]
-            for _, fields in client.xrange(keys.INGEST_STREAM)
+            for _, fields in ingest.entries(client)
             if json.loads(fields["n"])["recipient"] == user_id]
 
 
@@ -105,5 +105,5 @@ def test_entries_already_queued_for_an_erased_reader_are_not_stored(
     send(api, "queued-kept", "After")
     wait_until(lambda: _reader(tenant, "queued-kept") is not None, what="the sentinel stored")
     wait_until(lambda: client.llen("notifications.default") == 0
-               and client.zcard(keys.INFLIGHT) == 0, what="the queue drained")
+               and ingest.in_flight(client) == 0, what="the queue drained")
     assert _reader(tenant, "queued-gone") is None

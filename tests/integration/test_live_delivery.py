@@ -8,7 +8,7 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.api import send
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
@@ -69,7 +69,4 @@ async def test_same_idempotency_key_makes_one_notification(
 def pipeline_idle(stack: Stack) -> bool:
     """Every entry accepted so far was read by the bridge and persisted by a worker."""
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
-    group = client.xinfo_groups(keys.INGEST_STREAM)[0]
-    last = client.xinfo_stream(keys.INGEST_STREAM)["last-generated-id"]
-    return (group["pending"] == 0 and group["last-delivered-id"] == last
-            and client.zcard(keys.INFLIGHT) == 0)
+    return ingest.drained(client)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import redis
 
-from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.db import new_tenant
 from tests.support.harness import wait_until
 from tests.support.peers import DrippingWebhook
@@ -81,7 +81,7 @@ async def test_tenant_b_is_served_while_tenant_a_floods(shared_api: str, stack: 
     assert not codes.get(500), codes
     # A's backlog is A's own: let it drain, so the tests after this one share idle workers.
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"])
-    await asyncio.to_thread(wait_until, lambda: not client.zcard(keys.INFLIGHT), 180,
+    await asyncio.to_thread(wait_until, lambda: not ingest.in_flight(client), 180,
                             "tenant A's backlog to be stored")
     latencies.sort()
     print(f"tenant B accept->socket during the flood: p50 {latencies[len(latencies) // 2]:.3f}"

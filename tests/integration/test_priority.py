@@ -8,7 +8,7 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import SideStack, Stack, TenantKeys
@@ -37,13 +37,8 @@ async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant:
     for item in items:  # at most 1,000 notifications per request
         assert api.post("/v1/notifications", json=item).status_code == 202
     client = redis.Redis.from_url(side.redis_url, decode_responses=True)
-
-    def bridged_all() -> bool:
-        group = client.xinfo_groups(keys.INGEST_STREAM)[0]
-        return group["pending"] == 0 and group["last-delivered-id"] == client.xinfo_stream(
-            keys.INGEST_STREAM)["last-generated-id"]
-
-    wait_until(bridged_all, timeout=120, what="all low entries to reach Celery's low queue")
+    wait_until(lambda: ingest.all_read(client), timeout=120,
+               what="all low entries to reach Celery's low queue")
     assert client.llen("notifications.low") > 0
 
     urgent = api.post("/v1/notifications", json={

@@ -12,6 +12,7 @@ import redis
 
 from backend.core import redis_keys as keys
 from backend.notifications import stream
+from tests.support import ingest
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import Servers, Stack, TenantKeys
@@ -21,21 +22,21 @@ def test_trim_keeps_unread_pending_and_inflight_entries(servers: Servers, base_e
     client = redis.Redis.from_url(servers.redis_url(4), decode_responses=True)
     client.flushdb()
     for ms in range(1000, 11000, 1000):  # ten entries, one per "millisecond" 1000..10000
-        client.xadd(keys.INGEST_STREAM, {"n": "{}"}, id=f"{ms}-0")
-    client.xgroup_create(keys.INGEST_STREAM, keys.BRIDGE_GROUP, id="0")
-    assert stream.trim(client) == 0  # nothing read yet
+        client.xadd(keys.ingest_stream(0), {"n": "{}"}, id=f"{ms}-0")
+    client.xgroup_create(keys.ingest_stream(0), keys.BRIDGE_GROUP, id="0")
+    assert stream.trim(client, 1) == 0  # nothing read yet
 
-    read = client.xreadgroup(keys.BRIDGE_GROUP, "b", {keys.INGEST_STREAM: ">"}, count=6)
+    read = client.xreadgroup(keys.BRIDGE_GROUP, "b", {keys.ingest_stream(0): ">"}, count=6)
     ids = [eid for eid, _ in read[0][1]]
-    assert stream.trim(client) == 0  # read but pending
+    assert stream.trim(client, 1) == 0  # read but pending
 
-    client.zadd(keys.INFLIGHT, {eid: int(eid.split("-")[0]) for eid in ids})
-    client.xack(keys.INGEST_STREAM, keys.BRIDGE_GROUP, *ids)
-    assert stream.trim(client) == 0  # published but not persisted
+    client.zadd(keys.inflight(0), {eid: int(eid.split("-")[0]) for eid in ids})
+    client.xack(keys.ingest_stream(0), keys.BRIDGE_GROUP, *ids)
+    assert stream.trim(client, 1) == 0  # published but not persisted
 
-    client.zrem(keys.INFLIGHT, *ids[:4])  # the worker persisted the first four
-    assert stream.trim(client) == 4
-    assert client.xrange(keys.INGEST_STREAM)[0][0] == ids[4]
+    client.zrem(keys.inflight(0), *ids[:4])  # the worker persisted the first four
+    assert stream.trim(client, 1) == 4
+    assert client.xrange(keys.ingest_stream(0))[0][0] == ids[4]
 
 
 def test_stream_shrinks_once_notifications_are_persisted(api: httpx.Client, stack: Stack):
@@ -45,7 +46,7 @@ def test_stream_shrinks_once_notifications_are_persisted(api: httpx.Client, stac
     ids = {n["id"] for n in sent["notifications"]}
 
     def in_stream() -> set[str]:
-        return {json.loads(f["n"])["id"] for _, f in client.xrange(keys.INGEST_STREAM)}
+        return {json.loads(f["n"])["id"] for _, f in ingest.entries(client)}
 
     wait_until(lambda: not (ids & in_stream()), timeout=30,
                what="persisted entries to be trimmed from the stream")
@@ -65,7 +66,7 @@ async def test_poison_entry_becomes_a_listed_dead_letter(
     common = {"tenant_id": tenant.tenant_id, "priority": "normal", "channels": ["in_app"],
               "content": {"title": "t", "body": ""}, "data": {}, "created_at": now}
     # A producer bug: a recipient id longer than any reader id can be.
-    client.xadd(keys.INGEST_STREAM, {"n": json.dumps({
+    client.xadd(keys.ingest_stream(0), {"n": json.dumps({
         **common, "id": poison_id, "group_id": poison_id, "recipient": "x" * 500})})
     good = api.post("/v1/notifications", json={
         "recipients": ["fine"], "content": {"title": "still delivered"}}).json()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from backend.core import redis_keys as keys
+from tests.support import ingest
 from tests.support.harness import Proc
 
 
@@ -39,17 +39,14 @@ class Stack:
     def _redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.env["HERALD_REDIS_URL"], decode_responses=True)
 
-    def last_stream_id(self) -> str:
-        """The last entry ever appended to the ingest stream: trimming (which runs all the
-        time) leaves it as it is, so an unchanged id means nothing was appended."""
-        try:
-            return str(self._redis().xinfo_stream(keys.INGEST_STREAM)["last-generated-id"])
-        except redis.ResponseError:  # no stream yet
-            return "0-0"
+    def last_stream_id(self) -> dict[str, str]:
+        """The last entry ever appended to each partition of the ingest stream: trimming
+        (which runs all the time) leaves it as it is, so no change means nothing appended."""
+        return ingest.last_ids(self._redis())
 
-    def appended_since(self, last_id: str) -> int:
-        """Entries appended after ``last_id`` still in the stream (not trimmed yet)."""
-        return len(self._redis().xrange(keys.INGEST_STREAM, min=f"({last_id}", max="+"))
+    def appended_since(self, last_ids: dict[str, str]) -> int:
+        """Entries appended after ``last_ids`` still in the stream (not trimmed yet)."""
+        return ingest.appended_since(self._redis(), last_ids)
 
 
 StartPart = Callable[..., Proc]

@@ -55,8 +55,7 @@ def send_notification(
     """Accept a notification for 1 to 1000 readers, or for every subscriber of a topic;
     answers once it is durable."""
     _admit(services, session, tenant, [body])
-    answer = intake.accept(session, services.redis, tenant.id, body,
-                           services.settings.idempotency_ttl_seconds)
+    answer = intake.accept(session, services.ingest, tenant.id, body)
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -67,8 +66,7 @@ def send_batch(
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
     _admit(services, session, tenant, body.items, batch=True)
-    items = [intake.accept(session, services.redis, tenant.id, item,
-                           services.settings.idempotency_ttl_seconds) for item in body.items]
+    items = intake.accept_many(session, services.ingest, tenant.id, body.items)
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
 
 

@@ -36,5 +36,6 @@ def erase_user(tenant: TenantDep, session: SessionDep, services: ServicesDep,
     """Erase a reader everywhere: profile, preferences, notifications and their attempts,
     topic subscriptions, webhook events about them, their place in scheduled sends, stream
     entries not yet stored and dead letters. A later send starts a fresh reader."""
-    erased = erasure.erase(session, services.redis, tenant.id, user_id)
+    erased = erasure.erase(session, services.redis, tenant.id, user_id,
+                           services.settings.ingest_partitions)
     return UserErased(user_id=user_id, erased=erased.as_dict())
