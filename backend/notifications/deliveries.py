@@ -87,9 +87,14 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     ``attempts`` counts the in-app attempts made so far; ``backoff_for(priority)`` gives the
     in-app retry policy.
     """
-    retries, done = [], []
-    for n in session.scalars(select(Notification).where(lifecycle.by_ids(attempts))):
-        if outcomes[str(n.id)] or n.status in DONE or n.deleted_at is not None:
+    done = [nid for nid in attempts if outcomes[str(nid)]]
+    missed = [nid for nid in attempts if not outcomes[str(nid)]]
+    retries = []
+    # Only the missed ones are loaded: with readers online a batch loads no row at all.
+    loaded: Iterable[Notification] = session.scalars(
+        select(Notification).where(lifecycle.by_ids(missed))) if missed else []
+    for n in loaded:
+        if n.status in DONE or n.deleted_at is not None:
             done.append(n.id)
             continue
         made, policy = attempts[n.id], backoff_for(n.priority)
