@@ -66,8 +66,10 @@ def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = Non
 def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
     """Counts starts of this message: a message that kills its worker every time must stop."""
     counter = redis_keys.task_deliveries(f"{task.request.id}:{task.request.retries}")
-    starts = rt.redis.incr(counter)
-    rt.redis.expire(counter, 86_400)
+    with rt.redis.pipeline(transaction=False) as pipe:
+        pipe.incr(counter)
+        pipe.expire(counter, 86_400)
+        starts, _ = pipe.execute()
     return int(starts) > rt.settings.max_deliveries
 
 

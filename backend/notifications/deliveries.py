@@ -87,7 +87,8 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     ``attempts`` counts the in-app attempts made so far; ``backoff_for(priority)`` gives the
     in-app retry policy.
     """
-    done = [nid for nid in attempts if outcomes[str(nid)]]
+    # A first attempt has no delivery row yet: only later ones have one to finish.
+    done = [nid for nid, made in attempts.items() if outcomes[str(nid)] and made > 1]
     missed = [nid for nid in attempts if not outcomes[str(nid)]]
     retries = []
     # Only the missed ones are loaded: with readers online a batch loads no row at all.

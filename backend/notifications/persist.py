@@ -17,8 +17,8 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, column, func, select, update, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Subquery, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from backend.db.models import DeliveryAttempt, Notification, Template, Tenant, User
@@ -151,14 +151,25 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
     return new
 
 
+def _handed_seqs() -> Subquery:
+    """Readers and their new last seqs as two arrays unnested side by side: one statement
+    compiled once, however many readers (a VALUES list is compiled anew for every count)."""
+    return select(func.unnest(bindparam("readers", type_=ARRAY(BigInteger))).label("id"),
+                  func.unnest(bindparam("seqs", type_=ARRAY(BigInteger))).label("last_seq")
+                  ).subquery("handed")
+
+
+_HANDED = _handed_seqs()
+_STORE_LAST_SEQS = (update(User).where(User.id == _HANDED.c.id)
+                    .values(last_seq=_HANDED.c.last_seq))
+
+
 def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
     """Every reader's new last seq in one UPDATE (their rows are locked by this transaction)."""
     if not last_seq:
         return
-    handed = values(column("id", BigInteger), column("last_seq", BigInteger),
-                    name="handed").data(sorted(last_seq.items()))
-    session.execute(update(User).where(User.id == handed.c.id)
-                    .values(last_seq=handed.c.last_seq),
+    readers, seqs = zip(*sorted(last_seq.items()), strict=True)
+    session.execute(_STORE_LAST_SEQS, {"readers": list(readers), "seqs": list(seqs)},
                     execution_options={"synchronize_session": False})
 
 

@@ -50,7 +50,7 @@ _budget = threading.local()
 
 
 def _check_size(n: int) -> None:
-    limit = getattr(_budget, "max_chars", 256 * 1024)
+    limit = getattr(_budget, "max_chars", None) or _configured.max_chars
     if n > limit:
         raise BudgetExceeded(f"the result would be {n:,} characters; the render budget is "
                              f"{limit:,} (HERALD_MAX_RENDERED_CHARS)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Notification, Template, User
 from backend.templates.i18n import is_rtl, negotiation_chain
-from backend.templates.render import Overrun, RenderError, budget, render
+from backend.templates.render import Overrun, RenderError, budget, is_plain, render
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,10 @@ def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[
     raw = (template_key or title, "" if template else body)
     if skip:
         return Rendered(*raw, locale, template_id, f"render skipped: {skip}")
+    # Plain text runs nothing: no budget (nor its alarm) to arm.
+    plain = is_plain(title) and is_plain(body)
     try:
-        with budget(seconds):  # title and body share one budget
+        with nullcontext() if plain else budget(seconds):  # title and body share one budget
             return Rendered(render(title, data, locale, timezone),
                             render(body, data, locale, timezone), locale, template_id)
     except RenderError as exc:

@@ -123,10 +123,18 @@ def check_syntax(source: str) -> None:
             raise ValueError(f"unsafe attribute {name!r} on line {node.lineno}")
 
 
+def is_plain(source: str) -> bool:
+    """No template syntax: the text renders as itself (Jinja would drop a trailing newline)."""
+    return "{" not in source and not source.endswith("\n")
+
+
 def render(source: str, data: dict[str, Any], locale: str = "en", timezone: str = "UTC",
            html: bool = False) -> str:
     """Render within the current ``budget``, or one of its own (size checked as the output
     grows)."""
+    if not html and is_plain(source):
+        check_output(len(source))
+        return source
     try:
         with budget():
             return _render(source, data, locale, timezone, html)
