@@ -105,13 +105,16 @@ def main() -> None:
                         "keeps that much history holds (13 for the default 90 days)")
     parser.add_argument("--partitions", type=int, default=4,
                         help="of the ingest stream (HERALD_INGEST_PARTITIONS)")
+    parser.add_argument("--batch-size", type=int, default=100,
+                        help="entries per Celery task (HERALD_BATCH_SIZE)")
     parser.add_argument("--profile", choices=["worker", "gateway"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
     allow_many_sockets()
     at = stamp()
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000",
-                     ingest_partitions=str(args.partitions)) as stack:
+                     ingest_partitions=str(args.partitions),
+                     batch_size=str(args.batch_size)) as stack:
         _past_weeks(args.weeks)
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge")}
         parts["worker"] = stack.start("worker", worker_concurrency=str(args.concurrency))
@@ -134,7 +137,7 @@ def main() -> None:
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
     result = {"readers": args.readers, "count": args.count, "past_week_partitions": args.weeks,
-              "ingest_partitions": args.partitions,
+              "ingest_partitions": args.partitions, "batch_size": args.batch_size,
               "worker_concurrency": args.concurrency,
               **figures, "cpu_ms_per_notification": cpu_ms}
     folded = RESULTS / f"online-{at}.folded"
