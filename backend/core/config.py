@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(100, ge=1, le=5000)
     #: Partitions of the ingest stream, each a stream of its own (a Redis Cluster hash tag
     #: apiece) read by its own bridge consumer; a reader's notifications keep one partition.
-    ingest_partitions: int = Field(4, ge=1, le=256)
+    #: More spread the ingest over shards and hosts, but each partition makes its own batches.
+    ingest_partitions: int = Field(1, ge=1, le=256)
     #: Stream entries the API writes in one pipelined round trip at most.
     ingest_chunk: int = Field(1000, ge=1)
     #: How long a bridge blocks on the stream when it is empty.
