@@ -33,7 +33,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         redis_url, database_url = settings.require_urls()
-        return cls(settings, Database(database_url), connect(redis_url),
+        # No ping per session: a connection dropped by a database restart fails its task,
+        # which Celery retries (``tasks.base``) on a fresh pool.
+        return cls(settings, Database(database_url, ping=False), connect(redis_url),
                    GatewayClient(settings.push_url, settings.require_internal_key()),
                    WebhookPolicy.for_events(settings), fallback_channels(settings))
 

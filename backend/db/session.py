@@ -14,15 +14,18 @@ T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10, autocommit: bool = False) -> None:
+    def __init__(self, url: str, pool_size: int = 10, autocommit: bool = False,
+                 ping: bool | None = None) -> None:
         """``autocommit``: every statement commits on its own, no BEGIN or COMMIT round trips
         (for reads of one statement); and no ping before each use either: a connection the
         server dropped fails its statement, the pool starts afresh, and the caller retries
-        (``retry_once``)."""
+        (``retry_once``). ``ping=False`` leaves the ping out of a transactional pool too,
+        for callers that retry a whole transaction anyway (Celery tasks)."""
         # Autocommit leaves no transaction to roll back when a connection returns to the pool.
         options = ({"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
                    if autocommit else {})
-        self.engine = create_engine(url, pool_pre_ping=not autocommit, pool_size=pool_size,
+        ping = not autocommit if ping is None else ping
+        self.engine = create_engine(url, pool_pre_ping=ping, pool_size=pool_size,
                                     max_overflow=0 if autocommit else pool_size, **options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

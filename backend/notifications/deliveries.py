@@ -27,7 +27,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _step(n: Notification, step: int, attempt: int, delay: float) -> dict[str, Any]:
+# What a retry needs of a notification: read as plain rows, no ORM objects (``after_in_app``).
+_RETRY_COLUMNS = (Notification.id, Notification.tenant_id, Notification.priority,
+                  Notification.channels, Notification.status, Notification.deleted_at)
+
+
+def _step(n: Any, step: int, attempt: int, delay: float) -> dict[str, Any]:
+    """``n``: a ``Notification``, or a row of ``_RETRY_COLUMNS``."""
     return {"notification_id": n.id, "tenant_id": n.tenant_id, "priority": n.priority,
             "step": step, "channel": n.channels[step], "attempt": attempt,
             "due_at": _now() + timedelta(seconds=delay)}
@@ -90,10 +96,10 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     # A first attempt has no delivery row yet: only later ones have one to finish.
     done = [nid for nid, made in attempts.items() if outcomes[str(nid)] and made > 1]
     missed = [nid for nid in attempts if not outcomes[str(nid)]]
-    retries = []
-    # Only the missed ones are loaded: with readers online a batch loads no row at all.
-    loaded: Iterable[Notification] = session.scalars(
-        select(Notification).where(lifecycle.by_ids(missed))) if missed else []
+    retries, exhausted = [], []
+    # Only the missed ones are read: with readers online a batch reads no row at all.
+    loaded: Iterable[Any] = session.execute(
+        select(*_RETRY_COLUMNS).where(lifecycle.by_ids(missed))) if missed else []
     for n in loaded:
         if n.status in DONE or n.deleted_at is not None:
             done.append(n.id)
@@ -102,6 +108,9 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
         if made < policy.max_attempts:
             retries.append(_step(n, 0, made, policy.delay(made)))
         else:
+            exhausted.append(n.id)
+    if exhausted:  # on to the next channel: these few as ORM objects (their status moves)
+        for n in session.scalars(select(Notification).where(lifecycle.by_ids(exhausted))):
             advance(session, n, 0)
     _upsert(session, retries)
     finish(session, done)

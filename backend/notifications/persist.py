@@ -17,8 +17,22 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Subquery, Table, bindparam, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    String,
+    Subquery,
+    Table,
+    Text,
+    bindparam,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from backend.db.models import DeliveryAttempt, Notification, Template, Tenant, User
@@ -230,18 +244,32 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
     Returns how many in-app attempts each notification has had, this one included.
     """
     ids = [uuid.UUID(i) for i in outcomes]
-    counts = dict(session.execute(
-        select(DeliveryAttempt.notification_id, func.count())
-        .where(DeliveryAttempt.notification_id.in_(ids),
-               DeliveryAttempt.channel == Channel.IN_APP)
-        .group_by(DeliveryAttempt.notification_id)
-    ).tuples().all())
-    made = {nid: counts.get(nid, 0) + 1 for nid in ids}
     missed = Outcome.ERROR if error else Outcome.OFFLINE
-    session.execute(insert(ATTEMPTS), [
-        {"notification_id": nid, "channel": Channel.IN_APP, "attempt": made[nid],
-         "outcome": Outcome.DELIVERED if outcomes[str(nid)] else missed,
-         "error": None if outcomes[str(nid)] else error}
-        for nid in ids])
+    made: dict[uuid.UUID, int] = dict(session.execute(_RECORD_IN_APP, {
+        "ids": ids,
+        "outcomes": [Outcome.DELIVERED if outcomes[str(nid)] else missed for nid in ids],
+        "errors": [None if outcomes[str(nid)] else error for nid in ids],
+    }).tuples().all())
     lifecycle.mark_delivered(session, [nid for nid in ids if outcomes[str(nid)]])
     return made
+
+
+def _record_in_app() -> Insert:
+    """In-app attempt rows for pushed notifications, each numbered after those before it:
+    one statement over unnested arrays (compiled once), returning (id, attempt)."""
+    pushed = select(
+        func.unnest(sql_cast(bindparam("ids"), ARRAY(PG_UUID(as_uuid=True)))).label("id"),
+        func.unnest(sql_cast(bindparam("outcomes"), ARRAY(String))).label("outcome"),
+        func.unnest(sql_cast(bindparam("errors"), ARRAY(Text))).label("error")).subquery("pushed")
+    earlier = ATTEMPTS.alias("earlier")
+    before = (select(func.count()).select_from(earlier)
+              .where(earlier.c.notification_id == pushed.c.id,
+                     earlier.c.channel == Channel.IN_APP).scalar_subquery())
+    return (insert(ATTEMPTS)
+            .from_select(["notification_id", "channel", "attempt", "outcome", "error"],
+                         select(pushed.c.id, literal(Channel.IN_APP, String), before + 1,
+                                pushed.c.outcome, pushed.c.error))
+            .returning(ATTEMPTS.c.notification_id, ATTEMPTS.c.attempt))
+
+
+_RECORD_IN_APP = _record_in_app()
