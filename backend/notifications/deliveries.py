@@ -10,17 +10,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from backend.db import leases
 from backend.db.models import Delivery, DeliveryAttempt, Notification
 from backend.notifications import lifecycle
 from backend.notifications.backoff import Backoff
 from backend.notifications.lifecycle import DONE, Status
+
+DELIVERIES = cast(Table, Delivery.__table__)
 
 
 def _now() -> datetime:
@@ -39,14 +42,22 @@ def _step(n: Any, step: int, attempt: int, delay: float) -> dict[str, Any]:
             "due_at": _now() + timedelta(seconds=delay)}
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    statement = insert(Delivery).values(rows)
-    session.execute(statement.on_conflict_do_update(
+def _upsert_statement() -> ReturningInsert[Any]:
+    """One cached statement for any number of rows: with RETURNING, SQLAlchemy sends an
+    executemany as multi-row VALUES (a VALUES list built per call is compiled per count)."""
+    statement = insert(DELIVERIES)
+    return statement.on_conflict_do_update(
         index_elements=["notification_id"],
         set_={c: statement.excluded[c] for c in ("step", "channel", "attempt", "due_at")},
-    ))
+    ).returning(DELIVERIES.c.notification_id)
+
+
+_UPSERT = _upsert_statement()
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(_UPSERT, rows).all()
 
 
 def set_step(session: Session, n: Notification, step: int, attempt: int, delay: float) -> None:

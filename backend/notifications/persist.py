@@ -187,6 +187,13 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
                     execution_options={"synchronize_session": False})
 
 
+# Core, not the ORM's bulk path: one cached statement. RETURNING is what makes SQLAlchemy
+# send the rows as multi-row VALUES (its "insertmanyvalues"); without it, an INSERT with
+# ON CONFLICT goes to the driver's executemany, a round trip per row.
+_INSERT_NOTIFICATIONS = (insert(NOTIFICATIONS).on_conflict_do_nothing()
+                         .returning(NOTIFICATIONS.c.id))
+
+
 def persist_batch(session: Session, entries: list[StreamEntry],
                   account: RenderAccount | None = None) -> list[PushItem]:
     """Store a batch idempotently; returns push items for every one not yet taken by a socket.
@@ -196,9 +203,7 @@ def persist_batch(session: Session, entries: list[StreamEntry],
     new = _new_rows(session, entries, account or RenderAccount())
     rows = new.rows
     if rows:
-        # Core, not the ORM's bulk path: one cached statement, an executemany that the driver
-        # sends as multi-row VALUES.
-        session.execute(insert(NOTIFICATIONS).on_conflict_do_nothing(), rows)
+        session.execute(_INSERT_NOTIFICATIONS, rows).all()
     for nid, error in new.errors:
         session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
                                     outcome=Outcome.ERROR, error=error))
