@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -87,6 +87,28 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class ReaderView(Protocol):
+    """What storing, rendering and preferences read of a reader: a ``User``, or a plain row
+    of ``READER_COLUMNS`` (the worker reads a whole batch's readers without ORM objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def locale(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def preferences(self) -> dict[str, Any]: ...
+
+
+READER_COLUMNS = (User.id, User.external_id, User.last_seq, User.locale, User.timezone,
+                  User.preferences)
 
 
 class Notification(Base):

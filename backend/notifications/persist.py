@@ -35,13 +35,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
-from backend.db.models import DeliveryAttempt, Notification, Template, Tenant, User
+from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
 from backend.notifications import deliveries, lifecycle, preferences
 from backend.notifications.inbox import frame
 from backend.notifications.lifecycle import RENDER_STEP, Channel, Outcome, Status
 from backend.notifications.messages import PushItem, StreamEntry
 from backend.templates import compose
-from backend.tenants.readers import ensure_readers
+from backend.tenants.readers import lock_readers
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
 ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
@@ -102,7 +102,7 @@ class RenderAccount:
             self.spent[tenant_id] += time.perf_counter() - started
 
 
-def _row(entry: StreamEntry, tenant: Tenant, reader: User, seq: int, templates: _Templates,
+def _row(entry: StreamEntry, tenant: Tenant, reader: ReaderView, seq: int, templates: _Templates,
          account: RenderAccount) -> tuple[dict[str, Any], str | None]:
     with account.timed(entry.tenant_id):
         rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
@@ -147,7 +147,7 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
             raise UnknownTenant(f"unknown tenant {tenant_id}")
         # Lock first, then look for existing ids: a concurrent duplicate waits on the lock and
         # then sees our rows, so no seq is ever handed out twice or skipped.
-        readers = ensure_readers(session, tenant.id, (e.recipient for e in group), lock=True)
+        readers = lock_readers(session, tenant.id, (e.recipient for e in group))
         ids = [uuid.UUID(e.id) for e in group]
         existing = set(session.scalars(select(Notification.id).where(lifecycle.by_ids(ids))))
         templates = _Templates(session, tenant.id)

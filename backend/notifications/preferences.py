@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.db.models import Tenant, User
+from backend.db.models import ReaderView, Tenant
 
 # In-app is the inbox itself: quiet hours never hold it, only the channels that interrupt.
 INTERRUPTING = ("email", "slack")
@@ -55,7 +55,7 @@ def _merge(base: dict[str, dict[str, bool]], top: dict[str, dict[str, bool]]) ->
     return merged
 
 
-def effective(tenant: Tenant, reader: User) -> Preferences:
+def effective(tenant: Tenant, reader: ReaderView) -> Preferences:
     defaults: dict[str, Any] = tenant.preference_defaults or {}
     mine: dict[str, Any] = reader.preferences or {}
     quiet = mine.get("quiet_hours") or defaults.get("quiet_hours") or {}

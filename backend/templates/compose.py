@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Notification, Template, User
+from backend.db.models import Notification, ReaderView, Template, User
 from backend.templates.i18n import is_rtl, negotiation_chain
 from backend.templates.render import Overrun, RenderError, budget, is_plain, render
 
@@ -44,7 +44,7 @@ def choose(versions: dict[str, Template], chain: list[str]) -> Template | None:
 
 
 def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[str, Any],
-           locale_override: str | None, reader: User, tenant_locale: str,
+           locale_override: str | None, reader: ReaderView, tenant_locale: str,
            versions: dict[str, Template] | None, skip: str | None = None,
            seconds: float | None = None) -> Rendered:
     """Title and body for the inbox and socket, rendered within ``seconds`` (default: the

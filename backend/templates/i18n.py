@@ -31,6 +31,11 @@ def _with_parents(tag: str) -> list[str]:
 def negotiation_chain(*preferred: str | None) -> list[str]:
     """The notification's override, the reader's locale, the tenant's default, then ``en``,
     each followed by its parents, without repeats."""
+    return list(_chain(preferred))
+
+
+@lru_cache(maxsize=4096)  # a worker asks again for every notification of the same readers
+def _chain(preferred: tuple[str | None, ...]) -> tuple[str, ...]:
     chain: list[str] = []
     for tag in (*preferred, FALLBACK):
         if not tag:
@@ -42,7 +47,7 @@ def negotiation_chain(*preferred: str | None) -> list[str]:
         for candidate in _with_parents(tag):
             if candidate not in chain:
                 chain.append(candidate)
-    return chain
+    return tuple(chain)
 
 
 def babel_locale(tag: str) -> Locale:
