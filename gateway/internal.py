@@ -7,7 +7,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 
 from backend.core.errors import InvalidInput, Unauthorized
 from backend.core.metrics import GATEWAY_PUSHED
@@ -26,15 +26,6 @@ def require_internal_key(node: NodeDep,
 
 
 MAX_ITEMS = 10_000
-
-
-class PushResult(BaseModel):
-    id: str
-    delivered: bool
-
-
-class PushResponse(BaseModel):
-    results: list[PushResult]
 
 
 def parse_items(body: object) -> list[PushItem]:
@@ -61,14 +52,16 @@ def parse_items(body: object) -> list[PushItem]:
 
 
 @router.post("/push", dependencies=[Depends(require_internal_key)])
-async def receive_push(request: Request, node: NodeDep) -> PushResponse:
+async def receive_push(request: Request, node: NodeDep) -> JSONResponse:
     """Offer each frame to its reader's sockets on every node; says per notification whether
-    any socket took it."""
+    any socket took it: ``{"results": [{"id", "delivered"}, ...]}`` (built as plain JSON: a
+    model per result was a tenth of the gateway's time under load)."""
     try:
         body = json.loads(await request.body())
     except ValueError as exc:
         raise InvalidInput(f"body is not JSON: {exc}") from exc
     taken = await node.routing.deliver(parse_items(body))
-    for ok in taken.values():
-        GATEWAY_PUSHED.labels(taken=str(ok).lower()).inc()
-    return PushResponse(results=[PushResult(id=nid, delivered=ok) for nid, ok in taken.items()])
+    delivered = sum(taken.values())
+    GATEWAY_PUSHED.labels(taken="true").inc(delivered)
+    GATEWAY_PUSHED.labels(taken="false").inc(len(taken) - delivered)
+    return JSONResponse({"results": [{"id": nid, "delivered": ok} for nid, ok in taken.items()]})
