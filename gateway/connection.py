@@ -64,6 +64,8 @@ class Connection:
         self.acked = 0  # the highest seq this socket acknowledged
         self.oldest_unacked: str | None = None  # created_at of the oldest frame not acked
         self.overflowed = False
+        self.replaying = False
+        self.catch_up = 0  # the highest seq of pushes dropped while replaying (stored)
         self._timer: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
         self._stop: Callable[[], object] = lambda: None
@@ -85,19 +87,31 @@ class Connection:
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
+            if self.replaying and isinstance(item, dict) and item.get("type") == "notification":
+                # Stored before it was pushed: read once the replay is done, not a slow client.
+                self.catch_up = max(self.catch_up, item["seq"])
+                return False
             self.overflowed = True
             self._overflow()
             return False
         return True
 
     async def replay(self, since: int, until: int | None = None) -> None:
-        """Send what is stored after ``since`` (up to ``until``), page by page, in order."""
-        while (until is None or since < until) and (
-                frames := await self.node.blocking.read(_page, self.reader.row_id, since,
-                                                        until)):
-            for frame in frames:
-                await self._send_notification(frame)
-            since = frames[-1]["seq"]
+        """Send what is stored after ``since`` (up to ``until``), page by page, in order;
+        then what was pushed meanwhile but found the send queue full."""
+        self.replaying = True
+        try:
+            while (until is None or since < until) and (
+                    frames := await self.node.blocking.read(_page, self.reader.row_id, since,
+                                                            until)):
+                for frame in frames:
+                    await self._send_notification(frame)
+                since = frames[-1]["seq"]
+        finally:
+            self.replaying = False
+        if self.catch_up >= self.next_seq:
+            through, self.catch_up = self.catch_up, 0
+            await self.replay(self.next_seq - 1, through)
 
     async def replay_changes(self, change: int, through_seq: int) -> None:
         """Send, in change order, the edits, retractions and state changes made after

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import redis.asyncio as aioredis
 from starlette.requests import HTTPConnection
@@ -15,6 +16,8 @@ from gateway.auth import Authenticator
 from gateway.blocking import THREADS, Blocking
 from gateway.hub import Hub
 from gateway.pending import Pending
+from gateway.reader_loader import ReaderLoader
+from gateway.recovery import load_readers
 from gateway.routing import Routing
 
 
@@ -29,6 +32,7 @@ class Node:
     auth: Authenticator
     pending: Pending
     acks: Acks
+    readers: ReaderLoader
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -41,8 +45,9 @@ class Node:
                           settings.gateway_reply_timeout_seconds)
         blocking = Blocking(db, Database(database_url, pool_size=THREADS, autocommit=True),
                             THREADS)
+        readers = ReaderLoader(partial(blocking.read, load_readers))
         return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
-                   Pending(settings.ws_max_pending_per_ip), Acks(blocking))
+                   Pending(settings.ws_max_pending_per_ip), Acks(blocking), readers)
 
     async def start(self) -> None:
         await self.routing.start()

@@ -1,33 +1,40 @@
-"""Whether a reconnecting client's history can be replayed in full (Centrifugo's recovery)."""
+"""What a socket opens on: the reader's row and inbox summary, many readers in one call, and
+whether a reconnecting client's history can be replayed in full (Centrifugo's recovery)."""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from backend.db.models import User
 from backend.notifications import inbox
+from backend.notifications.inbox import ReaderKey, ReaderSummary
 from backend.tenants.readers import create_readers
 
 
-def load_reader(session: Session, tenant_id: uuid.UUID, external_id: str
-                ) -> inbox.ReaderSummary:
-    """The reader's row and inbox summary, one statement for a reader seen before (what a
-    socket opens on); a reader never seen is created by a second one."""
-    found = inbox.reader_summary(session, tenant_id, external_id)
-    if found is not None:
-        return found
-    made = session.execute(create_readers(tenant_id, [external_id])
-                           .returning(User.id, User.epoch)).first()
-    if made is not None:  # new: nothing stored for them yet
-        return inbox.ReaderSummary(made.id, 0, made.epoch, 0, inbox.Counts(0, 0, 0), None)
-    found = inbox.reader_summary(session, tenant_id, external_id)  # made meanwhile
-    assert found is not None
+def load_readers(session: Session, keys: Sequence[ReaderKey]) -> dict[ReaderKey, ReaderSummary]:
+    """Readers' rows and summaries: one statement for readers seen before; those never seen
+    are created by one more per tenant (and read again if another node made them meanwhile)."""
+    found = inbox.reader_summaries(session, keys)
+    new: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for tenant_id, external_id in keys:
+        if (tenant_id, external_id) not in found:
+            new[tenant_id].append(external_id)
+    for tenant_id, external_ids in new.items():
+        made = session.execute(create_readers(tenant_id, external_ids)
+                               .returning(User.id, User.epoch, User.external_id))
+        for row in made:  # new: nothing stored for them yet
+            found[(tenant_id, row.external_id)] = ReaderSummary(
+                row.id, 0, row.epoch, 0, inbox.Counts(0, 0, 0), None)
+    if missing := [key for key in keys if key not in found]:
+        found |= inbox.reader_summaries(session, missing)  # made meanwhile
     return found
 
 
-def recoverable(state: inbox.ReaderSummary, since: int | None, epoch: str | None) -> bool:
+def recoverable(state: ReaderSummary, since: int | None, epoch: str | None) -> bool:
     """Is everything after ``since`` still stored, in the same epoch? Otherwise the client
     must reload its inbox over REST (``recovered: false``)."""
     if since is None or since < 0 or since > state.last_seq:

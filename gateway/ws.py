@@ -18,7 +18,7 @@ from gateway.close_codes import Close
 from gateway.connection import Connection
 from gateway.node import Node, node_of
 from gateway.rate_limit import RateLimit
-from gateway.recovery import load_reader, recoverable
+from gateway.recovery import recoverable
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -98,8 +98,7 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     greeting = hello if hello and hello.get("type") == "hello" else None
     since = greeting.get("since") if greeting else None
     epoch = greeting.get("epoch") if greeting else None
-    state = await conn.node.blocking.read(load_reader, conn.reader.tenant_id,
-                                          conn.reader.external_id)
+    state = await conn.node.readers.get((conn.reader.tenant_id, conn.reader.external_id))
     conn.reader = replace(conn.reader, row_id=state.row_id)
     recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
     conn.next_seq = (since if recovered and isinstance(since, int) else state.last_seq) + 1

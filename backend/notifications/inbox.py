@@ -8,6 +8,7 @@ The inbox shows what is neither retracted, archived nor snoozed; the badge count
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -17,14 +18,18 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     func,
     or_,
     select,
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session
 
 from backend.db.models import Notification, User
@@ -135,31 +140,42 @@ class ReaderSummary:
     oldest_seq: int | None
 
 
-def _summary_by_key() -> Select[Any]:
-    """Built once (the statement is the same for every socket; only its parameters differ)."""
+ReaderKey = tuple[uuid.UUID, str]  # (tenant id, the product's user id)
+
+
+def _summaries_by_key() -> Select[Any]:
+    """Built once, for any number of readers (their keys as two arrays unnested side by side;
+    only the parameters differ from one call to the next)."""
+    wanted = select(
+        func.unnest(cast(bindparam("tenant_ids"), ARRAY(PG_UUID(as_uuid=True)))).label("t"),
+        func.unnest(cast(bindparam("external_ids"), ARRAY(String))).label("e")
+    ).subquery("wanted")
     now = bindparam("now", type_=DateTime(timezone=True))
     found = select(*(func.count().filter(_in_state(s, now)).label(s) for s in COUNTED),
                    func.min(Notification.seq).label("oldest")
                    ).where(Notification.user_id == User.id).lateral("found")
-    return (select(User.id, User.last_seq, User.epoch, User.last_change, found)
-            .join(found, true())
-            .where(User.tenant_id == bindparam("tenant_id"),
-                   User.external_id == bindparam("external_id")))
+    return (select(User.tenant_id, User.external_id, User.id, User.last_seq, User.epoch,
+                   User.last_change, found)
+            .join(wanted, and_(User.tenant_id == wanted.c.t, User.external_id == wanted.c.e))
+            .join(found, true()))
 
 
-_SUMMARY_BY_KEY = _summary_by_key()
+_SUMMARIES_BY_KEY = _summaries_by_key()
 
 
-def reader_summary(session: Session, tenant_id: uuid.UUID, external_id: str
-                   ) -> ReaderSummary | None:
-    """A reader's row and inbox summary by the product's user id, in one statement (what a
-    socket opens on); None for a reader never seen."""
-    row = session.execute(_SUMMARY_BY_KEY, {"now": datetime.now(UTC), "tenant_id": tenant_id,
-                                            "external_id": external_id}).first()
-    if row is None:
-        return None
-    return ReaderSummary(row.id, row.last_seq, row.epoch, row.last_change,
-                         Counts(**{s: getattr(row, s) for s in COUNTED}), row.oldest)
+def reader_summaries(session: Session, keys: Sequence[ReaderKey]
+                     ) -> dict[ReaderKey, ReaderSummary]:
+    """Readers' rows and inbox summaries by the product's user ids, in one statement (what
+    sockets open on); readers never seen are left out."""
+    if not keys:
+        return {}
+    rows = session.execute(_SUMMARIES_BY_KEY, {
+        "now": datetime.now(UTC), "tenant_ids": [t for t, _ in keys],
+        "external_ids": [e for _, e in keys]})
+    return {(row.tenant_id, row.external_id): ReaderSummary(
+                row.id, row.last_seq, row.epoch, row.last_change,
+                Counts(**{s: getattr(row, s) for s in COUNTED}), row.oldest)
+            for row in rows}
 
 
 def unread_count(session: Session, reader_row_id: int) -> int:

@@ -325,3 +325,51 @@ def test_a_malformed_push_is_refused_naming_the_item(stack: Stack):
     not_json = httpx.post(f"{stack.gateway_url}/internal/push", headers=headers,
                           content=b"{", timeout=10)
     assert not_json.status_code == 422 and "not JSON" in not_json.text
+
+
+async def test_pushes_arriving_while_a_reader_catches_up_do_not_close_its_socket(
+    stack: Stack, start_part: StartPart, api: httpx.Client, tenant: TenantKeys
+):
+    """A reader back to many stored notifications is replayed them; retries of the same
+    notifications pushed meanwhile overflow its send queue. They are stored, so the gateway
+    reads them once the replay is done instead of closing the socket as too slow (4408)."""
+    from sqlalchemy import func, select
+
+    from backend.db.models import Notification, User
+    from tests.support.db import session_scope
+
+    node = start_part("gateway", name="gateway-catch-up", ws_send_queue_size="20")
+    body = "y" * 9_000  # the replay's frames fill the socket's buffers: it waits on them
+    for start in range(0, 600, 100):
+        assert api.post("/v1/notifications/batch", json={"items": [
+            {"recipients": ["returning"], "content": {"title": f"n{i}", "body": body}}
+            for i in range(start, start + 100)]}).status_code == 202
+
+    def stored() -> int:
+        with session_scope() as session:
+            return session.scalar(select(func.count()).select_from(Notification).join(User).where(
+                User.tenant_id == uuid.UUID(tenant.tenant_id),
+                User.external_id == "returning")) or 0
+
+    wait_until(lambda: stored() == 600, what="all 600 stored")
+    token = token_for(stack.api_url, tenant.secret_key, "returning")
+    ws = await websockets.connect(f"ws://127.0.0.1:{node.port}/ws?api_key="
+                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
+    sock = Socket(ws)
+    await sock.send({"type": "hello", "since": 0})
+    await sock.next_of("welcome")
+    # Not reading for now: the replay waits on the socket. Retries of 100 of them arrive.
+    items = [{"tenant_id": tenant.tenant_id, "external_id": "returning", "frame": {
+        "type": "notification", "id": str(uuid.uuid4()), "seq": seq, "title": f"n{seq - 1}",
+        "body": body, "category": None, "priority": "normal", "data": {},
+        "created_at": "2026-01-01T00:00:00+00:00", "read": False}} for seq in range(1, 101)]
+    pushed = httpx.post(f"http://127.0.0.1:{node.port}/internal/push", json={"items": items},
+                        headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]},
+                        timeout=30)
+    assert pushed.status_code == 200
+    while len(sock.notifications()) < 600:
+        await sock.next_of("notification", timeout=30)
+    assert [f["seq"] for f in sock.notifications()] == list(range(1, 601))
+    await sock.send({"type": "ping"})
+    await sock.next_of("pong")  # still open
+    await ws.close()
