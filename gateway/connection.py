@@ -13,16 +13,16 @@ from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
 from backend.core.metrics import GATEWAY_CLOSED_SLOW
-from backend.notifications import inbox, lifecycle
+from backend.notifications import inbox
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
+from gateway.recovery import REPLAY_PAGE
 
 if TYPE_CHECKING:
     from gateway.node import Node
 
 logger = logging.getLogger(__name__)
 
-REPLAY_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,6 @@ class Resync:
 
 
 Outgoing = dict[str, Any] | Resync
-
-
-def _page(session: Session, reader_row_id: int, since: int, until: int | None
-          ) -> list[dict[str, Any]]:
-    """A page of stored frames; a replayed notification counts as delivered, like a push."""
-    rows = inbox.after_seq(session, reader_row_id, since, REPLAY_PAGE, until)
-    lifecycle.mark_delivered(session, [n.id for n in rows], reader_row_id)
-    return [inbox.frame(n) for n in rows]
 
 
 def _changes(session: Session, reader_row_id: int, after: tuple[int, int], through_seq: int
@@ -102,8 +94,7 @@ class Connection:
         self.replaying = True
         try:
             while (until is None or since < until) and (
-                    frames := await self.node.blocking.read(_page, self.reader.row_id, since,
-                                                            until)):
+                    frames := await self.node.pages.get((self.reader.row_id, since, until))):
                 for frame in frames:
                     await self._send_notification(frame)
                 since = frames[-1]["seq"]

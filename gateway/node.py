@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import redis.asyncio as aioredis
 from starlette.requests import HTTPConnection
@@ -11,13 +12,14 @@ from starlette.requests import HTTPConnection
 from backend.core.config import Settings
 from backend.core.redis import connect_async
 from backend.db.session import Database
+from backend.notifications.inbox import ReaderKey, ReaderSummary
 from gateway.acks import Acks
 from gateway.auth import Authenticator
+from gateway.batcher import Batcher
 from gateway.blocking import THREADS, Blocking
 from gateway.hub import Hub
 from gateway.pending import Pending
-from gateway.reader_loader import ReaderLoader
-from gateway.recovery import load_readers
+from gateway.recovery import PageKey, load_readers, replay_pages
 from gateway.routing import Routing
 
 
@@ -32,7 +34,8 @@ class Node:
     auth: Authenticator
     pending: Pending
     acks: Acks
-    readers: ReaderLoader
+    readers: Batcher[ReaderKey, ReaderSummary]  # what sockets open on
+    pages: Batcher[PageKey, list[dict[str, Any]]]  # replay pages
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -45,9 +48,10 @@ class Node:
                           settings.gateway_reply_timeout_seconds)
         blocking = Blocking(db, Database(database_url, pool_size=THREADS, autocommit=True),
                             THREADS)
-        readers = ReaderLoader(partial(blocking.read, load_readers))
         return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
-                   Pending(settings.ws_max_pending_per_ip), Acks(blocking), readers)
+                   Pending(settings.ws_max_pending_per_ip), Acks(blocking),
+                   Batcher(partial(blocking.read, load_readers)),
+                   Batcher(partial(blocking.read, replay_pages)))
 
     async def start(self) -> None:
         await self.routing.start()

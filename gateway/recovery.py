@@ -1,17 +1,19 @@
-"""What a socket opens on: the reader's row and inbox summary, many readers in one call, and
-whether a reconnecting client's history can be replayed in full (Centrifugo's recovery)."""
+"""What a socket opens on (the reader's row and inbox summary) and the pages it is replayed,
+many sockets in one call each, and whether a reconnecting client's history can be replayed
+in full (Centrifugo's recovery)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from backend.db.models import User
-from backend.notifications import inbox
-from backend.notifications.inbox import ReaderKey, ReaderSummary
+from backend.notifications import inbox, lifecycle
+from backend.notifications.inbox import PageKey, ReaderKey, ReaderSummary
 from backend.tenants.readers import create_readers
 
 
@@ -32,6 +34,18 @@ def load_readers(session: Session, keys: Sequence[ReaderKey]) -> dict[ReaderKey,
     if missing := [key for key in keys if key not in found]:
         found |= inbox.reader_summaries(session, missing)  # made meanwhile
     return found
+
+
+REPLAY_PAGE = 500
+
+
+def replay_pages(session: Session, keys: Sequence[PageKey]
+                 ) -> dict[PageKey, list[dict[str, Any]]]:
+    """Pages of stored frames for many sockets at once (each key: reader row id, since,
+    until); a replayed notification counts as delivered, like a push."""
+    pages = inbox.pages_after_seq(session, keys, REPLAY_PAGE)
+    lifecycle.mark_delivered(session, [n.id for page in pages.values() for n in page])
+    return {key: [inbox.frame(n) for n in page] for key, page in pages.items()}
 
 
 def recoverable(state: ReaderSummary, since: int | None, epoch: str | None) -> bool:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     DateTime,
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from backend.db.models import Notification, User
 from backend.notifications.lifecycle import by_ids
@@ -182,15 +183,41 @@ def unread_count(session: Session, reader_row_id: int) -> int:
     return counts(session, reader_row_id).unread
 
 
-def after_seq(session: Session, reader_row_id: int, since: int, limit: int,
-              until: int | None = None) -> list[Notification]:
-    """The reader's notifications with seq in (since, until], in seq order (retracted ones
-    too: their ``deleted`` frames keep the client's seqs dense)."""
-    query = select(Notification).where(Notification.user_id == reader_row_id,
-                                       Notification.seq > since)
-    if until is not None:
-        query = query.where(Notification.seq <= until)
-    return list(session.scalars(query.order_by(Notification.seq).limit(limit)))
+PageKey = tuple[int, int, int | None]  # (reader row id, since, until)
+_NO_END = 2**62  # an ``until`` of None: every seq after ``since``
+
+
+def _pages_after_seq() -> Select[Any]:
+    """Built once, for any number of readers: each one's page as a LATERAL subquery."""
+    wanted = select(
+        *(func.unnest(cast(bindparam(name), ARRAY(BigInteger))).label(name[:-1])
+          for name in ("readers", "sinces", "untils"))).subquery("wanted")
+    page = (select(Notification)
+            .where(Notification.user_id == wanted.c.reader, Notification.seq > wanted.c.since,
+                   Notification.seq <= wanted.c.until)
+            .order_by(Notification.seq).limit(bindparam("limit")).lateral("page"))
+    return (select(wanted.c.reader, wanted.c.since, wanted.c.until,
+                   aliased(Notification, page))
+            .join(page, true()).order_by(wanted.c.reader, page.c.seq))
+
+
+_PAGES_AFTER_SEQ = _pages_after_seq()
+
+
+def pages_after_seq(session: Session, keys: Sequence[PageKey], limit: int
+                    ) -> dict[PageKey, list[Notification]]:
+    """``after_seq`` for many readers at once (each key: reader row id, since, until), in
+    one statement; a key with nothing after ``since`` maps to an empty page."""
+    pages: dict[PageKey, list[Notification]] = {key: [] for key in keys}
+    if not keys:
+        return pages
+    ends = {(r, s, _NO_END if u is None else u): (r, s, u) for r, s, u in keys}
+    rows = session.execute(_PAGES_AFTER_SEQ, {
+        "readers": [k[0] for k in ends], "sinces": [k[1] for k in ends],
+        "untils": [k[2] for k in ends], "limit": limit})
+    for reader, since, until, notification in rows:
+        pages[ends[(reader, since, until)]].append(notification)
+    return pages
 
 
 def changed_after(session: Session, reader_row_id: int, after: tuple[int, int],

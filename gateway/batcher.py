@@ -1,29 +1,32 @@
-"""Sockets opening together share their database call: what each opens on (its reader's row
-and inbox summary) is read for all of them by one statement in one thread (a reconnect storm
-of thousands is a few calls, not thousands of thread hand-offs and round trips)."""
+"""Sockets asking the database the same kind of question at the same moment share one call:
+what each opens on (its reader's row and inbox summary) and each page of a replay are read
+for all of them by one statement in one thread (a reconnect storm of thousands is a few
+calls, not thousands of thread hand-offs and round trips)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Generic, TypeVar
 
-from backend.notifications.inbox import ReaderKey, ReaderSummary
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+MAX_BATCH = 500  # keys per call
 
-Load = Callable[[Sequence[ReaderKey]], Awaitable[dict[ReaderKey, ReaderSummary]]]
-MAX_BATCH = 500  # readers per statement
 
+class Batcher(Generic[K, V]):
+    """One drain at a time: the keys asked for while a call runs wait for the next one, so
+    the batches grow with the load and a lone ask waits for nothing. ``load(keys)`` answers
+    by key; a key it leaves out is a ``LookupError`` for whoever asked for it."""
 
-class ReaderLoader:
-    """One drain at a time: the opens that arrive while a call runs wait for the next one,
-    so the batches grow with the load and a lone open waits for nothing."""
-
-    def __init__(self, load: Load, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, load: Callable[[Sequence[K]], Awaitable[dict[K, V]]],
+                 max_batch: int = MAX_BATCH) -> None:
         self._load = load
         self._max_batch = max_batch
-        self._waiting: dict[ReaderKey, asyncio.Future[ReaderSummary]] = {}
+        self._waiting: dict[K, asyncio.Future[V]] = {}
         self._drain: asyncio.Task[None] | None = None
 
-    async def get(self, key: ReaderKey) -> ReaderSummary:
+    async def get(self, key: K) -> V:
         future = self._waiting.get(key)
         if future is None:
             future = self._waiting[key] = asyncio.get_running_loop().create_future()
@@ -42,7 +45,7 @@ class ReaderLoader:
         finally:
             self._drain = None
 
-    async def _settle(self, batch: dict[ReaderKey, asyncio.Future[ReaderSummary]]) -> None:
+    async def _settle(self, batch: dict[K, asyncio.Future[V]]) -> None:
         try:
             found = await self._load(list(batch))
         except Exception as exc:  # noqa: BLE001 - each waiting socket gets the failure
@@ -56,4 +59,4 @@ class ReaderLoader:
             if key in found:
                 future.set_result(found[key])
             else:
-                future.set_exception(LookupError(f"reader {key[1]!r} could not be loaded"))
+                future.set_exception(LookupError(f"{key!r} could not be loaded"))

@@ -1,6 +1,6 @@
-"""Sockets opening together share one load of their readers: batches form while a load
-runs, every waiting socket gets its own reader (or the failure), and one socket giving up
-cancels nobody else's."""
+"""Sockets opening together share one load of their readers (``Batcher``): batches form
+while a load runs, every waiting socket gets its own reader (or the failure), and one socket
+giving up cancels nobody else's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 from backend.notifications.inbox import Counts, ReaderKey, ReaderSummary
-from gateway.reader_loader import ReaderLoader
+from gateway.batcher import Batcher
 
 TENANT = uuid.uuid4()
 
@@ -38,7 +38,7 @@ class Database:
 
 async def test_opens_arriving_during_a_load_share_the_next_one():
     db = Database()
-    loader = ReaderLoader(db.load)
+    loader = Batcher(db.load)
     first = asyncio.create_task(loader.get((TENANT, "r0")))
     await asyncio.sleep(0)  # the first load starts with r0 alone
     rest = [asyncio.create_task(loader.get((TENANT, f"r{i}"))) for i in range(1, 301)]
@@ -53,7 +53,7 @@ async def test_opens_arriving_during_a_load_share_the_next_one():
 async def test_batches_are_capped():
     db = Database()
     db.release.set()
-    loader = ReaderLoader(db.load, max_batch=100)
+    loader = Batcher(db.load, max_batch=100)
     results = await asyncio.gather(*(loader.get((TENANT, f"r{i}")) for i in range(250)))
     assert len(results) == 250
     assert [len(keys) for keys in db.calls] == [100, 100, 50]
@@ -61,7 +61,7 @@ async def test_batches_are_capped():
 
 async def test_a_failed_load_fails_every_socket_waiting_and_the_next_load_runs():
     db = Database(fail=True)
-    loader = ReaderLoader(db.load)
+    loader = Batcher(db.load)
     waiting = [asyncio.create_task(loader.get((TENANT, f"r{i}"))) for i in range(3)]
     await asyncio.sleep(0)
     db.release.set()
@@ -75,7 +75,7 @@ async def test_a_failed_load_fails_every_socket_waiting_and_the_next_load_runs()
 async def test_a_reader_the_load_did_not_return_is_an_error_for_that_socket_alone():
     db = Database(leave_out="r2")
     db.release.set()
-    loader = ReaderLoader(db.load)
+    loader = Batcher(db.load)
     one, two = await asyncio.gather(loader.get((TENANT, "r1")), loader.get((TENANT, "r2")),
                                     return_exceptions=True)
     assert isinstance(one, ReaderSummary) and one.row_id == 1
@@ -84,7 +84,7 @@ async def test_a_reader_the_load_did_not_return_is_an_error_for_that_socket_alon
 
 async def test_a_socket_giving_up_cancels_nobody_elses_load():
     db = Database()
-    loader = ReaderLoader(db.load)
+    loader = Batcher(db.load)
     leaving = asyncio.create_task(loader.get((TENANT, "r1")))
     staying = asyncio.create_task(loader.get((TENANT, "r1")))
     await asyncio.sleep(0)
