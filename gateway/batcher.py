@@ -44,14 +44,19 @@ class Batcher(Generic[K, V]):
                 await self._settle(batch)
         finally:
             self._drain = None
+            if self._waiting:  # left by a drain cancelled mid-way: the next one takes them
+                self._drain = asyncio.get_running_loop().create_task(self._drain_all())
 
     async def _settle(self, batch: dict[K, asyncio.Future[V]]) -> None:
         try:
             found = await self._load(list(batch))
-        except Exception as exc:  # noqa: BLE001 - each waiting socket gets the failure
+        except BaseException as exc:  # each waiting socket gets the failure, none waits on
             for future in batch.values():
                 if not future.done():
-                    future.set_exception(exc)
+                    future.set_exception(exc if isinstance(exc, Exception)
+                                         else LookupError("the load was cancelled"))
+            if not isinstance(exc, Exception):
+                raise
             return
         for key, future in batch.items():
             if future.done():

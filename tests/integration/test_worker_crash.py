@@ -33,7 +33,13 @@ async def test_worker_killed_mid_batch_loses_and_repeats_nothing(
     start_part("worker", name="worker-db2-again", redis_url=side.redis_url,
                gateway_url=stack.gateway_url, visibility_timeout_seconds="3")
     while len(sock.notifications()) < TOTAL:
-        await sock.next_of("notification", timeout=90)
+        try:
+            await sock.next_of("notification", timeout=90)
+        except TimeoutError:
+            seqs = {f["seq"] for f in sock.notifications()}
+            missing = sorted(set(range(1, TOTAL + 1)) - seqs)
+            raise AssertionError(f"{len(seqs)} of {TOTAL} frames after 90 s of silence; "
+                                 f"missing seqs {missing[:20]}…") from None
 
     frames = sock.notifications()
     assert [f["seq"] for f in frames] == list(range(1, TOTAL + 1))
