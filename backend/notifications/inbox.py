@@ -22,17 +22,16 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    cast,
     func,
     or_,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import Session, aliased
 
+from backend.db.arrays import unnested
 from backend.db.models import Notification, User
 from backend.notifications.lifecycle import by_ids
 
@@ -147,17 +146,15 @@ ReaderKey = tuple[uuid.UUID, str]  # (tenant id, the product's user id)
 def _summaries_by_key() -> Select[Any]:
     """Built once, for any number of readers (their keys as two arrays unnested side by side;
     only the parameters differ from one call to the next)."""
-    wanted = select(
-        func.unnest(cast(bindparam("tenant_ids"), ARRAY(PG_UUID(as_uuid=True)))).label("t"),
-        func.unnest(cast(bindparam("external_ids"), ARRAY(String))).label("e")
-    ).subquery("wanted")
+    wanted = unnested("wanted", tenant_id=PG_UUID(as_uuid=True), external_id=String())
     now = bindparam("now", type_=DateTime(timezone=True))
     found = select(*(func.count().filter(_in_state(s, now)).label(s) for s in COUNTED),
                    func.min(Notification.seq).label("oldest")
                    ).where(Notification.user_id == User.id).lateral("found")
     return (select(User.tenant_id, User.external_id, User.id, User.last_seq, User.epoch,
                    User.last_change, found)
-            .join(wanted, and_(User.tenant_id == wanted.c.t, User.external_id == wanted.c.e))
+            .join(wanted, and_(User.tenant_id == wanted.c.tenant_id,
+                               User.external_id == wanted.c.external_id))
             .join(found, true()))
 
 
@@ -189,9 +186,7 @@ _NO_END = 2**62  # an ``until`` of None: every seq after ``since``
 
 def _pages_after_seq() -> Select[Any]:
     """Built once, for any number of readers: each one's page as a LATERAL subquery."""
-    wanted = select(
-        *(func.unnest(cast(bindparam(name), ARRAY(BigInteger))).label(name[:-1])
-          for name in ("readers", "sinces", "untils"))).subquery("wanted")
+    wanted = unnested("wanted", reader=BigInteger(), since=BigInteger(), until=BigInteger())
     page = (select(Notification)
             .where(Notification.user_id == wanted.c.reader, Notification.seq > wanted.c.since,
                    Notification.seq <= wanted.c.until)

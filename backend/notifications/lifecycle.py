@@ -22,12 +22,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     ColumnElement,
-    Subquery,
     and_,
-    bindparam,
     func,
     select,
     update,
@@ -35,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
+from backend.db.arrays import unnested
 from backend.db.models import Notification
 
 
@@ -190,17 +188,8 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
     return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
 
 
-def _acked_ranges() -> Subquery:
-    """The readers' acknowledged ranges as three arrays unnested side by side: one statement
-    however many readers (a VALUES list would be compiled anew for every count)."""
-    arrays = {name: bindparam(name, type_=ARRAY(BigInteger))
-              for name in ("readers", "afters", "throughs")}
-    return select(func.unnest(arrays["readers"]).label("user_id"),
-                  func.unnest(arrays["afters"]).label("after"),
-                  func.unnest(arrays["throughs"]).label("through")).subquery("acked")
-
-
-_ACKED = _acked_ranges()
+# The readers' acknowledged ranges.
+_ACKED = unnested("acked", user_id=BigInteger(), after=BigInteger(), through=BigInteger())
 
 
 def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
@@ -215,7 +204,7 @@ def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
     return transition(session, Status.DELIVERED, Notification.user_id == _ACKED.c.user_id,
                       Notification.seq > _ACKED.c.after, Notification.seq <= _ACKED.c.through,
                       Notification.created_at >= oldest - ID_TIME_MARGIN,
-                      params={"readers": list(readers), "afters": list(afters),
+                      params={"user_ids": list(readers), "afters": list(afters),
                               "throughs": list(throughs)},
                       delivered_at=_delivered_at(func.now()))
 

@@ -21,20 +21,18 @@ from sqlalchemy import (
     BigInteger,
     Insert,
     String,
-    Subquery,
     Table,
     Text,
-    bindparam,
     func,
     literal,
     select,
     update,
 )
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backend.db.arrays import unnested
 from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
 from backend.notifications import deliveries, lifecycle, preferences
 from backend.notifications.inbox import frame
@@ -165,15 +163,8 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
     return new
 
 
-def _handed_seqs() -> Subquery:
-    """Readers and their new last seqs as two arrays unnested side by side: one statement
-    compiled once, however many readers (a VALUES list is compiled anew for every count)."""
-    return select(func.unnest(bindparam("readers", type_=ARRAY(BigInteger))).label("id"),
-                  func.unnest(bindparam("seqs", type_=ARRAY(BigInteger))).label("last_seq")
-                  ).subquery("handed")
-
-
-_HANDED = _handed_seqs()
+# Readers and their new last seqs.
+_HANDED = unnested("handed", id=BigInteger(), last_seq=BigInteger())
 _STORE_LAST_SEQS = (update(User).where(User.id == _HANDED.c.id)
                     .values(last_seq=_HANDED.c.last_seq))
 
@@ -183,7 +174,7 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
     if not last_seq:
         return
     readers, seqs = zip(*sorted(last_seq.items()), strict=True)
-    session.execute(_STORE_LAST_SEQS, {"readers": list(readers), "seqs": list(seqs)},
+    session.execute(_STORE_LAST_SEQS, {"ids": list(readers), "last_seqs": list(seqs)},
                     execution_options={"synchronize_session": False})
 
 
@@ -262,10 +253,7 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
 def _record_in_app() -> Insert:
     """In-app attempt rows for pushed notifications, each numbered after those before it:
     one statement over unnested arrays (compiled once), returning (id, attempt)."""
-    pushed = select(
-        func.unnest(sql_cast(bindparam("ids"), ARRAY(PG_UUID(as_uuid=True)))).label("id"),
-        func.unnest(sql_cast(bindparam("outcomes"), ARRAY(String))).label("outcome"),
-        func.unnest(sql_cast(bindparam("errors"), ARRAY(Text))).label("error")).subquery("pushed")
+    pushed = unnested("pushed", id=PG_UUID(as_uuid=True), outcome=String(), error=Text())
     earlier = ATTEMPTS.alias("earlier")
     before = (select(func.count()).select_from(earlier)
               .where(earlier.c.notification_id == pushed.c.id,

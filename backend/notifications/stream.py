@@ -72,8 +72,8 @@ class Ingest:
     chunk: int = 1000
 
     def __post_init__(self) -> None:
-        self._scripts = (self.client.register_script(_CLAIM),
-                         self.client.register_script(_AT_LEAST))
+        self._claim_script = self.client.register_script(_CLAIM)
+        self._at_least_script = self.client.register_script(_AT_LEAST)
 
     @classmethod
     def of(cls, client: redis.Redis, settings: Settings) -> Ingest:
@@ -117,7 +117,7 @@ class Ingest:
             for r, idem in keyed:
                 record = {WRITING: {"answer": r.answer,
                                     "entries": [e.encode() for e in r.entries]}}
-                self._scripts[0](keys=[idem], args=[json.dumps(record), self.ttl_seconds],
+                self._claim_script(keys=[idem], args=[json.dumps(record), self.ttl_seconds],
                                  client=pipe)
             found = iter(pipe.execute())
         stored: list[dict[str, Any] | None] = []
@@ -131,7 +131,8 @@ class Ingest:
             return
         for start in range(0, len(entries), self.chunk):
             with self.client.pipeline(transaction=False) as pipe:
-                self._scripts[1](keys=[keys.INGEST_PARTITIONS], args=[self.partitions], client=pipe)
+                self._at_least_script(keys=[keys.INGEST_PARTITIONS], args=[self.partitions],
+                                      client=pipe)
                 for entry in entries[start:start + self.chunk]:
                     partition = partition_of(entry.tenant_id, entry.recipient, self.partitions)
                     pipe.xadd(keys.ingest_stream(partition), {"n": entry.encode()})
