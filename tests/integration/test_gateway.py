@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from typing import Any
 
 import httpx
 import jwt
@@ -154,28 +155,41 @@ async def test_read_in_one_tab_updates_the_other(stack: Stack, start_part: Start
     await tab2.close()
 
 
+async def _reading_slowly(port: int, stack: Stack, tenant: TenantKeys, user: str) -> Socket:
+    """A reader welcomed on the gateway at ``port`` whose client reads only when the test
+    asks it to (a queue of one frame: the socket's buffers fill behind it)."""
+    token = token_for(stack.api_url, tenant.secret_key, user)
+    ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws?api_key="
+                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
+    sock = Socket(ws)
+    await sock.send({"type": "hello", "since": 0})
+    await sock.next_of("welcome")
+    return sock
+
+
+def _push_item(tenant: TenantKeys, user: str, seq: int, nid: str, title: str, body: str
+               ) -> dict[str, Any]:
+    """A notification frame for ``/internal/push``, as a worker sends it."""
+    return {"tenant_id": tenant.tenant_id, "external_id": user, "frame": {
+        "type": "notification", "id": nid, "seq": seq, "title": title, "body": body,
+        "category": None, "priority": "normal", "data": {},
+        "created_at": "2026-01-01T00:00:00+00:00", "read": False}}
+
+
 async def test_socket_that_stops_reading_is_closed_4408_without_memory_growth(
     stack: Stack, start_part: StartPart, tenant: TenantKeys
 ):
     node = start_part("gateway", name="gateway-slow", ws_send_queue_size="20")
     gateway = psutil.Process(node.popen.pid)
-    token = token_for(stack.api_url, tenant.secret_key, "sloth")
-    ws = await websockets.connect(f"ws://127.0.0.1:{node.port}/ws?api_key="
-                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
-    sock = Socket(ws)
-    await sock.send({"type": "hello", "since": 0})
-    await sock.next_of("welcome")
+    sock = await _reading_slowly(node.port, stack, tenant, "sloth")
     # The client now stops reading. 1,500 frames of 64 KB (about 100 MB) are pushed at it.
     body = "x" * 64_000
     rss_before = gateway.memory_info().rss
     taken = []
     async with httpx.AsyncClient(timeout=60) as client:
         for start in range(1, 1501, 50):
-            items = [{"tenant_id": tenant.tenant_id, "external_id": "sloth", "frame": {
-                "type": "notification", "id": f"big-{seq}", "seq": seq, "title": "big",
-                "body": body, "category": None, "priority": "normal", "data": {},
-                "created_at": "2026-01-01T00:00:00+00:00", "read": False}}
-                for seq in range(start, start + 50)]
+            items = [_push_item(tenant, "sloth", seq, f"big-{seq}", "big", body)
+                     for seq in range(start, start + 50)]
             answer = await client.post(f"http://127.0.0.1:{node.port}/internal/push",
                                        headers={"X-Internal-Key":
                                                 stack.env["HERALD_INTERNAL_KEY"]},
@@ -352,17 +366,10 @@ async def test_pushes_arriving_while_a_reader_catches_up_do_not_close_its_socket
                 User.external_id == "returning")) or 0
 
     wait_until(lambda: stored() == 600, what="all 600 stored")
-    token = token_for(stack.api_url, tenant.secret_key, "returning")
-    ws = await websockets.connect(f"ws://127.0.0.1:{node.port}/ws?api_key="
-                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
-    sock = Socket(ws)
-    await sock.send({"type": "hello", "since": 0})
-    await sock.next_of("welcome")
+    sock = await _reading_slowly(node.port, stack, tenant, "returning")
     # Not reading for now: the replay waits on the socket. Retries of 100 of them arrive.
-    items = [{"tenant_id": tenant.tenant_id, "external_id": "returning", "frame": {
-        "type": "notification", "id": str(uuid.uuid4()), "seq": seq, "title": f"n{seq - 1}",
-        "body": body, "category": None, "priority": "normal", "data": {},
-        "created_at": "2026-01-01T00:00:00+00:00", "read": False}} for seq in range(1, 101)]
+    items = [_push_item(tenant, "returning", seq, str(uuid.uuid4()), f"n{seq - 1}", body)
+             for seq in range(1, 101)]
     pushed = httpx.post(f"http://127.0.0.1:{node.port}/internal/push", json={"items": items},
                         headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]},
                         timeout=30)
@@ -372,4 +379,4 @@ async def test_pushes_arriving_while_a_reader_catches_up_do_not_close_its_socket
     assert [f["seq"] for f in sock.notifications()] == list(range(1, 601))
     await sock.send({"type": "ping"})
     await sock.next_of("pong")  # still open
-    await ws.close()
+    await sock.close()
