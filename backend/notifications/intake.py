@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from backend.core import metrics, redis_keys
+from backend.core import metrics
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.logs import journey
 from backend.db.models import ScheduledSend
@@ -48,11 +47,11 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
 def _schedule(session: Session, ingest: stream.Ingest, tenant_id: uuid.UUID,
               body: NotificationCreate) -> dict[str, Any]:
     entries, answer = build_entries(tenant_id, body, status=Status.SCHEDULED)
-    if body.idempotency_key:
-        idem = redis_keys.idempotency(str(tenant_id), body.idempotency_key)
-        client = ingest.client
-        if not client.set(idem, json.dumps(answer), nx=True, ex=ingest.ttl_seconds):
-            return json.loads(client.get(idem) or "{}") or answer
+    # Nothing goes to the stream now, but the key is claimed as an immediate request's is:
+    # a key already used answers its first answer (finishing that request if it was cut off).
+    created, answer = ingest.enqueue(str(tenant_id), [], answer, body.idempotency_key)
+    if not created:
+        return answer
     session.add(ScheduledSend(id=uuid.UUID(answer["id"]), tenant_id=tenant_id,
                               entries=[e.to_dict() for e in entries],
                               answer={**answer, "status": Status.ACCEPTED},

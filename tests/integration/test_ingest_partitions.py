@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.core import redis_keys as keys
-from backend.db.models import Notification
+from backend.db.models import Notification, ScheduledSend
 from tests.support import ingest
 from tests.support.db import session_scope
 from tests.support.harness import wait_until
@@ -75,12 +77,15 @@ def test_readers_keep_one_partition_and_their_order(
     wait_until(lambda: ingest.drained(client), what="every partition read and released")
 
 
+@pytest.mark.parametrize("retry", ["now", "scheduled"])
 def test_a_request_cut_off_half_way_is_finished_by_its_retry(
-    stack: Stack, start_part: StartPart, servers, tenant: TenantKeys
+    stack: Stack, start_part: StartPart, servers, tenant: TenantKeys, retry: str
 ):
     """Redis refuses the API's appends after the idempotency key was claimed (as when the API
     dies or the connection drops between the two): the answer is a 503, and the retry with
-    the same key appends the first attempt's entries, under its ids, stored once."""
+    the same key appends the first attempt's entries, under its ids, stored once. A retry
+    that asks for a later time (the same key, so the same request to the service) finishes
+    the first one likewise and schedules nothing of its own."""
     db = 13
     url = servers.redis_url(db)
     admin = redis.Redis.from_url(url, decode_responses=True)
@@ -105,6 +110,8 @@ def test_a_request_cut_off_half_way_is_finished_by_its_retry(
     start_part("bridge", name="bridge-db13", redis_url=url, bridge_consumer="bridge-db13")
     start_part("worker", name="worker-db13", redis_url=url, gateway_url=stack.gateway_url)
     api = httpx.Client(base_url=f"http://127.0.0.1:{api_proc.port}", headers=headers)
+    if retry == "scheduled":
+        request["send_at"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     retried = api.post("/v1/notifications", json=request)
     assert retried.status_code == 202, retried.text
     assert {n["id"] for n in retried.json()["notifications"]} == first_ids
@@ -118,4 +125,7 @@ def test_a_request_cut_off_half_way_is_finished_by_its_retry(
     with session_scope() as session:
         ids = session.scalars(select(Notification.id).where(
             Notification.tenant_id == uuid.UUID(tenant.tenant_id))).all()
+        scheduled = session.scalar(select(func.count()).select_from(ScheduledSend).where(
+            ScheduledSend.tenant_id == uuid.UUID(tenant.tenant_id)))
     assert sorted(str(i) for i in ids) == sorted(first_ids)
+    assert scheduled == 0
