@@ -2,7 +2,7 @@
 does (one cumulative ack per burst); notifications go in through ``/batch``; the figure is
 notifications delivered to sockets per second, from the first POST to the last frame.
 
-    python -m bench.online [--readers 500] [--count 10000] [--profile]
+    python -m bench.online [--readers 500] [--count 10000] [--away] [--profile worker]
 
 ``--profile worker|gateway`` records that part (with its child processes) with py-spy
 meanwhile, and writes its samples and top frames under bench/results/.
@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from bench import pipeline
 from bench.pipeline import Online, end_to_end
 from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
@@ -37,6 +38,14 @@ async def delivered_per_second(stack: BenchStack, readers: int, count: int
     figures = await end_to_end(online, count)
     await online.close()
     return figures
+
+
+async def stored_per_second(stack: BenchStack, readers: int, count: int) -> dict[str, Any]:
+    """The same readers away: stored (and a retry scheduled) per second."""
+    names = [f"away{i}" for i in range(readers)]
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
+    return {"stored_per_second": round(
+        await pipeline.stored_per_second(stack, tenant, names, count))}
 
 
 def _profile(worker_pid: int, seconds: int, at: str) -> subprocess.Popen[bytes]:
@@ -103,7 +112,9 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=0,
                         help="first make this many past weeks' partitions, as a system that "
                         "keeps that much history holds (13 for the default 90 days)")
-    parser.add_argument("--partitions", type=int, default=4,
+    parser.add_argument("--away", action="store_true",
+                        help="the readers hold no socket: notifications stored per second")
+    parser.add_argument("--partitions", type=int, default=1,
                         help="of the ingest stream (HERALD_INGEST_PARTITIONS)")
     parser.add_argument("--batch-size", type=int, default=100,
                         help="entries per Celery task (HERALD_BATCH_SIZE)")
@@ -121,22 +132,27 @@ def main() -> None:
         spy = (_profile(parts[args.profile].popen.pid, 40, at) if args.profile
                else None)
         before = cpu_by_process()
-        figures = asyncio.run(delivered_per_second(stack, args.readers, args.count))
+        measure = stored_per_second if args.away else delivered_per_second
+        figures = asyncio.run(measure(stack, args.readers, args.count))
         after = cpu_by_process()
         if spy is not None:
             spy.wait()
     cpu_ms = {name: round((after[name] - before.get(name, 0.0)) * 1000 / args.count, 3)
               for name in after if after[name] - before.get(name, 0.0) > 0.5}
-    print(f"{args.readers} readers online, {args.count} notifications through /batch, "
-          f"worker with {args.concurrency} process(es):")
-    print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
-    print(f"  delivered {figures['delivered_per_second']:8.0f}/s")
-    latency = figures["latency_ms"]
-    print(f"  202 -> socket p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
-          f"p99 {latency['p99']} ms")
+    print(f"{args.readers} readers {'away' if args.away else 'online'}, {args.count} "
+          f"notifications through /batch, worker with {args.concurrency} process(es):")
+    if args.away:
+        print(f"  stored    {figures['stored_per_second']:8.0f}/s")
+    else:
+        print(f"  accepted  {figures['accepted_per_second']:8.0f}/s")
+        print(f"  delivered {figures['delivered_per_second']:8.0f}/s")
+        latency = figures["latency_ms"]
+        print(f"  202 -> socket p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
+              f"p99 {latency['p99']} ms")
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
-    result = {"readers": args.readers, "count": args.count, "past_week_partitions": args.weeks,
+    result = {"readers": args.readers, "away": args.away, "count": args.count,
+              "past_week_partitions": args.weeks,
               "ingest_partitions": args.partitions, "batch_size": args.batch_size,
               "worker_concurrency": args.concurrency,
               **figures, "cpu_ms_per_notification": cpu_ms}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ class Connection:
         self.acked = 0  # the highest seq this socket acknowledged
         self.oldest_unacked: str | None = None  # created_at of the oldest frame not acked
         self.overflowed = False
-        self.replaying = False
+        self.replaying = 0  # how deep in replays (a replay may look into a gap within one)
         self.catch_up = 0  # the highest seq of pushes dropped while replaying (stored)
         self._timer: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -79,30 +80,40 @@ class Connection:
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
-            if self.replaying and isinstance(item, dict) and item.get("type") == "notification":
-                # Stored before it was pushed: read once the replay is done, not a slow client.
-                self.catch_up = max(self.catch_up, item["seq"])
-                return False
+            if isinstance(item, dict) and item.get("type") == "notification":
+                if item["seq"] < self.next_seq:
+                    return False  # a repeat of one it holds (a retry due while it was away)
+                if self.replaying:
+                    # Stored before it was pushed: read once the replay is done.
+                    self.catch_up = max(self.catch_up, item["seq"])
+                    return False
             self.overflowed = True
             self._overflow()
             return False
         return True
 
+    @contextlib.asynccontextmanager
+    async def catching_up(self) -> AsyncIterator[None]:
+        """While inside, a notification pushed into a full send queue is read from storage
+        afterwards (it was stored before it was pushed) instead of closing the socket."""
+        self.replaying += 1
+        try:
+            yield
+        finally:
+            self.replaying -= 1
+        if not self.replaying and self.catch_up >= self.next_seq:
+            through, self.catch_up = self.catch_up, 0
+            await self.replay(self.next_seq - 1, through)
+
     async def replay(self, since: int, until: int | None = None) -> None:
         """Send what is stored after ``since`` (up to ``until``), page by page, in order;
         then what was pushed meanwhile but found the send queue full."""
-        self.replaying = True
-        try:
+        async with self.catching_up():
             while (until is None or since < until) and (
                     frames := await self.node.pages.get((self.reader.row_id, since, until))):
                 for frame in frames:
                     await self._send_notification(frame)
                 since = frames[-1]["seq"]
-        finally:
-            self.replaying = False
-        if self.catch_up >= self.next_seq:
-            through, self.catch_up = self.catch_up, 0
-            await self.replay(self.next_seq - 1, through)
 
     async def replay_changes(self, change: int, through_seq: int) -> None:
         """Send, in change order, the edits, retractions and state changes made after

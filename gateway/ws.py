@@ -169,11 +169,14 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def _serve_reader(conn: Connection, hello: dict[str, Any] | None) -> None:
     node, reader, websocket = conn.node, conn.reader, conn.websocket
-    # Registered before the state is read: every push from now on is queued, none missed.
-    if node.hub.add(conn):
-        await node.routing.joined(reader.key)
     try:
-        await _welcome(conn, hello)
+        # Registered before the state is read: every push from now on is queued, none
+        # missed; one that finds the queue full before the replay is over is read after it
+        # (a reader back from away may have a burst of retries due).
+        async with conn.catching_up():
+            if node.hub.add(conn):
+                await node.routing.joined(reader.key)
+            await _welcome(conn, hello)
         await _serve(conn)
     except (WebSocketDisconnect, ConnectionError, RuntimeError):
         pass  # the client went away during welcome or replay

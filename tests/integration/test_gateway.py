@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 import uuid
 from typing import Any
@@ -157,10 +158,16 @@ async def test_read_in_one_tab_updates_the_other(stack: Stack, start_part: Start
 
 async def _reading_slowly(port: int, stack: Stack, tenant: TenantKeys, user: str) -> Socket:
     """A reader welcomed on the gateway at ``port`` whose client reads only when the test
-    asks it to (a queue of one frame: the socket's buffers fill behind it)."""
+    asks it to (a queue of one frame, and a receive buffer of 64 KiB rather than the
+    megabytes Linux grows one to: the socket's buffers fill behind it)."""
     token = token_for(stack.api_url, tenant.secret_key, user)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # before connect
+    raw.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", port))
     ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws?api_key="
-                                  f"{tenant.publishable_key}&token={token}", max_queue=1)
+                                  f"{tenant.publishable_key}&token={token}", max_queue=1,
+                                  sock=raw)
     sock = Socket(ws)
     await sock.send({"type": "hello", "since": 0})
     await sock.next_of("welcome")
@@ -174,6 +181,45 @@ def _push_item(tenant: TenantKeys, user: str, seq: int, nid: str, title: str, bo
         "type": "notification", "id": nid, "seq": seq, "title": title, "body": body,
         "category": None, "priority": "normal", "data": {},
         "created_at": "2026-01-01T00:00:00+00:00", "read": False}}
+
+
+def _stored(tenant: TenantKeys, user: str) -> int:
+    """How many notifications of ``user`` are stored."""
+    from sqlalchemy import func, select
+
+    from backend.db.models import Notification, User
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(Notification).join(User).where(
+            User.tenant_id == uuid.UUID(tenant.tenant_id), User.external_id == user)) or 0
+
+
+async def test_a_burst_of_retries_of_frames_a_reader_holds_does_not_close_its_socket(
+    stack: Stack, start_part: StartPart, api: httpx.Client, tenant: TenantKeys
+):
+    """Retries of notifications a reader already holds (due while it was away, arriving after
+    its replay) come as one push bigger than its send queue: they are dropped as repeats,
+    not counted against the reader as a slow client (4408)."""
+    node = start_part("gateway", name="gateway-repeats", ws_send_queue_size="20")
+    assert api.post("/v1/notifications/batch", json={"items": [
+        {"recipients": ["repeated"], "content": {"title": f"r{i}"}} for i in range(30)]}
+    ).status_code == 202
+    wait_until(lambda: _stored(tenant, "repeated") == 30, what="all 30 stored")
+    sock = await connect(f"ws://127.0.0.1:{node.port}/ws", tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "repeated"), since=0)
+    while len(sock.notifications()) < 30:
+        await sock.next_of("notification")
+    held = sock.notifications()
+    items = [_push_item(tenant, "repeated", f["seq"], f["id"], f["title"], f["body"])
+             for _ in range(3) for f in held]
+    pushed = httpx.post(f"http://127.0.0.1:{node.port}/internal/push", json={"items": items},
+                        headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]})
+    assert pushed.status_code == 200
+    await sock.send({"type": "ping"})
+    assert (await sock.next_of("pong"))["type"] == "pong"  # still open
+    assert [f["seq"] for f in sock.notifications()] == list(range(1, 31))  # none twice
+    await sock.close()
 
 
 async def test_socket_that_stops_reading_is_closed_4408_without_memory_growth(
@@ -341,42 +387,46 @@ def test_a_malformed_push_is_refused_naming_the_item(stack: Stack):
     assert not_json.status_code == 422 and "not JSON" in not_json.text
 
 
+@pytest.mark.parametrize("purged", [(), (3,)], ids=["every seq stored", "one purged"])
 async def test_pushes_arriving_while_a_reader_catches_up_do_not_close_its_socket(
-    stack: Stack, start_part: StartPart, api: httpx.Client, tenant: TenantKeys
+    stack: Stack, start_part: StartPart, api: httpx.Client, tenant: TenantKeys,
+    purged: tuple[int, ...]
 ):
     """A reader back to many stored notifications is replayed them; retries of the same
     notifications pushed meanwhile overflow its send queue. They are stored, so the gateway
-    reads them once the replay is done instead of closing the socket as too slow (4408)."""
-    from sqlalchemy import func, select
+    reads them once the replay is done instead of closing the socket as too slow (4408).
+    Also when retention removed one early on (the replay looks into the gap, a replay within
+    the replay, and goes on)."""
+    from sqlalchemy import and_, select
 
     from backend.db.models import Notification, User
+    from backend.notifications.retention import _delete
     from tests.support.db import session_scope
 
     node = start_part("gateway", name="gateway-catch-up", ws_send_queue_size="20")
-    body = "y" * 9_000  # the replay's frames fill the socket's buffers: it waits on them
+    body = "y" * 10_000  # the replay's 6 MB fill the socket's buffers: it waits on them
     for start in range(0, 600, 100):
         assert api.post("/v1/notifications/batch", json={"items": [
             {"recipients": ["returning"], "content": {"title": f"n{i}", "body": body}}
             for i in range(start, start + 100)]}).status_code == 202
 
-    def stored() -> int:
-        with session_scope() as session:
-            return session.scalar(select(func.count()).select_from(Notification).join(User).where(
-                User.tenant_id == uuid.UUID(tenant.tenant_id),
-                User.external_id == "returning")) or 0
-
-    wait_until(lambda: stored() == 600, what="all 600 stored")
+    wait_until(lambda: _stored(tenant, "returning") == 600, what="all 600 stored")
+    with session_scope() as session:
+        reader = session.scalar(select(User.id).where(
+            User.tenant_id == uuid.UUID(tenant.tenant_id), User.external_id == "returning"))
+        _delete(session, and_(Notification.user_id == reader, Notification.seq.in_(purged)))
     sock = await _reading_slowly(node.port, stack, tenant, "returning")
     # Not reading for now: the replay waits on the socket. Retries of 100 of them arrive.
     items = [_push_item(tenant, "returning", seq, str(uuid.uuid4()), f"n{seq - 1}", body)
-             for seq in range(1, 101)]
+             for seq in range(1, 101) if seq not in purged]
     pushed = httpx.post(f"http://127.0.0.1:{node.port}/internal/push", json={"items": items},
                         headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]},
                         timeout=30)
     assert pushed.status_code == 200
-    while len(sock.notifications()) < 600:
+    kept = [seq for seq in range(1, 601) if seq not in purged]
+    while len(sock.notifications()) < len(kept):
         await sock.next_of("notification", timeout=30)
-    assert [f["seq"] for f in sock.notifications()] == list(range(1, 601))
+    assert [f["seq"] for f in sock.notifications()] == kept
     await sock.send({"type": "ping"})
     await sock.next_of("pong")  # still open
     await sock.close()
