@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import psutil
 
-from bench import pipeline
+from bench import pipeline, profile
 from bench.pipeline import Online, end_to_end
 from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 
-OUR_CODE = re.compile(r"\((backend|tasks|gateway)/")
 PARTS = ("backend.cli worker", "backend.cli gateway", "backend.cli api", "backend.cli bridge",
          "postgres", "redis-server", "bench.online")
 
@@ -46,37 +41,6 @@ async def stored_per_second(stack: BenchStack, readers: int, count: int) -> dict
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     return {"stored_per_second": round(
         await pipeline.stored_per_second(stack, tenant, names, count))}
-
-
-def _profile(worker_pid: int, seconds: int, at: str) -> subprocess.Popen[bytes]:
-    py_spy = Path(sys.executable).with_name("py-spy")
-    RESULTS.mkdir(exist_ok=True)
-    return subprocess.Popen([str(py_spy), "record", "--subprocesses", "--pid", str(worker_pid),
-                             "--duration", str(seconds), "--rate", "200", "--format", "raw",
-                             "--output", str(RESULTS / f"online-{at}.folded"),
-                             "--nonblocking"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-
-def top_frames(folded: Path, n: int = 15) -> dict[str, list[tuple[str, float]]]:
-    """From py-spy's raw output: the functions the samples were in (self) and our own
-    functions that were on the stack (inclusive), as shares of the samples."""
-    own: dict[str, int] = {}
-    ours: dict[str, int] = {}
-    samples = 0
-    for line in folded.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
-        samples += int(count)
-        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
-        for name in {f for f in frames if OUR_CODE.search(f)}:
-            ours[name] = ours.get(name, 0) + int(count)
-
-    def ranked(totals: dict[str, int]) -> list[tuple[str, float]]:
-        best = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:n]
-        return [(name, round(100 * hits / samples, 1)) for name, hits in best]
-
-    return {"self": ranked(own), "ours_inclusive": ranked(ours)}
 
 
 def cpu_by_process() -> dict[str, float]:
@@ -123,13 +87,14 @@ def main() -> None:
     args = parser.parse_args()
     allow_many_sockets()
     at = stamp()
+    folded = RESULTS / f"online-{at}.folded"
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000",
                      ingest_partitions=str(args.partitions),
                      batch_size=str(args.batch_size)) as stack:
         _past_weeks(args.weeks)
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge")}
         parts["worker"] = stack.start("worker", worker_concurrency=str(args.concurrency))
-        spy = (_profile(parts[args.profile].popen.pid, 40, at) if args.profile
+        spy = (profile.record(parts[args.profile].popen.pid, 40, folded) if args.profile
                else None)
         before = cpu_by_process()
         measure = stored_per_second if args.away else delivered_per_second
@@ -156,13 +121,8 @@ def main() -> None:
               "ingest_partitions": args.partitions, "batch_size": args.batch_size,
               "worker_concurrency": args.concurrency,
               **figures, "cpu_ms_per_notification": cpu_ms}
-    folded = RESULTS / f"online-{at}.folded"
     if folded.exists():
-        result["profile_top_frames"] = top_frames(folded)
-        for kind, frames in result["profile_top_frames"].items():
-            print(f"  {args.profile} profile, {kind}:")
-            for name, share in frames:
-                print(f"    {share:5.1f}%  {name}")
+        result["profile_top_frames"] = profile.report(folded, args.profile)
     save("online", result, at)
 
 

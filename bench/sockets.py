@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench import profile
 from bench.clients import (
     AT_ONCE,
     HeraldReader,
@@ -30,7 +31,7 @@ from bench.clients import (
     open_many,
     reader_tokens,
 )
-from bench.results import allow_many_sockets, save, stamp
+from bench.results import RESULTS, allow_many_sockets, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 from tests.support.stack import TenantKeys
@@ -44,10 +45,13 @@ PUSH_CHUNK = 1000  # items per /internal/push, as a worker's batch
 
 async def measure_server(pid: int, count: int, messages: int,
                          open_one: Callable[[int], Awaitable[Any]],
-                         blast: Callable[[int], Awaitable[None]]) -> dict[str, float]:
-    """Open ``count`` sockets, then send one message to all, then ``messages`` more."""
+                         blast: Callable[[int], Awaitable[None]],
+                         opening: Callable[[], object] = lambda: None) -> dict[str, float]:
+    """Open ``count`` sockets, then send one message to all, then ``messages`` more;
+    ``opening`` is called as the sockets start opening."""
     server = psutil.Process(pid)
     await close_all((await open_many(AT_ONCE, open_one))[0])  # warm-up: pools, imports
+    opening()
     before = server.memory_info().rss
     sockets, opens = await open_many(count, open_one)
     await asyncio.sleep(1)  # idle: what each socket allocates later counts too
@@ -100,13 +104,14 @@ class HeraldGateway:
                     for at in range(0, len(items), PUSH_CHUNK)))
 
 
-async def herald_gateway(stack: BenchStack, gateway_pid: int, count: int, messages: int
-                         ) -> dict[str, float]:
+async def herald_gateway(stack: BenchStack, gateway_pid: int, count: int, messages: int,
+                         opening: Callable[[], object] = lambda: None) -> dict[str, float]:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     names = [f"s{i}" for i in range(count)]
     herald = HeraldGateway(stack, tenant, await reader_tokens(stack.api_url,
                                                                tenant.secret_key, names))
-    return await measure_server(gateway_pid, count, messages, herald.open_one, herald.blast)
+    return await measure_server(gateway_pid, count, messages, herald.open_one, herald.blast,
+                                opening)
 
 
 async def reconnect_storm(stack: BenchStack, tenant: TenantKeys, names: list[str],
@@ -141,13 +146,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--profile", type=int, metavar="SECONDS",
+                        help="record the gateway with py-spy for the first SECONDS (the opens)")
     args = parser.parse_args()
     allow_many_sockets()
     at = stamp()
+    folded = RESULTS / f"sockets-{at}.folded"
     with bench_stack() as stack:
         gateway, _ = stack.start("gateway"), stack.start("api")
+        spies = []
+
+        def opening() -> None:
+            if args.profile:
+                spies.append(profile.record(gateway.popen.pid, args.profile, folded))
+
         figures = asyncio.run(herald_gateway(stack, gateway.popen.pid, args.sockets,
-                                             args.messages))
+                                             args.messages, opening))
+        for spy in spies:
+            spy.wait()
+            figures["profile_top_frames"] = profile.report(folded, "gateway")
     print(f"{args.sockets} idle sockets on one gateway process:")
     print(f"  memory   {figures['kib_per_socket']:7.1f} KiB per socket")
     print(f"  opened   {figures['opens_per_second']:7.0f} sockets/s ({AT_ONCE} at once)")

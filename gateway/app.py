@@ -16,6 +16,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
 from gateway import demo, health, inbox, internal, ws
 from gateway.cors import Cors
+from gateway.direct_ws import DirectWebSocket
 from gateway.examples import EXAMPLES
 from gateway.node import Node
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes,
                        internal_key=resolved.internal_key)
     app.add_middleware(Cors, global_origins=resolved.cors_allowed_origins)
+    app.add_middleware(DirectWebSocket)  # outermost of ours: /ws skips the rest
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)

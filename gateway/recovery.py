@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.db.models import User
 from backend.notifications import inbox, lifecycle
 from backend.notifications.inbox import PageKey, ReaderKey, ReaderSummary
 from backend.tenants.readers import create_readers
@@ -26,8 +25,7 @@ def load_readers(session: Session, keys: Sequence[ReaderKey]) -> dict[ReaderKey,
         if (tenant_id, external_id) not in found:
             new[tenant_id].append(external_id)
     for tenant_id, external_ids in new.items():
-        made = session.execute(create_readers(tenant_id, external_ids)
-                               .returning(User.id, User.epoch, User.external_id))
+        made = create_readers(session, tenant_id, external_ids, returning=True)
         for row in made:  # new: nothing stored for them yet
             found[(tenant_id, row.external_id)] = ReaderSummary(
                 row.id, 0, row.epoch, 0, inbox.Counts(0, 0, 0), None)

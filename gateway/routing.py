@@ -18,12 +18,14 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from backend.core import redis_keys
 from backend.notifications.messages import LiveFrames, PushItem
+from gateway.batcher import Batcher
 from gateway.hub import Hub
 from gateway.node_messages import NodeEvent, PushReply, PushRequest, ReaderKey, decode
 
@@ -42,6 +44,7 @@ class Routing:
         self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
         self._others: set[str] = set()  # the other live nodes
         self._tasks: list[asyncio.Task[None]] = []
+        self._joins: Batcher[ReaderKey, None] = Batcher(self._mark_all)
 
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
@@ -67,9 +70,15 @@ class Routing:
 
     # presence -------------------------------------------------------------------------
     async def joined(self, key: ReaderKey) -> None:
+        """Present from now on; readers joining together are marked in one round trip."""
+        await self._joins.get(key)
+
+    async def _mark_all(self, keys: Sequence[ReaderKey]) -> dict[ReaderKey, None]:
         async with self.redis.pipeline(transaction=False) as pipe:
-            self._mark(pipe, key)
+            for key in keys:
+                self._mark(pipe, key)
             await pipe.execute()
+        return dict.fromkeys(keys)
 
     async def left(self, key: ReaderKey) -> None:
         await self.redis.hdel(redis_keys.presence(*key), self.node_id)

@@ -22,6 +22,7 @@ from gateway.recovery import recoverable
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
+PATH = "/ws"
 
 
 class BinaryFrame(Exception):
@@ -138,7 +139,7 @@ async def _serve(conn: Connection) -> None:
         conn.unwatch()
 
 
-@router.websocket("/ws")
+@router.websocket(PATH)  # what the schema shows; served by ``direct_ws``
 async def websocket_endpoint(websocket: WebSocket) -> None:
     node = node_of(websocket)
     address = websocket.client.host if websocket.client else ""

@@ -5,22 +5,41 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Result, String, Table, bindparam, select
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
+from backend.db.arrays import unnested
 from backend.db.models import READER_COLUMNS, ReaderView, User
 
 
-def create_readers(tenant_id: uuid.UUID, external_ids: Iterable[str]) -> Insert:
-    """INSERT of readers as first made (a fresh epoch each: a new history for clients'
-    offsets), skipping any that exist already."""
-    return (insert(User)
-            .values([{"tenant_id": tenant_id, "external_id": ext,
-                      "epoch": secrets.token_hex(4)} for ext in external_ids])
+def _create_readers() -> Insert:
+    """INSERT of readers as first made, skipping any that exist already: one statement over
+    unnested arrays, compiled once (a VALUES list is compiled anew for every count)."""
+    new = unnested("new", external_id=String(), epoch=String())
+    tenant = bindparam("tenant", type_=PG_UUID(as_uuid=True))
+    return (insert(cast(Table, User.__table__))  # Core: the ORM's bulk path wants VALUES
+            .from_select(["tenant_id", "external_id", "epoch"],
+                         select(tenant, new.c.external_id, new.c.epoch))
             .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"]))
+
+
+_CREATE_READERS = _create_readers()
+_CREATE_READERS_RETURNING = _CREATE_READERS.returning(
+    User.__table__.c.id, User.__table__.c.epoch, User.__table__.c.external_id)
+
+
+def create_readers(session: Session, tenant_id: uuid.UUID, external_ids: Iterable[str],
+                   returning: bool = False) -> Result[Any]:
+    """Create these readers unless they exist, each with a fresh epoch (a new history for
+    clients' offsets); ``returning``: the rows made, as (id, epoch, external_id)."""
+    made = list(external_ids)
+    return session.execute(_CREATE_READERS_RETURNING if returning else _CREATE_READERS, {
+        "tenant": tenant_id, "external_ids": made,
+        "epochs": [secrets.token_hex(4) for _ in made]})
 
 
 def ensure_readers(session: Session, tenant_id: uuid.UUID, external_ids: Iterable[str]
@@ -31,7 +50,7 @@ def ensure_readers(session: Session, tenant_id: uuid.UUID, external_ids: Iterabl
     found = {user.external_id: user for user in session.scalars(query)}
     if len(found) == len(wanted):  # the usual case: one statement, no insert tried
         return found
-    session.execute(create_readers(tenant_id, (ext for ext in wanted if ext not in found)))
+    create_readers(session, tenant_id, (ext for ext in wanted if ext not in found))
     return {user.external_id: user for user in session.scalars(query)}
 
 
@@ -47,7 +66,7 @@ def lock_readers(session: Session, tenant_id: uuid.UUID, external_ids: Iterable[
     found: dict[str, ReaderView] = {r.external_id: r for r in session.execute(query)}
     if len(found) == len(wanted):  # the usual case: one statement, no insert tried
         return found
-    session.execute(create_readers(tenant_id, (ext for ext in wanted if ext not in found)))
+    create_readers(session, tenant_id, (ext for ext in wanted if ext not in found))
     return {r.external_id: r for r in session.execute(query)}
 
 

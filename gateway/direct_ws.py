@@ -1,0 +1,22 @@
+"""``/ws`` straight to its endpoint. The HTTP middlewares (CORS, body limits, exception
+handlers, the router) only pass a WebSocket scope through, but each wraps every ``send`` and
+``receive`` of the socket's life on the way: a share of the gateway's CPU per socket opened
+and per frame sent. The endpoint handles its own errors and closes."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from gateway import ws
+
+
+class DirectWebSocket:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == ws.PATH:
+            await ws.websocket_endpoint(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)
