@@ -16,6 +16,9 @@ import websockets
 
 ACK_DELAY = 0.05  # herald.js: one cumulative ack per burst
 AT_ONCE = 50  # sockets opening at the same moment
+# Pooled connections are dropped before uvicorn closes them idle (5 s): a request sent on a
+# connection the server is closing that moment fails with a ReadError.
+LIMITS = httpx.Limits(keepalive_expiry=2.0)
 
 
 @dataclass
@@ -83,11 +86,17 @@ class HeraldReader:
 
 
 async def reader_tokens(api_url: str, secret_key: str, names: Sequence[str]) -> list[str]:
-    async with httpx.AsyncClient(base_url=api_url, timeout=60,
+    async with httpx.AsyncClient(base_url=api_url, timeout=60, limits=LIMITS,
                                  headers={"X-API-Key": secret_key}) as api:
         async def one(name: str) -> str:
-            answer = await api.post("/v1/tokens", json={"user_id": name})
-            return str(answer.json()["token"])
+            for attempt in range(3):  # a token is minted again safely
+                try:
+                    answer = await api.post("/v1/tokens", json={"user_id": name})
+                    return str(answer.json()["token"])
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
         tokens: list[str] = []
         for start in range(0, len(names), AT_ONCE):

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.clients import HeraldReader, Tally, open_herald, open_many, reader_tokens
+from bench.clients import LIMITS, HeraldReader, Tally, open_herald, open_many, reader_tokens
 from bench.stack import BenchStack
 from tests.support.stack import TenantKeys
 
@@ -85,7 +85,7 @@ async def post_all(api: httpx.AsyncClient, bodies: list[list[dict[str, Any]]],
 
 
 def api_client(stack: BenchStack, tenant: TenantKeys) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=stack.api_url, timeout=120,
+    return httpx.AsyncClient(base_url=stack.api_url, timeout=120, limits=LIMITS,
                              headers={"X-API-Key": tenant.secret_key})
 
 
