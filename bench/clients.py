@@ -88,15 +88,15 @@ class HeraldReader:
 async def reader_tokens(api_url: str, secret_key: str, names: Sequence[str]) -> list[str]:
     async with httpx.AsyncClient(base_url=api_url, timeout=60, limits=LIMITS,
                                  headers={"X-API-Key": secret_key}) as api:
-        async def one(name: str) -> str:
-            for attempt in range(3):  # a token is minted again safely
+        async def one(name: str, tries: int = 3) -> str:
+            while True:  # a token is minted again safely
+                tries -= 1
                 try:
                     answer = await api.post("/v1/tokens", json={"user_id": name})
                     return str(answer.json()["token"])
                 except (httpx.ReadError, httpx.RemoteProtocolError):
-                    if attempt == 2:
+                    if not tries:
                         raise
-            raise AssertionError("unreachable")
 
         tokens: list[str] = []
         for start in range(0, len(names), AT_ONCE):
