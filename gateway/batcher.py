@@ -1,7 +1,8 @@
-"""Sockets asking the database the same kind of question at the same moment share one call:
-what each opens on (its reader's row and inbox summary) and each page of a replay are read
-for all of them by one statement in one thread (a reconnect storm of thousands is a few
-calls, not thousands of thread hand-offs and round trips)."""
+"""Sockets asking the same kind of question at the same moment share one call: what each
+opens on (its reader's row and inbox summary) and each page of a replay are read for all of
+them by one statement in one thread, and their presence is marked in Redis by one round
+trip (a reconnect storm of thousands is a few calls, not thousands of thread hand-offs and
+round trips)."""
 
 from __future__ import annotations
 

@@ -201,8 +201,10 @@ _PAGES_AFTER_SEQ = _pages_after_seq()
 
 def pages_after_seq(session: Session, keys: Sequence[PageKey], limit: int
                     ) -> dict[PageKey, list[Notification]]:
-    """``after_seq`` for many readers at once (each key: reader row id, since, until), in
-    one statement; a key with nothing after ``since`` maps to an empty page."""
+    """Each key's page (reader row id, since, until): up to ``limit`` of that reader's
+    notifications with seq in (since, until], in seq order (retracted ones too: their
+    ``deleted`` frames keep the client's seqs dense), for many readers in one statement; a
+    key with nothing after ``since`` maps to an empty page."""
     pages: dict[PageKey, list[Notification]] = {key: [] for key in keys}
     if not keys:
         return pages

@@ -15,21 +15,23 @@ from sqlalchemy.orm import Session
 from backend.db.arrays import unnested
 from backend.db.models import READER_COLUMNS, ReaderView, User
 
+USERS = cast(Table, User.__table__)  # Core: the ORM's bulk insert path wants a VALUES list
+
 
 def _create_readers() -> Insert:
     """INSERT of readers as first made, skipping any that exist already: one statement over
     unnested arrays, compiled once (a VALUES list is compiled anew for every count)."""
     new = unnested("new", external_id=String(), epoch=String())
     tenant = bindparam("tenant", type_=PG_UUID(as_uuid=True))
-    return (insert(cast(Table, User.__table__))  # Core: the ORM's bulk path wants VALUES
+    return (insert(USERS)
             .from_select(["tenant_id", "external_id", "epoch"],
                          select(tenant, new.c.external_id, new.c.epoch))
             .on_conflict_do_nothing(index_elements=["tenant_id", "external_id"]))
 
 
 _CREATE_READERS = _create_readers()
-_CREATE_READERS_RETURNING = _CREATE_READERS.returning(
-    User.__table__.c.id, User.__table__.c.epoch, User.__table__.c.external_id)
+_CREATE_READERS_RETURNING = _CREATE_READERS.returning(USERS.c.id, USERS.c.epoch,
+                                                      USERS.c.external_id)
 
 
 def create_readers(session: Session, tenant_id: uuid.UUID, external_ids: Iterable[str],
