@@ -52,7 +52,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
             "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_seconds // 3)),
             "unacked_restore_throttle": 1,
             # A worker serving several queues always takes from the first non-empty one, in
-            # the order of task_queues: high, default, low, fallback.
+            # the order of task_queues: high, housekeeping, default, fallback, low.
             "queue_order_strategy": "priority",
         },
         "worker_concurrency": settings.worker_concurrency,

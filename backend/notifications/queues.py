@@ -1,5 +1,5 @@
 """Queue and task names. One Celery queue per priority, so high work never waits behind low;
-fallback sends (Slack, email) have their own, so a slow SMTP server never holds up pushes.
+fallback sends (Slack, email) have their own, taken after first deliveries and before low.
 Shared by the bridge (which publishes) and the tasks (which consume)."""
 
 from backend.notifications.lifecycle import Priority
@@ -15,7 +15,10 @@ PERIODIC = "housekeeping"
 
 BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Priority.LOW: LOW}
 # Consumed in this order by a worker serving several ("priority" queue order strategy).
-ALL = (HIGH, PERIODIC, DEFAULT, LOW, FALLBACK)
+# Fallback before low: a fallback send is the last say of a notification that already waited
+# through its retries, while low holds bulk work and in-app retries that can stay queued for
+# minutes; behind them, an email waited until every one of them was done.
+ALL = (HIGH, PERIODIC, DEFAULT, FALLBACK, LOW)
 # One queue behind everyone else's: a tenant's entries past its fair share, and retries.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
 
