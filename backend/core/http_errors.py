@@ -8,7 +8,7 @@ import math
 import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from backend.core.errors import (
     HeraldError,
@@ -43,6 +43,13 @@ def install(app: FastAPI) -> None:
         return answer(Unavailable(
             f"Redis did not take the request ({type(exc).__name__}); nothing was "
             "acknowledged: send it again, with the same idempotency_key to be sure"))
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # The transaction was rolled back; without this, the client saw its connection reset.
+        return answer(Unavailable(
+            f"the database did not take the request ({type(exc.orig).__name__}); nothing "
+            "was changed: send it again, with the same idempotency_key to be sure"))
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:

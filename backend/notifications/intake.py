@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from backend.core import metrics
@@ -50,14 +52,23 @@ def _schedule(session: Session, ingest: stream.Ingest, tenant_id: uuid.UUID,
     # Nothing goes to the stream now, but the key is claimed as an immediate request's is:
     # a key already used answers its first answer (finishing that request if it was cut off).
     created, answer = ingest.enqueue(str(tenant_id), [], answer, body.idempotency_key)
+    if answer["status"] != Status.SCHEDULED:
+        return answer  # the key's first request was for now: it went to the stream
     if not created:
-        return answer
-    session.add(ScheduledSend(id=uuid.UUID(answer["id"]), tenant_id=tenant_id,
-                              entries=[e.to_dict() for e in entries],
-                              answer={**answer, "status": Status.ACCEPTED},
-                              due_at=body.send_at))
-    session.flush()
+        # The key is sealed before the row commits: a first request whose commit failed left
+        # the key and no row, so the retry writes the row under the first answer's ids.
+        entries = _as_answered(entries[0], answer)
+    session.execute(insert(ScheduledSend).values(
+        id=uuid.UUID(answer["id"]), tenant_id=tenant_id, entries=[e.to_dict() for e in entries],
+        answer={**answer, "status": Status.ACCEPTED}, due_at=body.send_at,
+    ).on_conflict_do_nothing(index_elements=["id"]))
     return answer
+
+
+def _as_answered(like: StreamEntry, answer: dict[str, Any]) -> list[StreamEntry]:
+    """The entries an answer promised, with the content of ``like``."""
+    return [replace(like, id=n["id"], group_id=answer["id"], recipient=n["recipient"])
+            for n in answer["notifications"]]
 
 
 def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,

@@ -6,14 +6,19 @@ import asyncio
 import os
 import signal
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import redis
+from sqlalchemy import func, select, text
 
 from backend.cli.embedded import EmbeddedRedis
 from backend.core import redis_keys as keys
+from tests.support.db import stored_count
 from tests.support.harness import free_port, wait_until
 from tests.support.sockets import connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
@@ -122,3 +127,58 @@ def test_beat_rides_out_a_redis_stall_longer_than_its_lock(start_part: StartPart
         beat.stop()
     finally:
         server.stop()
+
+
+@contextmanager
+def scheduled_rows_refused(tenant_id: str) -> Iterator[None]:
+    """PostgreSQL refuses this tenant's scheduled rows, as a failed commit would."""
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        session.execute(text(f"""
+            CREATE FUNCTION refuse_{tenant_id.replace('-', '')}() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.tenant_id = '{tenant_id}' THEN RAISE EXCEPTION 'refused by the test';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_scheduled BEFORE INSERT ON scheduled_sends
+              FOR EACH ROW EXECUTE FUNCTION refuse_{tenant_id.replace('-', '')}();"""))
+    try:
+        yield
+    finally:
+        with session_scope() as session:
+            session.execute(text("DROP TRIGGER refuse_scheduled ON scheduled_sends"))
+
+
+async def test_a_scheduled_send_whose_row_was_refused_is_scheduled_by_its_retry(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys
+):
+    """The idempotency key was claimed, then the scheduled row could not be written: the
+    answer is an error, and the retry with the same key schedules the send, once."""
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "retried"), since=0)
+    request = {"recipients": ["retried"], "content": {"title": "Reminder"},
+               "idempotency_key": "refused-once",
+               "send_at": (datetime.now(UTC) + timedelta(seconds=2)).isoformat()}
+    with scheduled_rows_refused(tenant.tenant_id):
+        refused = api.post("/v1/notifications", json=request)
+    assert refused.status_code == 503, refused.text
+    assert "idempotency_key" in refused.json()["detail"]
+    retried = api.post("/v1/notifications", json=request)
+    assert retried.status_code == 202, retried.text
+    assert api.post("/v1/notifications", json=request).json() == retried.json()
+    assert scheduled_rows(tenant.tenant_id) == 1
+    frame = await sock.next_of("notification", timeout=20)
+    assert frame["id"] == retried.json()["id"]
+    assert stored_count(tenant.tenant_id) == 1
+    await sock.close()
+
+
+def scheduled_rows(tenant_id: str) -> int:
+    from backend.db.models import ScheduledSend
+    from tests.support.db import session_scope
+
+    with session_scope() as session:
+        return session.scalar(select(func.count()).where(
+            ScheduledSend.tenant_id == uuid.UUID(tenant_id))) or 0
