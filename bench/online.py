@@ -17,6 +17,7 @@ from typing import Any
 
 import psutil
 
+from backend.core.config import Settings
 from bench import pipeline, profile
 from bench.pipeline import Online, end_to_end
 from bench.results import RESULTS, allow_many_sockets, save, stamp
@@ -80,8 +81,9 @@ def main() -> None:
                         help="the readers hold no socket: notifications stored per second")
     parser.add_argument("--partitions", type=int, default=1,
                         help="of the ingest stream (HERALD_INGEST_PARTITIONS)")
-    parser.add_argument("--batch-size", type=int, default=100,
-                        help="entries per Celery task (HERALD_BATCH_SIZE)")
+    parser.add_argument("--batch-size", type=int, default=Settings.model_fields[
+                            "batch_size"].default, help="entries per Celery task "
+                        "(HERALD_BATCH_SIZE; Herald's default unless given)")
     parser.add_argument("--profile", choices=["worker", "gateway"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from backend.core.config import Settings
 from bench import ceilings, peers, pipeline, sockets
 from bench.clients import open_socketio
 from bench.plot import latency_plot
@@ -85,14 +86,16 @@ async def readers_away(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -> 
 
 def ratios(stack: BenchStack, parts: dict[str, Any], sizes: Sizes, out: dict[str, Any]
            ) -> None:
-    """Batch size 1 against 100, one worker process against two, readers away."""
+    """Batch size 1 against 100, one worker process against two (batches of the default
+    size), readers away."""
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     names = [f"ratio{i}" for i in range(500)]
     measured: dict[str, float] = {}
+    default = str(Settings.model_fields["batch_size"].default)
     for label, settings in (("batch_1", {"batch_size": "1", "worker_concurrency": "2"}),
                             ("batch_100", {"batch_size": "100", "worker_concurrency": "2"}),
-                            ("workers_1", {"batch_size": "100", "worker_concurrency": "1"}),
-                            ("workers_2", {"batch_size": "100", "worker_concurrency": "2"})):
+                            ("workers_1", {"batch_size": default, "worker_concurrency": "1"}),
+                            ("workers_2", {"batch_size": default, "worker_concurrency": "2"})):
         phase(f"ratio: {label.replace('_', ' ')}")
         for name in ("worker", "bridge"):
             parts[name].stop()
