@@ -20,7 +20,7 @@ import psutil
 from backend.core.config import Settings
 from bench import pipeline, profile
 from bench.pipeline import Online, end_to_end
-from bench.results import RESULTS, allow_many_sockets, save, stamp
+from bench.results import RESULTS, allow_many_sockets, fast_event_loop, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 
@@ -88,6 +88,7 @@ def main() -> None:
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
     allow_many_sockets()
+    fast_event_loop()
     at = stamp()
     folded = RESULTS / f"online-{at}.folded"
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000",

@@ -20,7 +20,7 @@ from backend.core.config import Settings
 from bench import ceilings, peers, pipeline, sockets
 from bench.clients import open_socketio
 from bench.plot import latency_plot
-from bench.results import RESULTS, allow_many_sockets, save, stamp
+from bench.results import RESULTS, allow_many_sockets, fast_event_loop, save, stamp
 from bench.stack import BenchStack, bench_stack
 from bench.table import print_table
 from tests.support.db import new_tenant
@@ -128,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = Sizes.quick() if args.quick else Sizes()
     allow_many_sockets()
+    fast_event_loop()
     at, begin, out = stamp(), time.perf_counter(), {"sizes": sizes.__dict__}
     with bench_stack(tenant_rate_per_second="1000000", tenant_burst="10000000") as stack:
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge", "worker")}

@@ -31,7 +31,7 @@ from bench.clients import (
     open_many,
     reader_tokens,
 )
-from bench.results import RESULTS, allow_many_sockets, save, stamp
+from bench.results import RESULTS, allow_many_sockets, fast_event_loop, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant
 from tests.support.stack import TenantKeys
@@ -150,6 +150,7 @@ def main() -> None:
                         help="record the gateway with py-spy for the first SECONDS (the opens)")
     args = parser.parse_args()
     allow_many_sockets()
+    fast_event_loop()
     at = stamp()
     folded = RESULTS / f"sockets-{at}.folded"
     with bench_stack() as stack:

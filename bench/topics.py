@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.pipeline import Online
-from bench.results import allow_many_sockets, save, stamp
+from bench.results import allow_many_sockets, fast_event_loop, save, stamp
 from bench.stack import BenchStack, bench_stack
 from tests.support.db import new_tenant, session_scope
 
@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--online", type=int, default=500)
     args = parser.parse_args()
     allow_many_sockets()
+    fast_event_loop()
     at = stamp()
     with bench_stack(tenant_rate_per_second="100000", tenant_burst="1000000") as stack:
         for part in ("gateway", "api", "bridge", "worker", "beat"):
