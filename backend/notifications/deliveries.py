@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from backend.db import leases
+from backend.db.arrays import as_arrays, rows_of
 from backend.db.models import Delivery, DeliveryAttempt, Notification
 from backend.notifications import lifecycle
 from backend.notifications.backoff import Backoff
@@ -42,14 +42,17 @@ def _step(n: Any, step: int, attempt: int, delay: float) -> dict[str, Any]:
             "due_at": _now() + timedelta(seconds=delay)}
 
 
-def _upsert_statement() -> ReturningInsert[Any]:
-    """One cached statement for any number of rows: with RETURNING, SQLAlchemy sends an
-    executemany as multi-row VALUES (a VALUES list built per call is compiled per count)."""
-    statement = insert(DELIVERIES)
+_STEP_COLUMNS = ("notification_id", "tenant_id", "priority", "step", "channel", "attempt",
+                 "due_at")
+
+
+def _upsert_statement() -> Insert:
+    """One cached statement for any number of rows (``_step``), as unnested arrays."""
+    statement = rows_of(DELIVERIES, _STEP_COLUMNS)
     return statement.on_conflict_do_update(
         index_elements=["notification_id"],
         set_={c: statement.excluded[c] for c in ("step", "channel", "attempt", "due_at")},
-    ).returning(DELIVERIES.c.notification_id)
+    )
 
 
 _UPSERT = _upsert_statement()
@@ -57,7 +60,7 @@ _UPSERT = _upsert_statement()
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(_UPSERT, rows).all()
+        session.execute(_UPSERT, as_arrays(DELIVERIES, rows, _STEP_COLUMNS))
 
 
 def set_step(session: Session, n: Notification, step: int, attempt: int, delay: float) -> None:

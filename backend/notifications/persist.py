@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from backend.db.arrays import unnested
+from backend.db.arrays import as_arrays, rows_of, unnested
 from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
 from backend.notifications import deliveries, lifecycle, preferences
 from backend.notifications.inbox import frame
@@ -178,11 +178,13 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
                     execution_options={"synchronize_session": False})
 
 
-# Core, not the ORM's bulk path: one cached statement. RETURNING is what makes SQLAlchemy
-# send the rows as multi-row VALUES (its "insertmanyvalues"); without it, an INSERT with
-# ON CONFLICT goes to the driver's executemany, a round trip per row.
-_INSERT_NOTIFICATIONS = (insert(NOTIFICATIONS).on_conflict_do_nothing()
-                         .returning(NOTIFICATIONS.c.id))
+# What ``_row`` gives a new notification (the other columns take their defaults).
+_NEW_COLUMNS = ("id", "group_id", "tenant_id", "user_id", "seq", "category", "priority",
+                "template", "template_id", "title", "body", "data", "channels", "locale",
+                "idempotency_key", "status", "status_reason", "created_at")
+# One cached statement, the rows as one array per column: the multi-row VALUES list it
+# replaces cost the worker a fifth of its time in parameters alone.
+_INSERT_NOTIFICATIONS = rows_of(NOTIFICATIONS, _NEW_COLUMNS).on_conflict_do_nothing()
 
 
 def persist_batch(session: Session, entries: list[StreamEntry],
@@ -194,7 +196,7 @@ def persist_batch(session: Session, entries: list[StreamEntry],
     new = _new_rows(session, entries, account or RenderAccount())
     rows = new.rows
     if rows:
-        session.execute(_INSERT_NOTIFICATIONS, rows).all()
+        session.execute(_INSERT_NOTIFICATIONS, as_arrays(NOTIFICATIONS, rows, _NEW_COLUMNS))
     for nid, error in new.errors:
         session.add(DeliveryAttempt(notification_id=nid, channel=RENDER_STEP, attempt=1,
                                     outcome=Outcome.ERROR, error=error))
