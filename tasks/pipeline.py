@@ -59,8 +59,15 @@ def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = Non
     if outcomes:
         with rt.db.session() as session:
             attempts = record_push(session, outcomes, error)
-            deliveries.after_in_app(session, outcomes, attempts, rt.in_app_backoff)
+            deliveries.after_in_app(session, outcomes, attempts, rt.in_app_backoff,
+                                    _pushed(items))
     return outcomes
+
+
+def _pushed(items: list[PushItem]) -> list[deliveries.Pushed]:
+    tenants = {t: uuid.UUID(t) for t in {i.tenant_id for i in items}}
+    return [deliveries.Pushed(uuid.UUID(i.notification_id), tenants[i.tenant_id],
+                              i.frame["priority"]) for i in items]
 
 
 def _too_many_deliveries(rt: Runtime, task: Task) -> bool:

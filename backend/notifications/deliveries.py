@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from backend.db.arrays import as_arrays, rows_of
 from backend.db.models import Delivery, DeliveryAttempt, Notification
 from backend.notifications import lifecycle
 from backend.notifications.backoff import Backoff
-from backend.notifications.lifecycle import DONE, Status
+from backend.notifications.lifecycle import DONE, Channel, Status
 
 DELIVERIES = cast(Table, Delivery.__table__)
 
@@ -30,16 +31,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-# What a retry needs of a notification: read as plain rows, no ORM objects (``after_in_app``).
-_RETRY_COLUMNS = (Notification.id, Notification.tenant_id, Notification.priority,
-                  Notification.channels, Notification.status, Notification.deleted_at)
+@dataclass(frozen=True)
+class Pushed:
+    """What a retry needs of a notification just offered to its reader's sockets: taken
+    from the push, not read back (``after_in_app``)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    priority: str
+    channels: tuple[str, ...] = (Channel.IN_APP,)  # a push is always its first step
 
 
-def _step(n: Any, step: int, attempt: int, delay: float) -> dict[str, Any]:
-    """``n``: a ``Notification``, or a row of ``_RETRY_COLUMNS``."""
+def _step(n: Notification | Pushed, step: int, attempt: int, delay: float,
+          now: datetime | None = None) -> dict[str, Any]:
     return {"notification_id": n.id, "tenant_id": n.tenant_id, "priority": n.priority,
             "step": step, "channel": n.channels[step], "attempt": attempt,
-            "due_at": _now() + timedelta(seconds=delay)}
+            "due_at": (now or _now()) + timedelta(seconds=delay)}
 
 
 _STEP_COLUMNS = ("notification_id", "tenant_id", "priority", "step", "channel", "attempt",
@@ -101,31 +108,31 @@ def start(session: Session, notifications: Iterable[Notification]) -> None:
 
 
 def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uuid.UUID, int],
-                 backoff_for: Callable[[str], Backoff]) -> None:
+                 backoff_for: Callable[[str], Backoff], pushed: Iterable[Pushed]) -> None:
     """After a push: delivered ones are done; offline ones retry with backoff, then fall back.
 
     ``attempts`` counts the in-app attempts made so far; ``backoff_for(priority)`` gives the
-    in-app retry policy.
+    in-app retry policy. No row is read back for a retry: one read or delivered by a replay
+    meanwhile gets a retry that finds nothing left to do (``tasks.retries``).
     """
     # A first attempt has no delivery row yet: only later ones have one to finish.
     done = [nid for nid, made in attempts.items() if outcomes[str(nid)] and made > 1]
-    missed = [nid for nid in attempts if not outcomes[str(nid)]]
     retries, exhausted = [], []
-    # Only the missed ones are read: with readers online a batch reads no row at all.
-    loaded: Iterable[Any] = session.execute(
-        select(*_RETRY_COLUMNS).where(lifecycle.by_ids(missed))) if missed else []
-    for n in loaded:
-        if n.status in DONE or n.deleted_at is not None:
-            done.append(n.id)
+    now = _now()
+    for n in pushed:
+        if n.id not in attempts or outcomes[str(n.id)]:
             continue
         made, policy = attempts[n.id], backoff_for(n.priority)
         if made < policy.max_attempts:
-            retries.append(_step(n, 0, made, policy.delay(made)))
+            retries.append(_step(n, 0, made, policy.delay(made), now))
         else:
             exhausted.append(n.id)
     if exhausted:  # on to the next channel: these few as ORM objects (their status moves)
-        for n in session.scalars(select(Notification).where(lifecycle.by_ids(exhausted))):
-            advance(session, n, 0)
+        for row in session.scalars(select(Notification).where(lifecycle.by_ids(exhausted))):
+            if row.status in DONE or row.deleted_at is not None:
+                done.append(row.id)
+            else:
+                advance(session, row, 0)
     _upsert(session, retries)
     finish(session, done)
 
