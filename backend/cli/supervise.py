@@ -27,8 +27,16 @@ import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from backend.cli.embedded import PG_SYSTEM_USER, EmbeddedServers
+from backend.notifications import queues
 
-PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
+# Each part and its ``herald`` command. A worker of its own serves the high queue, as
+# docker-compose runs one: a high notification never waits for the batches of low work the
+# other worker's processes hold.
+PARTS: dict[str, list[str]] = {
+    "api": ["api"], "gateway": ["gateway"], "bridge": ["bridge"], "worker": ["worker"],
+    "worker-high": ["worker", "--queues", queues.HIGH, "--concurrency", "1"],
+    "beat": ["beat"], "flower": ["flower"],
+}
 GROUP = "herald"
 START_SECONDS = 3  # a part that dies sooner than this after starting failed to start
 START_RETRIES = 4  # failed starts in a row before a part is given up (FATAL)
@@ -81,9 +89,9 @@ class Supervisor:
                 events="PROCESS_STATE_FATAL,PROCESS_STATE_EXITED", autorestart="true"),
         ]
         sections += self._servers()
-        for part in PARTS:
+        for part, command in PARTS.items():
             sections.append(_section(
-                f"program:{part}", command=_quote([python, "-m", "backend.cli", part]),
+                f"program:{part}", command=_quote([python, "-m", "backend.cli", *command]),
                 autostart="false", autorestart="true", startsecs=START_SECONDS,
                 startretries=START_RETRIES, stopsignal="TERM", stopwaitsecs=STOP_WAIT_SECONDS,
                 # TERM to the part only (Celery stops its own pool: a warm shutdown); a part
