@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from backend.cli.supervise import PARTS
 from backend.core.config import Settings
 from bench import ceilings, peers, pipeline, sockets
 from bench.clients import open_socketio
@@ -133,8 +132,6 @@ def main() -> None:
     at, begin, out = stamp(), time.perf_counter(), {"sizes": sizes.__dict__}
     with bench_stack(tenant_rate_per_second="1000000", tenant_burst="10000000") as stack:
         parts = {name: stack.start(name) for name in ("gateway", "api", "bridge", "worker")}
-        high = PARTS["worker-high"]  # herald up's worker of the high queue
-        parts["worker-high"] = stack.start(high[0], *high[1:])
         online_tenant = asyncio.run(readers_online(stack, sizes, out))
         asyncio.run(readers_away(stack, sizes, out))
         phase("ceilings: XADD, COPY and INSERT of the same entries and rows")

@@ -60,11 +60,10 @@ class BenchStack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.env['HERALD_GATEWAY_PORT']}"
 
-    def start(self, part: str, *options: str, **settings: str) -> Proc:
-        """``herald <part> <options>`` with these settings, once it is ready."""
+    def start(self, part: str, **settings: str) -> Proc:
         env = {**self.env, **{f"HERALD_{k.upper()}": v for k, v in settings.items()}}
-        proc = Proc(part, [part, *options], env,
-                    self.logs / f"{part}-{uuid.uuid4().hex[:4]}.log", _ready(part, env))
+        proc = Proc(part, [part], env, self.logs / f"{part}-{uuid.uuid4().hex[:4]}.log",
+                    _ready(part, env))
         self.procs.append(proc)
         return proc.start()
 

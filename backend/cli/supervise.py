@@ -27,16 +27,8 @@ import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
 from backend.cli.embedded import PG_SYSTEM_USER, EmbeddedServers
-from backend.notifications import queues
 
-# Each part and its ``herald`` command. A worker of its own serves the high queue, as
-# docker-compose runs one: a high notification never waits for the batches of low work the
-# other worker's processes hold.
-PARTS: dict[str, list[str]] = {
-    "api": ["api"], "gateway": ["gateway"], "bridge": ["bridge"], "worker": ["worker"],
-    "worker-high": ["worker", "--queues", queues.HIGH, "--concurrency", "1"],
-    "beat": ["beat"], "flower": ["flower"],
-}
+PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
 GROUP = "herald"
 START_SECONDS = 3  # a part that dies sooner than this after starting failed to start
 START_RETRIES = 4  # failed starts in a row before a part is given up (FATAL)
@@ -89,9 +81,9 @@ class Supervisor:
                 events="PROCESS_STATE_FATAL,PROCESS_STATE_EXITED", autorestart="true"),
         ]
         sections += self._servers()
-        for part, command in PARTS.items():
+        for part in PARTS:
             sections.append(_section(
-                f"program:{part}", command=_quote([python, "-m", "backend.cli", *command]),
+                f"program:{part}", command=_quote([python, "-m", "backend.cli", part]),
                 autostart="false", autorestart="true", startsecs=START_SECONDS,
                 startretries=START_RETRIES, stopsignal="TERM", stopwaitsecs=STOP_WAIT_SECONDS,
                 # TERM to the part only (Celery stops its own pool: a warm shutdown); a part
