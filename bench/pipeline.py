@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from bench.clients import LIMITS, HeraldReader, Tally, open_herald, open_many, reader_tokens
 from bench.stack import BenchStack
+from tests.support.db import stored_count
 from tests.support.stack import TenantKeys
 
 PER_ITEM = 100  # recipients per item
@@ -140,17 +139,8 @@ async def priority_under_backlog(online: Online, backlog: int, urgent: int) -> d
             **percentiles(online.latencies_ms(accepted_at))}
 
 
-def stored(tenant_id: str) -> int:
-    from backend.db.models import Notification
-    from tests.support.db import session_scope
-
-    with session_scope() as session:
-        return int(session.scalar(select(func.count()).where(
-            Notification.tenant_id == uuid.UUID(tenant_id))) or 0)
-
-
 async def until_stored(tenant_id: str, count: int) -> None:
-    while stored(tenant_id) < count:
+    while stored_count(tenant_id) < count:
         await asyncio.sleep(0.2)
 
 
@@ -158,7 +148,7 @@ async def stored_per_second(stack: BenchStack, tenant: TenantKeys, names: Sequen
                             count: int, per_item: int = PER_ITEM) -> float:
     """``count`` notifications for readers who are away: stored (and a retry scheduled for
     each) per second, from the first POST to the last row."""
-    before = stored(tenant.tenant_id)
+    before = stored_count(tenant.tenant_id)
     begin = time.perf_counter()
     async with api_client(stack, tenant) as api:
         await post_all(api, batches(names, count, per_item=per_item))

@@ -134,21 +134,23 @@ def scheduled_rows_refused(tenant_id: str) -> Iterator[None]:
     """PostgreSQL refuses this tenant's scheduled rows, as a failed commit would."""
     from tests.support.db import session_scope
 
+    function = f"refuse_{tenant_id.replace('-', '')}"
     with session_scope() as session:
         session.execute(text(f"""
-            CREATE FUNCTION refuse_{tenant_id.replace('-', '')}() RETURNS trigger AS $$
+            CREATE FUNCTION {function}() RETURNS trigger AS $$
             BEGIN
               IF NEW.tenant_id = '{tenant_id}' THEN RAISE EXCEPTION 'refused by the test';
               END IF;
               RETURN NEW;
             END $$ LANGUAGE plpgsql;
             CREATE TRIGGER refuse_scheduled BEFORE INSERT ON scheduled_sends
-              FOR EACH ROW EXECUTE FUNCTION refuse_{tenant_id.replace('-', '')}();"""))
+              FOR EACH ROW EXECUTE FUNCTION {function}();"""))
     try:
         yield
     finally:
         with session_scope() as session:
-            session.execute(text("DROP TRIGGER refuse_scheduled ON scheduled_sends"))
+            session.execute(text("DROP TRIGGER refuse_scheduled ON scheduled_sends;"
+                                 f"DROP FUNCTION {function}()"))
 
 
 async def test_a_scheduled_send_whose_row_was_refused_is_scheduled_by_its_retry(

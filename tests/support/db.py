@@ -55,7 +55,7 @@ def forget_waits(tenant_id: str) -> None:
     # Rows a worker holds right now are skipped, not waited for: waiting on rows locked in
     # another order deadlocked. Those few end on their own.
     not_held = (select(Delivery.notification_id)
-                      .where(Delivery.tenant_id == uuid.UUID(tenant_id))
-                      .with_for_update(skip_locked=True))
+                .where(Delivery.tenant_id == uuid.UUID(tenant_id))
+                .with_for_update(skip_locked=True))
     with session_scope() as session:
         session.execute(delete(Delivery).where(Delivery.notification_id.in_(not_held)))
