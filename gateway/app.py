@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from backend.core import http_errors, openapi_examples
+from backend.core import collector, http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.node = node
         GATEWAY_SOCKETS.set_function(node.hub.count)
         await node.start()
+        collector.settle(resolved)
         try:
             yield
         finally:

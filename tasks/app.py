@@ -7,9 +7,10 @@ when the configuration is first needed, from the settings the process's entry po
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, setup_logging, worker_init
+from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
 import celeryconfig
+from backend.core import collector
 from backend.core.config import get_settings
 from backend.core.logs import configure
 
@@ -37,6 +38,13 @@ def _housekeeping_in_flower(**_: Any) -> None:
     for task in app.tasks.values():
         if isinstance(task, PeriodicTask):
             task.send_events = shown
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _settle(**_: Any) -> None:
+    """The worker's parent before it forks its pool, and each pool process once started."""
+    collector.settle(get_settings())
 
 
 @beat_init.connect

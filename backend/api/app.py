@@ -23,7 +23,7 @@ from backend.api.routes import (
     users,
     webhooks,
 )
-from backend.core import http_errors, openapi_examples
+from backend.core import collector, http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.build(resolved)
         app.state.services = services
+        collector.settle(resolved)
         try:
             yield
         finally:

@@ -22,6 +22,7 @@ import redis
 from celery import Celery
 
 from backend.bridge.redelivery import held_messages_text, lost_entries
+from backend.core import collector
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
@@ -246,6 +247,7 @@ def run_bridge(client: redis.Redis, settings: Settings) -> None:
     """One consumer (a thread) per partition of the ingest stream, sharing the tenants' fair
     shares; exits non-zero if one of them died, so its supervisor starts the bridge again."""
     redis_url, _ = settings.require_urls()
+    collector.settle(settings)
     stopping = threading.Event()
     fair_share = fairness.FairShare(settings.tenant_fair_share_per_second)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

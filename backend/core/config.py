@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PositiveInt, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -207,6 +207,13 @@ class Settings(BaseSettings):
 
     #: Dead letters kept per tenant; the oldest go first.
     dead_letters_per_tenant: int = Field(10_000, ge=1)
+
+    #: Python's garbage collector in every long-running part (``gc.set_threshold``, e.g.
+    #: ``[700, 10, 100]``): objects in the youngest generation, then collections of each
+    #: generation per collection of the next older. The oldest is looked at a tenth as often
+    #: as Python's default (10), and what a part loads at start is left out (``gc.freeze``):
+    #: full collections walk every socket and cost a gateway a third of its CPU.
+    gc_thresholds: tuple[PositiveInt, PositiveInt, PositiveInt] = (700, 10, 100)
 
     #: Log level of every part (``herald up`` shows its parts' warnings only unless
     #: ``--verbose`` or this is set).
