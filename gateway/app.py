@@ -23,6 +23,13 @@ from gateway.node import Node
 STATIC = Path(__file__).parent / "static"
 
 
+def create_server() -> DirectWebSocket:
+    """What ``herald gateway`` serves: the app, with ``/ws`` taken before any of its
+    middleware (Starlette's and FastAPI's own too), so that none of them holds a coroutine
+    of every socket for the socket's life."""
+    return DirectWebSocket(create_app())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The gateway, with its node (database, Redis, sockets, routing) made in its lifespan."""
 
@@ -52,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=resolved.max_request_bytes,
                        internal_key=resolved.internal_key)
     app.add_middleware(Cors, global_origins=resolved.cors_allowed_origins)
-    app.add_middleware(DirectWebSocket)  # outermost of ours: /ws skips the rest
     app.include_router(ws.router)
     app.include_router(inbox.router)
     app.include_router(internal.router)

@@ -17,6 +17,7 @@ from backend.core.metrics import GATEWAY_CLOSED_SLOW
 from backend.notifications import inbox
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
+from gateway.outbox import Outbox
 from gateway.recovery import REPLAY_PAGE
 
 if TYPE_CHECKING:
@@ -51,8 +52,7 @@ class Connection:
         self.tenant = tenant
         self.reader = reader
         self.expires_at = reader.expires_at
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(
-            maxsize=node.settings.ws_send_queue_size)
+        self.outbox: Outbox[Outgoing] = Outbox(node.settings.ws_send_queue_size)
         self.next_seq = 1  # the seq the client must see next; set at welcome
         self.acked = 0  # the highest seq this socket acknowledged
         self.oldest_unacked: str | None = None  # created_at of the oldest frame not acked
@@ -77,9 +77,7 @@ class Connection:
         """Queue a frame without waiting; a client too slow to keep up is dropped, not buffered."""
         if self.overflowed:
             return False
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if not self.outbox.put(item):
             if isinstance(item, dict) and item.get("type") == "notification":
                 if item["seq"] < self.next_seq:
                     return False  # a repeat of one it holds (a retry due while it was away)
@@ -142,7 +140,7 @@ class Connection:
 
     async def send_loop(self) -> None:
         while True:
-            item = await self.queue.get()
+            item = await self.outbox.get()
             if isinstance(item, Resync):
                 self.next_seq = min(self.next_seq, item.since + 1)
                 await self.replay(item.since)

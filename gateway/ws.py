@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateway import client_frames
@@ -23,6 +22,11 @@ from gateway.recovery import recoverable
 logger = logging.getLogger(__name__)
 router = APIRouter()
 PATH = "/ws"
+
+
+# How a socket's loops end when the client has gone (Starlette raises RuntimeError when one
+# sends on a socket already closed).
+CLOSED = (WebSocketDisconnect, ConnectionError, RuntimeError)
 
 
 class BinaryFrame(Exception):
@@ -44,12 +48,14 @@ async def _refuse_binary(websocket: WebSocket) -> None:
 
 
 async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | None:
-    with anyio.move_on_after(timeout):
-        frame = json.loads(await receive_text(websocket))
-        if not isinstance(frame, dict):
-            raise ValueError("frames must be JSON objects")
-        return frame
-    return None
+    try:
+        async with asyncio.timeout(timeout):
+            frame = json.loads(await receive_text(websocket))
+    except TimeoutError:
+        return None
+    if not isinstance(frame, dict):
+        raise ValueError("frames must be JSON objects")
+    return frame
 
 
 async def _handshake(node: Node, websocket: WebSocket
@@ -119,24 +125,30 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
 
 
 async def _serve(conn: Connection) -> None:
-    """Send and receive run together and stop together; a slow client or an expired token
-    stops them through timers (``Connection.watch``), not tasks of their own."""
+    """Receive in the socket's own task and send in one more; they stop together. The
+    sender ending, a slow client or an expired token (timers, ``Connection.watch``) stop the
+    receiving through a timeout made due at once: its cancellation is told apart from any
+    other (a shutdown's), as ``asyncio.timeout`` does."""
+    sending = asyncio.create_task(conn.send_loop())
+    receiving: asyncio.Timeout | None = None
+
+    def stop(*_: object) -> None:
+        if receiving is not None and receiving.when() is None:
+            receiving.reschedule(0)
+
+    sending.add_done_callback(stop)
+    conn.watch(stop)
     try:
-        async with anyio.create_task_group() as tg:
-
-            async def until_closed(loop: Callable[[], Awaitable[None]]) -> None:
-                try:
-                    await loop()
-                except (WebSocketDisconnect, ConnectionError, RuntimeError):
-                    pass
-                finally:
-                    tg.cancel_scope.cancel()
-
-            conn.watch(tg.cancel_scope.cancel)
-            tg.start_soon(until_closed, conn.send_loop)
-            tg.start_soon(until_closed, partial(_receive_loop, conn))
+        async with asyncio.timeout(None) as receiving:
+            await _receive_loop(conn)
+    except (TimeoutError, *CLOSED):
+        pass
     finally:
+        receiving = None
         conn.unwatch()
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, *CLOSED):
+            await sending
 
 
 @router.websocket(PATH)  # what the schema shows; served by ``direct_ws``
@@ -179,7 +191,7 @@ async def _serve_reader(conn: Connection, hello: dict[str, Any] | None) -> None:
                 await node.routing.joined(reader.key)
             await _welcome(conn, hello)
         await _serve(conn)
-    except (WebSocketDisconnect, ConnectionError, RuntimeError):
+    except CLOSED:
         pass  # the client went away during welcome or replay
     except client_frames.FrameError as exc:
         await websocket.close(Close.BAD_FRAME, str(exc)[:120])

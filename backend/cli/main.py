@@ -91,7 +91,7 @@ def api() -> None:
 def gateway() -> None:
     """Run a gateway node (WebSocket, REST inbox, push API)."""
     settings, _ = resolve()
-    _serve("gateway.app:create_app", settings, settings.gateway_port,
+    _serve("gateway.app:create_server", settings, settings.gateway_port,
            settings.gateway_processes)
 
 
