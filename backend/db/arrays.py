@@ -4,10 +4,25 @@ many rows a call brings (a VALUES list is compiled anew for every count)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Subquery, Table, Text, bindparam, cast, func, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Subquery,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.types import TypeEngine
 
@@ -15,9 +30,19 @@ from sqlalchemy.types import TypeEngine
 def unnested(alias: str, **columns: TypeEngine[Any]) -> Subquery:
     """A subquery with one column per keyword, of that type; each column's values are bound
     as one array named after it plus ``s`` (``user_id`` from the parameter ``user_ids``),
-    so no parameter shares the name of a column a statement writes."""
-    return select(*(func.unnest(cast(bindparam(f"{name}s"), ARRAY(type_))).label(name)
-                    for name, type_ in columns.items())).subquery(alias)
+    so no parameter shares the name of a column a statement writes. An array is bound as a
+    list, or as its text (``array_text``), which PostgreSQL's cast reads the same."""
+    return select(*(func.unnest(cast(bindparam(f"{name}s", type_=Text()), ARRAY(type_)))
+                    .label(name) for name, type_ in columns.items())).subquery(alias)
+
+
+def array_text(values: Iterable[uuid.UUID | int | datetime | None]) -> str:
+    """An array's text, ``{…,…}``, of values whose text needs no quoting (ids, numbers,
+    times): the driver then quotes one string, where a list costs it a Python adapter call
+    per value (2 µs a UUID or a time, 1 µs a number: a tenth of the worker's time)."""
+    return "{" + ",".join("NULL" if v is None else
+                          v.isoformat() if isinstance(v, datetime) else str(v)
+                          for v in values) + "}"
 
 
 def rows_of(table: Table, columns: Sequence[str]) -> Insert:
@@ -35,10 +60,15 @@ def rows_of(table: Table, columns: Sequence[str]) -> Insert:
 
 
 def as_arrays(table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
-              ) -> dict[str, list[Any]]:
+              ) -> dict[str, list[Any] | str]:
     """The parameters of ``rows_of``: each column's values in row order."""
     return {f"{c}s": [json.dumps(row[c]) for row in rows] if _is_json(table, c)
+            else array_text(row[c] for row in rows) if _needs_no_quotes(table, c)
             else [row[c] for row in rows] for c in columns}
+
+
+def _needs_no_quotes(table: Table, column: str) -> bool:
+    return isinstance(table.c[column].type, Uuid | Integer | DateTime)
 
 
 def _is_json(table: Table, column: str) -> bool:

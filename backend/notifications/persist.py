@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from backend.db.arrays import as_arrays, rows_of, unnested
+from backend.db.arrays import array_text, as_arrays, rows_of, unnested
 from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
 from backend.notifications import deliveries, lifecycle, preferences
 from backend.notifications.inbox import frame
@@ -100,8 +100,19 @@ class RenderAccount:
             self.spent[tenant_id] += time.perf_counter() - started
 
 
-def _row(entry: StreamEntry, tenant: Tenant, reader: ReaderView, seq: int, templates: _Templates,
-         account: RenderAccount) -> tuple[dict[str, Any], str | None]:
+# A render by what it depends on besides the template versions of the batch: the request
+# (its notifications share content and data) and the reader's language and time zone.
+RenderKey = tuple[str, str | None, str | None]
+
+
+def _rendered(entry: StreamEntry, tenant: Tenant, reader: ReaderView, templates: _Templates,
+              account: RenderAccount, renders: dict[RenderKey, compose.Rendered]
+              ) -> compose.Rendered:
+    """Rendered once per request for all of its readers who share a language and time zone
+    (a send to a thousand readers renders once, not a thousand times)."""
+    key = (entry.group_id, reader.locale, reader.timezone)
+    if (known := renders.get(key)) is not None:
+        return known
     with account.timed(entry.tenant_id):
         rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
                                   reader, tenant.default_locale, templates.get(entry.template),
@@ -109,6 +120,12 @@ def _row(entry: StreamEntry, tenant: Tenant, reader: ReaderView, seq: int, templ
                                   account.render_seconds(entry.tenant_id))
     if rendered.overran:
         account.overran.add(entry.tenant_id)
+    renders[key] = rendered
+    return rendered
+
+
+def _row(entry: StreamEntry, tenant: Tenant, reader: ReaderView, seq: int,
+         rendered: compose.Rendered) -> tuple[dict[str, Any], str | None]:
     prefs = preferences.effective(tenant, reader)
     channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
     status, reason = lifecycle.initial(channels)
@@ -139,6 +156,7 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         by_tenant[entry.tenant_id].append(entry)
     new = _NewRows()
     last_seq: dict[int, int] = {}  # reader row id -> the last seq handed out
+    renders: dict[RenderKey, compose.Rendered] = {}
     for tenant_id, group in sorted(by_tenant.items()):
         tenant = session.get(Tenant, uuid.UUID(tenant_id))
         if tenant is None:
@@ -154,7 +172,8 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
                 continue
             reader = readers[entry.recipient]
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
-            row, error = _row(entry, tenant, reader, last_seq[reader.id], templates, account)
+            row, error = _row(entry, tenant, reader, last_seq[reader.id], _rendered(
+                entry, tenant, reader, templates, account, renders))
             new.rows.append(row)
             new.readers[reader.id] = reader.external_id
             if error:
@@ -174,7 +193,7 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
     if not last_seq:
         return
     readers, seqs = zip(*sorted(last_seq.items()), strict=True)
-    session.execute(_STORE_LAST_SEQS, {"ids": list(readers), "last_seqs": list(seqs)},
+    session.execute(_STORE_LAST_SEQS, {"ids": array_text(readers), "last_seqs": array_text(seqs)},
                     execution_options={"synchronize_session": False})
 
 
@@ -244,7 +263,7 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
     ids = [uuid.UUID(i) for i in outcomes]
     missed = Outcome.ERROR if error else Outcome.OFFLINE
     made: dict[uuid.UUID, int] = dict(session.execute(_RECORD_IN_APP, {
-        "ids": ids,
+        "ids": array_text(ids),
         "outcomes": [Outcome.DELIVERED if outcomes[str(nid)] else missed for nid in ids],
         "errors": [None if outcomes[str(nid)] else error for nid in ids],
     }).tuples().all())

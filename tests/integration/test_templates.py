@@ -41,6 +41,22 @@ def test_each_reader_gets_their_own_language(api: httpx.Client, stack: Stack):
                       "yuki": "ようこそ、Adaさん"}
 
 
+def test_one_request_is_rendered_in_each_readers_time_zone(api: httpx.Client):
+    """A request's readers who share a language and time zone share one render; one in
+    another zone gets their own."""
+    put(api, "meeting", "en", title="Meeting", body='{{ at | datetime("short") }}')
+    zones = {"ny-1": "America/New_York", "tokyo": "Asia/Tokyo", "ny-2": "America/New_York"}
+    for user, zone in zones.items():
+        assert api.put(f"/v1/users/{user}", json={"locale": "en", "timezone": zone}
+                       ).status_code == 200
+    answer = api.post("/v1/notifications", json={
+        "recipients": list(zones), "template": "meeting",
+        "data": {"at": "2026-03-01T23:30:00+00:00"}}).json()
+    bodies = {n["recipient"]: stored(api, n["id"])["body"] for n in answer["notifications"]}
+    assert bodies["ny-1"] == bodies["ny-2"] == "3/1/26, 6:30\u202fPM"
+    assert bodies["tokyo"] == "3/2/26, 8:30\u202fAM"
+
+
 def test_override_then_tenant_default_then_en(api: httpx.Client):
     put(api, "plain", "en", title="Hello")
     put(api, "plain", "fr", title="Bonjour")
