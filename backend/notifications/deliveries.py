@@ -116,13 +116,16 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     meanwhile gets a retry that finds nothing left to do (``tasks.retries``).
     """
     # A first attempt has no delivery row yet: only later ones have one to finish.
-    done = [nid for nid, made in attempts.items() if outcomes[str(nid)] and made > 1]
+    done = [nid for nid, made in attempts.items() if made > 1 and outcomes[str(nid)]]
     retries, exhausted = [], []
     now = _now()
+    policies: dict[str, Backoff] = {}
     for n in pushed:
         if n.id not in attempts or outcomes[str(n.id)]:
             continue
-        made, policy = attempts[n.id], backoff_for(n.priority)
+        if (policy := policies.get(n.priority)) is None:
+            policy = policies[n.priority] = backoff_for(n.priority)
+        made = attempts[n.id]
         if made < policy.max_attempts:
             retries.append(_step(n, 0, made, policy.delay(made), now))
         else:

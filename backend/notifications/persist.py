@@ -124,13 +124,13 @@ def _rendered(entry: StreamEntry, tenant: Tenant, reader: ReaderView, templates:
     return rendered
 
 
-def _row(entry: StreamEntry, tenant: Tenant, reader: ReaderView, seq: int,
+def _row(entry: StreamEntry, nid: uuid.UUID, tenant: Tenant, reader: ReaderView, seq: int,
          rendered: compose.Rendered) -> tuple[dict[str, Any], str | None]:
     prefs = preferences.effective(tenant, reader)
     channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
     status, reason = lifecycle.initial(channels)
     return {
-        "id": uuid.UUID(entry.id), "group_id": uuid.UUID(entry.group_id),
+        "id": nid, "group_id": uuid.UUID(entry.group_id),
         "tenant_id": tenant.id, "user_id": reader.id, "seq": seq,
         "category": entry.category, "priority": entry.priority,
         "template": entry.template, "template_id": rendered.template_id,
@@ -146,6 +146,7 @@ class _NewRows:
     rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # render errors by id
     readers: dict[int, str] = field(default_factory=dict)  # reader row id -> external id
+    entry_ids: set[str] = field(default_factory=set)  # the entries these rows are of
 
 
 def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderAccount
@@ -164,17 +165,19 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         # Lock first, then look for existing ids: a concurrent duplicate waits on the lock and
         # then sees our rows, so no seq is ever handed out twice or skipped.
         readers = lock_readers(session, tenant.id, (e.recipient for e in group))
-        ids = [uuid.UUID(e.id) for e in group]
-        existing = set(session.scalars(select(Notification.id).where(lifecycle.by_ids(ids))))
+        ids = {e.id: uuid.UUID(e.id) for e in group}
+        existing = set(session.scalars(select(Notification.id).where(
+            lifecycle.by_ids(list(ids.values())))))
         templates = _Templates(session, tenant.id)
         for entry in sorted(group, key=lambda e: e.id):
-            if uuid.UUID(entry.id) in existing:
+            if (nid := ids[entry.id]) in existing:
                 continue
             reader = readers[entry.recipient]
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
-            row, error = _row(entry, tenant, reader, last_seq[reader.id], _rendered(
+            row, error = _row(entry, nid, tenant, reader, last_seq[reader.id], _rendered(
                 entry, tenant, reader, templates, account, renders))
             new.rows.append(row)
+            new.entry_ids.add(entry.id)
             new.readers[reader.id] = reader.external_id
             if error:
                 new.errors.append((row["id"], error))
@@ -226,8 +229,7 @@ def persist_batch(session: Session, entries: list[StreamEntry],
         deliveries.start(session, session.scalars(
             select(Notification).where(lifecycle.by_ids(skipping_in_app))))
     # Rows stored by an earlier run of this batch are read back; the new ones are at hand.
-    stored = {r["id"] for r in rows}
-    earlier = [uuid.UUID(e.id) for e in entries if uuid.UUID(e.id) not in stored]
+    earlier = [uuid.UUID(e.id) for e in entries if e.id not in new.entry_ids]
     return (pending_pushes(session, earlier) if earlier else []) + _pushes(rows, new.readers)
 
 
