@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=Settings.model_fields[
                             "batch_size"].default, help="entries per Celery task "
                         "(HERALD_BATCH_SIZE; Herald's default unless given)")
-    parser.add_argument("--profile", choices=["worker", "gateway"],
+    parser.add_argument("--profile", choices=["worker", "gateway", "bridge", "api"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
     allow_many_sockets()

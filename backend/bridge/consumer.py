@@ -131,7 +131,7 @@ class Bridge:
             except (KeyError, ValueError, TypeError) as exc:
                 self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
                 continue
-            decoded.append(QueuedEntry(eid, entry, self.partition))
+            decoded.append(QueuedEntry(eid, entry, self.partition, fields["n"]))
         if not decoded:
             return
         by_queue = self._route(decoded)

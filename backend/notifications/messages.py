@@ -68,15 +68,20 @@ class QueuedEntry:
     stream_id: str
     entry: StreamEntry
     partition: int = 0  # of the ingest stream
+    raw: str | None = None  # the entry's JSON as the stream holds it
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry travels as its JSON text: the bridge forwards the text it read rather
+        than encoding the entry again (a fifth of its time), and the worker's Celery decodes
+        one string per entry rather than each of its objects through kombu's hook."""
         return {"stream_id": self.stream_id, "partition": self.partition,
-                "entry": self.entry.to_dict()}
+                "entry": self.entry.encode() if self.raw is None else self.raw}
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> QueuedEntry:
-        return cls(fields["stream_id"], StreamEntry.from_dict(fields["entry"]),
-                   fields.get("partition", 0))
+        entry = fields["entry"]  # a dict in messages queued by earlier versions
+        return cls(fields["stream_id"], StreamEntry.decode(entry) if isinstance(entry, str)
+                   else StreamEntry.from_dict(entry), fields.get("partition", 0))
 
 
 @dataclass(frozen=True)
