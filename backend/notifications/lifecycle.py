@@ -24,15 +24,20 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Text,
     and_,
+    any_,
+    bindparam,
+    cast,
     func,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
-from backend.db.arrays import unnested
+from backend.db.arrays import array_text, unnested
 from backend.db.models import Notification
 
 
@@ -126,17 +131,20 @@ def _id_time(nid: uuid.UUID) -> datetime | None:
 
 
 def by_ids(ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
-    """``id IN ids``, with the created_at window their UUIDv7 times give: notifications is
-    partitioned by week of created_at, and this lets PostgreSQL look in those weeks only
-    (and plan for them only: 24 ms against 0.2 ms over 90 partitions, measured)."""
+    """``id = ANY(ids)``, with the created_at window their UUIDv7 times give: notifications
+    is partitioned by week of created_at, and this lets PostgreSQL look in those weeks only
+    (and plan for them only: 24 ms against 0.2 ms over 90 partitions, measured). The ids are
+    one array parameter, not an IN list: SQLAlchemy renders a placeholder for each of those
+    and the driver adapts each id (2 µs apiece, hundreds per batch or replay)."""
     ids = list(ids)
     found = [_id_time(i) for i in ids]
     times = [t for t in found if t is not None]
+    any_id = Notification.id == any_(cast(bindparam(None, array_text(ids), type_=Text()),
+                                          ARRAY(Notification.id.type)))
     if not ids or len(times) < len(found) or max(times).year >= 9999 or min(times).year < 2:
-        return Notification.id.in_(ids)  # no window to give: every week is looked in
-    return and_(Notification.id.in_(ids),
-                Notification.created_at.between(min(times) - ID_TIME_MARGIN,
-                                                max(times) + ID_TIME_MARGIN))
+        return any_id  # no window to give: every week is looked in
+    return and_(any_id, Notification.created_at.between(min(times) - ID_TIME_MARGIN,
+                                                        max(times) + ID_TIME_MARGIN))
 
 
 def by_id(session: Session, nid: uuid.UUID) -> Notification | None:
@@ -161,15 +169,18 @@ def try_move(n: Notification, new: Status, reason: str | None = None) -> bool:
 
 
 def transition(session: Session, new: Status, *where: ColumnElement[bool],
-               params: dict[str, object] | None = None, **values: object) -> list[uuid.UUID]:
+               params: dict[str, object] | None = None, synchronize: bool = True,
+               **values: object) -> list[uuid.UUID]:
     """Move every notification matching ``where`` whose status allows it to ``new``; returns
     the ids that moved. The one UPDATE behind every bulk status change (``params``: values
-    of bound parameters in ``where``)."""
+    of bound parameters in ``where``). ``synchronize=False`` leaves notifications already
+    loaded in the session as they were loaded (searching them costs a replay a tenth)."""
     query = (update(Notification)
              .where(Notification.status.in_(sources(new)), *where)
              .values(status=new, status_reason=None, **values)
              .returning(Notification.id))
-    return list(session.scalars(query, params))
+    options = {} if synchronize else {"synchronize_session": False}
+    return list(session.scalars(query, params, execution_options=options))
 
 
 def _delivered_at(now: object) -> ColumnElement[datetime]:
@@ -179,13 +190,16 @@ def _delivered_at(now: object) -> ColumnElement[datetime]:
 
 def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
                    reader_row_id: int | None = None) -> list[uuid.UUID]:
-    """A socket took them (push, replay or the client's ack)."""
+    """A socket took them (push, replay or the client's ack). Notifications loaded in the
+    session keep the status they were loaded with: a status a socket's taking moves is read
+    by nobody in the same session (a push's and a replay's session end here)."""
     if not ids:
         return []
     where: list[ColumnElement[bool]] = [by_ids(ids)]
     if reader_row_id is not None:
         where.append(Notification.user_id == reader_row_id)
-    return transition(session, Status.DELIVERED, *where, delivered_at=_delivered_at(func.now()))
+    return transition(session, Status.DELIVERED, *where, synchronize=False,
+                      delivered_at=_delivered_at(func.now()))
 
 
 # The readers' acknowledged ranges.
