@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     DateTime,
     Integer,
     String,
@@ -32,8 +33,18 @@ def unnested(alias: str, **columns: TypeEngine[Any]) -> Subquery:
     as one array named after it plus ``s`` (``user_id`` from the parameter ``user_ids``),
     so no parameter shares the name of a column a statement writes. An array is bound as a
     list, or as its text (``array_text``), which PostgreSQL's cast reads the same."""
-    return select(*(func.unnest(cast(bindparam(f"{name}s", type_=Text()), ARRAY(type_)))
-                    .label(name) for name, type_ in columns.items())).subquery(alias)
+    return select(*(func.unnest(bound_array(type_, f"{name}s")).label(name)
+                    for name, type_ in columns.items())).subquery(alias)
+
+
+def bound_array(type_: TypeEngine[Any], key: str | None = None, value: str | None = None
+                ) -> ColumnElement[Any]:
+    """A parameter cast to an array of ``type_`` in SQL: bound as text, so its value may be
+    a list or an array's text (``array_text``). Without ``value`` it is required when the
+    statement runs; without ``key`` it is anonymous."""
+    param = (bindparam(key, type_=Text()) if value is None
+             else bindparam(key, value, type_=Text()))
+    return cast(param, ARRAY(type_))
 
 
 def array_text(values: Iterable[uuid.UUID | int | datetime | None]) -> str:

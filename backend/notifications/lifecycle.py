@@ -24,20 +24,16 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Text,
     and_,
     any_,
-    bindparam,
-    cast,
     func,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from backend.core.errors import HeraldError
-from backend.db.arrays import array_text, unnested
+from backend.db.arrays import array_text, bound_array, unnested
 from backend.db.models import Notification
 
 
@@ -139,8 +135,7 @@ def by_ids(ids: Iterable[uuid.UUID]) -> ColumnElement[bool]:
     ids = list(ids)
     found = [_id_time(i) for i in ids]
     times = [t for t in found if t is not None]
-    any_id = Notification.id == any_(cast(bindparam(None, array_text(ids), type_=Text()),
-                                          ARRAY(Notification.id.type)))
+    any_id = Notification.id == any_(bound_array(Notification.id.type, value=array_text(ids)))
     if not ids or len(times) < len(found) or max(times).year >= 9999 or min(times).year < 2:
         return any_id  # no window to give: every week is looked in
     return and_(any_id, Notification.created_at.between(min(times) - ID_TIME_MARGIN,

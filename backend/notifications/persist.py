@@ -263,13 +263,14 @@ def record_push(session: Session, outcomes: dict[str, bool], error: str | None =
     Returns how many in-app attempts each notification has had, this one included.
     """
     ids = [uuid.UUID(i) for i in outcomes]
+    taken = list(outcomes.values())  # in the order of ``ids``
     missed = Outcome.ERROR if error else Outcome.OFFLINE
     made: dict[uuid.UUID, int] = dict(session.execute(_RECORD_IN_APP, {
         "ids": array_text(ids),
-        "outcomes": [Outcome.DELIVERED if outcomes[str(nid)] else missed for nid in ids],
-        "errors": [None if outcomes[str(nid)] else error for nid in ids],
+        "outcomes": [Outcome.DELIVERED if t else missed for t in taken],
+        "errors": [None if t else error for t in taken],
     }).tuples().all())
-    lifecycle.mark_delivered(session, [nid for nid in ids if outcomes[str(nid)]])
+    lifecycle.mark_delivered(session, [nid for nid, t in zip(ids, taken, strict=True) if t])
     return made
 
 
