@@ -6,6 +6,11 @@ ACCEPTED = Counter(
     "herald_notifications_accepted_total", "Notifications accepted by the API", ["priority"]
 )
 
+RENDER_FALLBACKS = Counter(
+    "herald_render_fallbacks_total",
+    "Texts shown as their plain words because their render failed or was skipped", ["reason"]
+)
+
 GATEWAY_SOCKETS = Gauge("herald_gateway_sockets", "Open reader sockets on this gateway node")
 GATEWAY_PUSHED = Counter(
     "herald_gateway_push_total", "Notification frames offered by the push API", ["taken"]

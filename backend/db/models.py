@@ -98,6 +98,8 @@ class ReaderView(Protocol):
     @property
     def external_id(self) -> str: ...
     @property
+    def name(self) -> str | None: ...
+    @property
     def last_seq(self) -> int: ...
     @property
     def locale(self) -> str | None: ...
@@ -107,7 +109,7 @@ class ReaderView(Protocol):
     def preferences(self) -> dict[str, Any]: ...
 
 
-READER_COLUMNS = (User.id, User.external_id, User.last_seq, User.locale, User.timezone,
+READER_COLUMNS = (User.id, User.external_id, User.name, User.last_seq, User.locale, User.timezone,
                   User.preferences)
 
 
@@ -184,6 +186,8 @@ class Template(Base):
     email_html: Mapped[str | None] = mapped_column(Text)
     email_text: Mapped[str | None] = mapped_column(Text)
     slack_text: Mapped[str | None] = mapped_column(Text)
+    # Declared variables, name -> {"default": value} or {} (required); None: none declared.
+    variables: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -22,6 +22,7 @@ from backend.notifications import changes, deliveries, fanout, stream
 from backend.notifications.lifecycle import by_ids
 from backend.notifications.schemas import NotificationEdit
 from backend.templates import compose
+from backend.templates import versions as templates
 
 
 def _stored(session: Session, client: redis.Redis, tenant_id: uuid.UUID, nid: uuid.UUID
@@ -49,16 +50,22 @@ def _rendering(edit: NotificationEdit, row: Notification) -> tuple[str | None, b
     return key, key is not None
 
 
-def _rendered(session: Session, tenant: Tenant, edit: NotificationEdit, key: str | None,
-              data: dict[str, Any], override: str | None, reader: User,
-              versions: dict[str, dict[str, Template]]) -> dict[str, Any]:
-    if key is not None and key not in versions:
-        versions[key] = compose.latest_versions(session, tenant.id, key)
+def _rendered(tenant: Tenant, edit: NotificationEdit, key: str | None, data: dict[str, Any],
+              override: str | None, reader: User, found: dict[str, Template] | None
+              ) -> dict[str, Any]:
     done = compose.in_app(edit.content.model_dump() if edit.content else None, key, data,
-                          override, reader, tenant.default_locale,
-                          versions[key] if key else None)
+                          override, reader, tenant.default_locale, found)
     return {"data": data, "title": done.title, "body": done.body, "template": key,
             "template_id": done.template_id, "locale": done.locale}
+
+
+def _check(session: Session, tenant: Tenant, edit: NotificationEdit, key: str | None,
+           data: dict[str, Any]) -> None:
+    """The new text renders with its data for every reader, or the edit is refused whole."""
+    if edit.content is not None:
+        templates.check_content(edit.content.title, edit.content.body, data, ("body",))
+    elif key is not None:
+        templates.check_send(session, tenant.id, key, data, ("body",))
 
 
 def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
@@ -75,11 +82,18 @@ def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
         key, render = _rendering(edit, row)
         reader = readers[row.user_id]
         override = row.locale if key is None else None
-        cause = json.dumps([key, override, reader.locale, reader.timezone, data] if render
-                           else [data], sort_keys=True, default=str)
+        if key is not None and key not in versions:
+            versions[key] = compose.latest_versions(session, tenant.id, key)
+        found = versions[key] if key else None
+        content = edit.content.model_dump() if edit.content else None
+        who = reader.id if render and compose.per_reader(content, found) else None
+        cause = json.dumps([key, override, reader.locale, reader.timezone, who, data]
+                           if render else [data], sort_keys=True, default=str)
         if cause not in groups:
-            groups[cause] = (_rendered(session, tenant, edit, key, data, override, reader,
-                                       versions) if render else {"data": data}, [])
+            if render:
+                _check(session, tenant, edit, key, data)
+            groups[cause] = (_rendered(tenant, edit, key, data, override, reader, found)
+                             if render else {"data": data}, [])
         groups[cause][1].append(row.id)
     return list(groups.values())
 

@@ -73,10 +73,13 @@ def _as_answered(like: StreamEntry, answer: dict[str, Any]) -> list[StreamEntry]
 
 def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,
           loc: Sequence[str | int] = ("body",)) -> int:
-    """What the schema cannot know: the template and the topic must exist for this tenant.
-    Returns how many notifications a topic send makes (its subscribers now)."""
-    if body.template and not versions.exists(session, tenant_id, body.template):
-        raise InvalidInput(f"template {body.template!r} does not exist", (*loc, "template"))
+    """What the schema cannot know: the template and the topic must exist for this tenant,
+    and every variable the text refers to must have a value (a reader never sees template
+    syntax). Returns how many notifications a topic send makes (its subscribers now)."""
+    if body.template:
+        versions.check_send(session, tenant_id, body.template, body.data, loc)
+    elif body.content is not None:
+        versions.check_content(body.content.title, body.content.body, body.data, loc)
     if body.topic is None:
         return 0
     try:

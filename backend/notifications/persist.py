@@ -101,8 +101,9 @@ class RenderAccount:
 
 
 # A render by what it depends on besides the template versions of the batch: the request
-# (its notifications share content and data) and the reader's language and time zone.
-RenderKey = tuple[str, str | None, str | None]
+# (its notifications share content and data), the reader's language and time zone, and the
+# reader (only for a text that reads ``reader``).
+RenderKey = tuple[str, str | None, str | None, int | None]
 
 
 def _rendered(entry: StreamEntry, tenant: Tenant, reader: ReaderView, templates: _Templates,
@@ -110,12 +111,14 @@ def _rendered(entry: StreamEntry, tenant: Tenant, reader: ReaderView, templates:
               ) -> compose.Rendered:
     """Rendered once per request for all of its readers who share a language and time zone
     (a send to a thousand readers renders once, not a thousand times)."""
-    key = (entry.group_id, reader.locale, reader.timezone)
+    versions = templates.get(entry.template)
+    who = reader.id if compose.per_reader(entry.content, versions) else None
+    key = (entry.group_id, reader.locale, reader.timezone, who)
     if (known := renders.get(key)) is not None:
         return known
     with account.timed(entry.tenant_id):
         rendered = compose.in_app(entry.content, entry.template, entry.data, entry.locale,
-                                  reader, tenant.default_locale, templates.get(entry.template),
+                                  reader, tenant.default_locale, versions,
                                   account.skip_reason(entry.tenant_id),
                                   account.render_seconds(entry.tenant_id))
     if rendered.overran:

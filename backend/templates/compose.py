@@ -11,9 +11,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.core import metrics
 from backend.db.models import Notification, ReaderView, Template, User
+from backend.templates import variables
 from backend.templates.i18n import is_rtl, negotiation_chain
-from backend.templates.render import Overrun, RenderError, budget, is_plain, render
+from backend.templates.render import (
+    Overrun,
+    RenderError,
+    budget,
+    is_plain,
+    plain_text,
+    render,
+)
 
 
 @dataclass(frozen=True)
@@ -43,13 +52,39 @@ def choose(versions: dict[str, Template], chain: list[str]) -> Template | None:
     return next(iter(versions.values()), None)
 
 
+def context(data: dict[str, Any], reader: ReaderView | User | None,
+            declared: dict[str, Any] | None) -> dict[str, Any]:
+    """What a text renders with: the send's data over the template's declared defaults, and
+    ``reader`` (the reader's own fields, a declared default where one is unknown)."""
+    data_defaults, reader_defaults = variables.defaults(declared)
+    known = {} if reader is None else {
+        "id": reader.external_id, "name": reader.name, "locale": reader.locale,
+        "timezone": reader.timezone}
+    fields = {**reader_defaults, **{k: v for k, v in known.items() if v is not None}}
+    return {**data_defaults, **data, variables.READER: fields}
+
+
+def per_reader(content: dict[str, str] | None, versions: dict[str, Template] | None) -> bool:
+    """Whether the in-app text reads ``reader``: then it renders per reader, not once per
+    language and time zone."""
+    texts = [(content or {}).get("title"), (content or {}).get("body")]
+    for version in (versions or {}).values():
+        texts += [version.title, version.body]
+    return variables.uses_reader(texts)
+
+
+def fallback(title: str, body: str, template_key: str | None) -> tuple[str, str]:
+    """What a reader sees when a text cannot render: its plain words, never its syntax."""
+    return plain_text(title) or template_key or "", plain_text(body)
+
+
 def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[str, Any],
            locale_override: str | None, reader: ReaderView, tenant_locale: str,
            versions: dict[str, Template] | None, skip: str | None = None,
            seconds: float | None = None) -> Rendered:
     """Title and body for the inbox and socket, rendered within ``seconds`` (default: the
     process's budget); a render error (or ``skip``, the reason not to render at all) falls
-    back to safe text."""
+    back to the text's plain words, the reason recorded and counted."""
     chain = negotiation_chain(locale_override, reader.locale, tenant_locale)
     timezone = reader.timezone or "UTC"
     template = choose(versions, chain) if versions else None
@@ -59,19 +94,22 @@ def in_app(content: dict[str, str] | None, template_key: str | None, data: dict[
     else:
         title, body = (content or {})["title"], (content or {}).get("body", "")
     template_id = template.id if template else None
-    # Never lose the notification: on failure, show the raw text (or the key) and record why.
-    raw = (template_key or title, "" if template else body)
     if skip:
-        return Rendered(*raw, locale, template_id, f"render skipped: {skip}")
+        metrics.RENDER_FALLBACKS.labels(reason="skipped").inc()
+        return Rendered(*fallback(title, body, template_key), locale, template_id,
+                        f"render skipped: {skip}")
     # Plain text runs nothing: no budget (nor its alarm) to arm.
     plain = is_plain(title) and is_plain(body)
+    values = context(data, reader, template.variables if template else None)
     try:
         with nullcontext() if plain else budget(seconds):  # title and body share one budget
-            return Rendered(render(title, data, locale, timezone),
-                            render(body, data, locale, timezone), locale, template_id)
+            return Rendered(render(title, values, locale, timezone),
+                            render(body, values, locale, timezone), locale, template_id)
     except RenderError as exc:
-        return Rendered(*raw, locale, template_id, f"render failed: {exc}",
-                        overran=isinstance(exc, Overrun))
+        overran = isinstance(exc, Overrun)
+        metrics.RENDER_FALLBACKS.labels(reason="overrun" if overran else "error").inc()
+        return Rendered(*fallback(title, body, template_key), locale, template_id,
+                        f"render failed: {exc}", overran=overran)
 
 
 @dataclass(frozen=True)
@@ -92,15 +130,17 @@ def email(session: Session, n: Notification, reader: User) -> EmailText:
     locale, timezone = n.locale or "en", reader.timezone or "UTC"
     template = session.get(Template, n.template_id) if n.template_id else None
     if template and template.email_html:
+        values = context(n.data, reader, template.variables)
         try:
             with budget():
-                subject = render(template.email_subject or template.title, n.data, locale,
+                subject = render(template.email_subject or template.title, values, locale,
                                  timezone)
-                inner = render(template.email_html, n.data, locale, timezone, html=True)
-                text = render(template.email_text or template.body, n.data, locale, timezone)
+                inner = render(template.email_html, values, locale, timezone, html=True)
+                text = render(template.email_text or template.body, values, locale, timezone)
             return EmailText(subject, text, _html_page(inner, locale))
         except RenderError:
-            pass  # the in-app text was rendered (or fell back) when it was stored
+            # The in-app text was rendered (or fell back) when it was stored.
+            metrics.RENDER_FALLBACKS.labels(reason="email").inc()
     inner = (f"<h1>{html.escape(n.title)}</h1>"
              f"<p>{html.escape(n.body).replace(chr(10), '<br>')}</p>")
     return EmailText(n.title, n.body, _html_page(inner, locale))
@@ -110,7 +150,8 @@ def slack(session: Session, n: Notification, reader: User) -> str:
     template = session.get(Template, n.template_id) if n.template_id else None
     if template and template.slack_text:
         try:
-            return render(template.slack_text, n.data, n.locale or "en", reader.timezone or "UTC")
+            return render(template.slack_text, context(n.data, reader, template.variables),
+                          n.locale or "en", reader.timezone or "UTC")
         except RenderError:
-            pass  # as for email: the stored in-app text instead
+            metrics.RENDER_FALLBACKS.labels(reason="slack").inc()  # the stored text instead
     return f"*{n.title}*\n{n.body}".strip()

@@ -41,7 +41,7 @@ def read_all(directory: Path) -> list[TemplateFile]:
     for path in paths:
         try:
             key = _KEY.validate_python(path.parent.name)
-            fields = TemplateUpsert.model_validate(_read(path)).model_dump()
+            fields = TemplateUpsert.model_validate(_read(path)).stored()
             found.append(TemplateFile(key, normalize(path.stem), fields))
         except (ValueError, ValidationError, yaml.YAMLError, OSError) as exc:
             errors.append(f"{path}: {exc}")

@@ -3,6 +3,7 @@ time zone. Templates never reach Python internals, files or arbitrary calls."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -109,11 +110,20 @@ def _compile(source: str, autoescape: bool) -> Template:
     return _environment(autoescape).from_string(source)
 
 
+@lru_cache(maxsize=4096)
+def parse(source: str) -> nodes.Template:
+    """The syntax tree of a template (checked sources only: raises on a syntax error)."""
+    return _environment(False).parse(source)
+
+
+GLOBALS = frozenset(_environment(False).globals)  # range, dict, ...: never the sender's data
+
+
 def check_syntax(source: str) -> None:
     """Raise ValueError naming the line of the first syntax error, or of an attribute the
     sandbox would refuse anyway (``__class__``, ``_private``): refused at upload already."""
     try:
-        tree = _environment(False).parse(source)
+        tree = parse(source)
     except TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from exc
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -121,6 +131,18 @@ def check_syntax(source: str) -> None:
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(key, "value", "")
         if isinstance(name, str) and name.startswith("_"):
             raise ValueError(f"unsafe attribute {name!r} on line {node.lineno}")
+
+
+_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def plain_text(source: str) -> str:
+    """The text of a template with its syntax taken out: what a reader sees when a render
+    fails, never ``{{ name }}`` itself."""
+    text = _SYNTAX.sub("", source)
+    text = re.sub(r"[{}]+", "", text)  # a stray delimiter of an unfinished tag
+    text = re.sub(r"[ \t]+([,.;:!?])", r"\1", text)  # "Hi {{ name }}, ..." -> "Hi, ..."
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def is_plain(source: str) -> bool:

@@ -121,16 +121,14 @@ def test_syntax_error_names_field_and_line(api: httpx.Client):
     assert "email_html" in detail["loc"] and "line 2" in detail["msg"]
 
 
-def test_missing_variable_is_clear_in_preview_and_safe_at_send(api: httpx.Client):
+def test_missing_variable_is_clear_in_preview_and_refused_at_send(api: httpx.Client):
     put(api, "needs-name", "en", title="Hi {{ name }}")
     response = preview(api, "needs-name", "en", {})
     assert response.status_code == 422 and "'name' is undefined" in response.text
-    answer = api.post("/v1/notifications", json={
-        "recipients": ["someone"], "template": "needs-name"}).json()
-    status = stored(api, answer["id"])
-    assert status["title"] == "needs-name"  # the key, never a half-rendered text
-    assert any(a["channel"] == "render" and "undefined" in a["error"]
-               for a in status["attempts"])
+    response = api.post("/v1/notifications", json={
+        "recipients": ["someone"], "template": "needs-name"})
+    assert response.status_code == 422
+    assert "template 'needs-name' (en) title: undefined variable 'name'" in response.text
 
 
 def test_unknown_template_is_422(api: httpx.Client):

@@ -27,7 +27,7 @@ def _locale(locale: str) -> str:
 def put_template(body: TemplateUpsert, tenant: TenantDep, session: SessionDep,
                  key: str = KeyPath, locale: str = Path(max_length=35)) -> TemplatePublic:
     """Add a version of a template for one locale (earlier sends keep their version)."""
-    template = versions.add_version(session, tenant.id, key, _locale(locale), body.model_dump())
+    template = versions.add_version(session, tenant.id, key, _locale(locale), body.stored())
     return TemplatePublic.model_validate(template)
 
 
