@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-unit test-integration test-faults browser lint bench bench-online bench-topics bench-sockets \
+.PHONY: install up test test-unit test-integration test-faults browser lint bench bench-online bench-topics bench-sockets \
 	bench-neighbours chaos \
 	i18n docs clean
 
+# What running needs (`make up`, `./herald`); the test tooling (pytest, playwright, mypy,
+# schemathesis, ...) only for `make test` and `make lint`.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.tests: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+install: $(BIN)/.installed
+
 # The benchmarks' own needs (matplotlib for the plot, py-spy for profiles); the peers they
 # compare against are installed by bench/peers.py into bench/.peers on first use.
-$(BIN)/.bench: $(BIN)/.installed
+$(BIN)/.bench: $(BIN)/.tests
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
@@ -24,7 +32,7 @@ up: $(BIN)/.installed
 
 # Unit tests (seconds, no servers) first, then the real-process suite, then the fault suite
 # (parts of a running `herald up` killed under traffic, each ending with a ledger check).
-test: $(BIN)/.installed browser
+test: $(BIN)/.tests browser
 	$(BIN)/pytest tests/unit tests/integration tests/faults
 
 # The browser tests drive Debian's Chromium; CJK and Arabic fonts, so that glyphs render.
@@ -43,18 +51,18 @@ browser:
 	  fi; \
 	fi
 
-test-unit: $(BIN)/.installed
+test-unit: $(BIN)/.tests
 	$(BIN)/pytest tests/unit
 
-test-integration: $(BIN)/.installed browser
+test-integration: $(BIN)/.tests browser
 	$(BIN)/pytest tests/integration
 
-test-faults: $(BIN)/.installed
+test-faults: $(BIN)/.tests
 	$(BIN)/pytest tests/faults
 
 # Style, the direction of imports between layers (import-linter), types, and herald.d.ts
 # against a page's use of herald.js (TypeScript from the npm registry).
-lint: $(BIN)/.installed
+lint: $(BIN)/.tests
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
@@ -83,11 +91,11 @@ bench-neighbours: $(BIN)/.bench
 	$(BIN)/python -m bench.neighbours
 
 # The soak (outside CI): 10 minutes of steady traffic with random kills, then the ledger.
-chaos: $(BIN)/.installed
+chaos: $(BIN)/.tests
 	$(BIN)/python -m bench.chaos --minutes 10
 
 # The README's configuration table (from backend/core/config.py) and its screenshots.
-docs: $(BIN)/.installed browser
+docs: $(BIN)/.tests browser
 	$(BIN)/python -m docs.settings_table
 	$(BIN)/python -m docs.screenshots
 

@@ -14,7 +14,7 @@ from backend.core import collector, http_errors, openapi_examples
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
-from gateway import demo, health, inbox, internal, ws
+from gateway import demo, dev_tokens, health, inbox, internal, ws
 from gateway.cors import Cors
 from gateway.direct_ws import DirectWebSocket
 from gateway.examples import EXAMPLES
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox.router)
     app.include_router(internal.router)
     app.include_router(demo.router)
+    app.include_router(dev_tokens.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi_examples.install(app, EXAMPLES)

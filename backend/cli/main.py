@@ -53,9 +53,13 @@ def _serve(factory: str, settings: Settings, port: int, processes: int = 1) -> N
     import uvicorn
 
     from backend.cli.http_protocol import with_head_deadline
+    from backend.cli.ports import refuse_taken
     from backend.cli.processes import run_copies, serve, serve_on_shared_port
 
     _logging(settings)
+    # One line naming the port and who holds it, not uvicorn's "address already in use".
+    setting = "HERALD_GATEWAY_PORT" if factory.startswith("gateway") else "HERALD_API_PORT"
+    refuse_taken([(setting, port, settings.host)])
     config = uvicorn.Config(
         factory, factory=True, host=settings.host, port=port, log_config=None,
         log_level=settings.log_level.lower(),

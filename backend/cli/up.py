@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -13,9 +15,9 @@ from backend.cli.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
     EmbeddedServers,
-    refuse_taken_port,
 )
 from backend.cli.monitor import Monitor
+from backend.cli.ports import refuse_taken
 from backend.cli.resolve import child_env, embedded_servers, filled_in
 from backend.cli.supervise import Supervisor
 from backend.core.config import Settings, get_settings
@@ -61,6 +63,13 @@ def _demo_link(settings: Settings, creds: dict[str, str]) -> dict[str, str]:
     return creds
 
 
+def command() -> str:
+    """How to run herald from this shell: the checkout's ``./herald`` wrapper where there is
+    one (``herald`` itself is on PATH only inside the virtual environment)."""
+    wrapper = Path.cwd() / "herald"
+    return "./herald" if wrapper.is_file() and os.access(wrapper, os.X_OK) else "herald"
+
+
 def _banner(settings: Settings, creds: dict[str, str]) -> str:
     host = settings.host
     return "\n".join([
@@ -80,7 +89,7 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
         f"  {creds['demo_token']}",
         f"  demo inbox: {creds['demo_url']}",
         "Press Ctrl-C to stop. The parts log warnings and errors only (--verbose for more); "
-        "`herald status` shows everything at once.",
+        f"`{command()} status` shows everything at once.",
     ])
 
 
@@ -118,8 +127,14 @@ def _refuse_taken_ports(settings: Settings, supervised: EmbeddedServers) -> None
     if supervised.postgres is not None:
         ports.append(("HERALD_EMBEDDED_POSTGRES_PORT", settings.embedded_postgres_port,
                       "127.0.0.1"))
-    for setting, port, host in ports:
-        refuse_taken_port(port, setting, host)
+    refuse_taken(ports)
+
+
+def _parts_env(configured: Settings, settings: Settings) -> dict[str, str]:
+    env = child_env(settings)
+    if settings.embedded and "dev_tokens" not in configured.model_fields_set:
+        env["HERALD_DEV_TOKENS"] = "true"  # herald.js tried before a backend mints tokens
+    return env
 
 
 def up(verbose: Annotated[bool, typer.Option(
@@ -142,7 +157,7 @@ def up(verbose: Annotated[bool, typer.Option(
     settings = filled_in(configured, servers)
     supervisor = Supervisor(settings.data_dir, supervised)
     try:
-        supervisor.start(child_env(settings))
+        supervisor.start(_parts_env(configured, settings))
         typer.echo("applying migrations ...")
         upgrade(settings.require_urls()[1])
         creds = _demo_link(settings, _demo_credentials(settings))

@@ -227,6 +227,13 @@ class Settings(BaseSettings):
     #: Show beat's housekeeping ticks (``herald.periodic.*``, five a second) in Flower too;
     #: off, Flower shows the notification tasks only.
     flower_housekeeping: bool = False
+    #: Development only: the gateway hands out a reader token for the demo tenant (the one in
+    #: ``data_dir/demo-tenant.json``) at ``GET /v1/me/dev-token?user=ID`` with just its
+    #: publishable key, so that herald.js can be tried before a backend mints tokens.
+    #: ``herald up`` turns it on when it runs the embedded servers; never in production
+    #: (anyone with the publishable key could act as any demo reader).
+    dev_tokens: bool = False
+
     #: Flower's basic-auth user.
     flower_user: str = "herald"
     #: Flower's basic-auth password; for embedded development one is made and kept in

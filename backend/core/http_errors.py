@@ -7,7 +7,9 @@ import math
 
 import redis
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
 
 from backend.core.errors import (
@@ -18,6 +20,23 @@ from backend.core.errors import (
     Unauthorized,
     Unavailable,
 )
+
+
+class NotJson(HeraldError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def _not_json(request: Request, exc: RequestValidationError) -> NotJson | None:
+    """A body sent as something other than JSON (curl's ``-d`` alone sends a form): say so,
+    instead of pydantic's "Input should be a valid dictionary"."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        return None
+    if not any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
+        return None
+    return NotJson("send JSON with content-type: application/json (this request's "
+                   f"content-type: {kind or 'none'})")
 
 
 def answer(exc: HeraldError) -> JSONResponse:
@@ -34,6 +53,12 @@ def answer(exc: HeraldError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if (wrong := _not_json(request, exc)) is not None:
+            return answer(wrong)
+        return await request_validation_exception_handler(request, exc)
+
     @app.exception_handler(HeraldError)
     async def _herald_error(_request: Request, exc: HeraldError) -> JSONResponse:
         return answer(exc)

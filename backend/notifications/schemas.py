@@ -198,8 +198,13 @@ class NotificationPublic(BaseModel):
     seq: int | None = None
     category: str | None = None
     priority: Priority | None = None
-    title: str | None = None
+    title: str | None = Field(None, description="as rendered for the reader; while scheduled, "
+                              "the content as given (a template send: see template)")
     body: str | None = None
+    template: str | None = Field(None, description="while scheduled: the template it will "
+                                 "render")
+    data: dict[str, Any] | None = Field(None, description="while scheduled: its variables")
+    send_at: datetime | None = Field(None, description="while scheduled: when it is sent")
     created_at: datetime | None = None
     delivered_at: datetime | None = None
     read_at: datetime | None = None

@@ -48,6 +48,23 @@ def test_malformed_body_is_422_naming_the_field(api: httpx.Client, stack: Stack,
     assert stack.last_stream_id() == before
 
 
+def test_a_body_that_is_not_json_is_told_so(api: httpx.Client):
+    """curl's -d alone sends a form: the answer says how to send JSON."""
+    response = api.post("/v1/notifications", content=b'{"recipients":["u"]}',
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "send JSON with content-type: application/json (this request's content-type: "
+        "application/x-www-form-urlencoded)")
+
+
+def test_development_tokens_are_off_unless_herald_up_runs_embedded(stack: Stack,
+                                                                     tenant: TenantKeys):
+    response = httpx.get(f"{stack.gateway_url}/v1/me/dev-token", params={
+        "user": "u", "api_key": tenant.publishable_key})
+    assert response.status_code == 404 and "HERALD_DEV_TOKENS" in response.text
+
+
 def test_template_syntax_error_names_the_line(api: httpx.Client):
     response = api.post("/v1/notifications", json={
         **VALID, "content": {"title": "ok", "body": "line one\n{% if %}"}})

@@ -80,7 +80,8 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         # The status line follows what happened; `herald status` has every figure.
         wait_until(lambda: "accepted 1 · delivered 1" in output(), timeout=30,
                    what="the status line to count the delivery")
-        status = subprocess.run([sys.executable, "-m", "backend.cli", "status", "--json"],
+        # The README's way: the checkout's ./herald wrapper, in a shell with no venv active.
+        status = subprocess.run([str(REPO / "herald"), "status", "--json"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
         figures = json.loads(status.stdout)
         assert figures["notifications"] == {"delivered": 1}
@@ -97,6 +98,8 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         assert not [n for n in _flower_task_names(flower_url, user, password)
                     if n.startswith("herald.periodic.")]
         assert stat.S_IMODE((tmp_path / ".herald").stat().st_mode) & 0o067 == 0
+        _a_second_copy_is_told_which_herald_holds_its_ports(env, ports, tmp_path)
+        _the_demo_tenant_gets_development_tokens(ports, creds)
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 6
     finally:
@@ -134,3 +137,34 @@ def test_parts_run_alone_leave_servers_that_herald_down_stops(tmp_path):
     stopped = herald("down")
     assert "stopped embedded Redis" in stopped.stdout
     assert not port_open(redis_port) and not port_open(pg_port)
+
+
+def _a_second_copy_is_told_which_herald_holds_its_ports(env: dict, ports: dict, tmp_path):
+    """Every taken port named at once, with the Herald holding it and its data folder."""
+    second = subprocess.run([sys.executable, "-m", "backend.cli", "up"], cwd=REPO,
+                            env={**env, "HERALD_DATA_DIR": str(tmp_path / "second")},
+                            capture_output=True, text=True, timeout=120)
+    said = second.stdout + second.stderr
+    assert second.returncode != 0
+    for name in ("API", "GATEWAY", "FLOWER"):
+        assert f"port {ports[name]} (HERALD_{name}_PORT) is taken by another Herald" in said
+    assert f"data folder {tmp_path / '.herald'}" in said
+    assert "Traceback" not in said and "address already in use" not in said
+    alone = subprocess.run([sys.executable, "-m", "backend.cli", "api"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=120)
+    said = (alone.stdout + alone.stderr).strip()
+    assert alone.returncode != 0 and len(said.splitlines()) == 1, said
+    assert f"port {ports['API']} (HERALD_API_PORT) is taken by another Herald" in said
+
+
+def _the_demo_tenant_gets_development_tokens(ports: dict, creds: dict):
+    """The README's herald.js snippet works as pasted: a token from the gateway, for the
+    demo tenant only, while herald up runs the embedded servers."""
+    gateway = f"http://127.0.0.1:{ports['GATEWAY']}"
+    got = httpx.get(f"{gateway}/v1/me/dev-token", timeout=30, params={
+        "user": "snippet-user", "api_key": creds["publishable_key"]})
+    assert got.status_code == 200, got.text
+    inbox = httpx.get(f"{gateway}/v1/me/unread-count", timeout=30, headers={
+        "Authorization": f"Bearer {got.json()['token']}",
+        "X-API-Key": creds["publishable_key"]})
+    assert inbox.status_code == 200 and inbox.json() == {"count": 0}

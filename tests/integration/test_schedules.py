@@ -43,6 +43,19 @@ async def test_send_at_arrives_after_its_time(api: httpx.Client, stack: Stack,
     await sock.close()
 
 
+def test_a_scheduled_send_shows_what_it_will_send(api: httpx.Client):
+    send_at = datetime.now(UTC) + timedelta(hours=2)
+    answer = api.post("/v1/notifications", json={
+        "recipients": ["planner"], "content": {"title": "Standup in {{ m }} min"},
+        "data": {"m": 5}, "category": "meetings", "send_at": send_at.isoformat()}).json()
+    status = api.get(f"/v1/notifications/{answer['id']}").json()
+    assert status["status"] == "scheduled"
+    assert (status["recipient"], status["title"], status["category"]) == (
+        "planner", "Standup in {{ m }} min", "meetings")
+    assert status["data"] == {"m": 5}
+    assert datetime.fromisoformat(status["send_at"]) == send_at
+
+
 def test_send_at_without_offset_is_rejected(api: httpx.Client):
     response = api.post("/v1/notifications", json={
         "recipients": ["x"], "content": {"title": "t"}, "send_at": "2030-01-01T10:00:00"})

@@ -70,11 +70,21 @@ def send_batch(
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
 
 
-def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUID) -> bool:
-    return session.scalar(select(ScheduledSend.id).where(
+def _scheduled(session: Session, tenant_id: uuid.UUID, notification_id: uuid.UUID
+               ) -> NotificationPublic | None:
+    """A notification still waiting for its ``send_at``: what it will send, and when."""
+    send = session.scalar(select(ScheduledSend).where(
         ScheduledSend.tenant_id == tenant_id, ScheduledSend.enqueued_at.is_(None),
-        ScheduledSend.entries.contains([{"id": str(notification_id)}]),
-    )) is not None
+        ScheduledSend.entries.contains([{"id": str(notification_id)}])))
+    if send is None:
+        return None
+    entry = next(e for e in send.entries if e["id"] == str(notification_id))
+    content = entry.get("content") or {}
+    return NotificationPublic(
+        id=notification_id, status=Status.SCHEDULED, recipient=entry["recipient"],
+        category=entry.get("category"), priority=entry["priority"],
+        title=content.get("title"), body=content.get("body"), template=entry.get("template"),
+        data=entry.get("data"), send_at=send.due_at, created_at=entry.get("created_at"))
 
 
 def _changed(session: Session, services: Services, notification_id: uuid.UUID,
@@ -124,8 +134,8 @@ def get_notification(
     if row is None:
         if stream.accepted_tenant(redis, str(notification_id)) == str(tenant.id):
             return NotificationPublic(id=notification_id, status=Status.ACCEPTED)
-        if _scheduled(session, tenant.id, notification_id):
-            return NotificationPublic(id=notification_id, status=Status.SCHEDULED)
+        if (scheduled := _scheduled(session, tenant.id, notification_id)) is not None:
+            return scheduled
         if (send := fanout.send_of(session, tenant.id, notification_id)) is not None:
             return NotificationPublic(id=notification_id, status=topics.send_status(send))
         raise NotFound(f"notification {notification_id} not found")
