@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
+from backend.core import bulkhead
 from backend.notifications import lifecycle
 from gateway.blocking import Blocking
 
@@ -57,9 +59,16 @@ class Acks:
     async def flush(self) -> None:
         acked, self._acked = self._acked, {}
         oldest, self._oldest = self._oldest, None
-        if acked and oldest:
-            await self.blocking.in_session(lifecycle.mark_delivered_through, acked,
-                                           datetime.fromisoformat(oldest))
+        if not (acked and oldest):
+            return
+        since = datetime.fromisoformat(oldest)
+
+        async def apply(readers: Sequence[int]) -> None:
+            await self.blocking.in_session(lifecycle.mark_delivered_through,
+                                           {r: acked[r] for r in readers}, since)
+
+        # One reader's acknowledgement that the UPDATE refuses fails alone.
+        await bulkhead.apart(list(acked), apply, "acknowledgements of reader")
 
     async def _run(self) -> None:
         while True:

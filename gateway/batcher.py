@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
+from backend.core import bulkhead
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 MAX_BATCH = 500  # keys per call
@@ -49,8 +51,22 @@ class Batcher(Generic[K, V]):
                 self._drain = asyncio.get_running_loop().create_task(self._drain_all())
 
     async def _settle(self, batch: dict[K, asyncio.Future[V]]) -> None:
+        async def load(keys: Sequence[K]) -> None:
+            found = await self._load(keys)
+            for key in keys:
+                future = batch[key]
+                if future.done():
+                    continue
+                if key in found:
+                    future.set_result(found[key])
+                else:
+                    future.set_exception(LookupError(f"{key!r} could not be loaded"))
+
         try:
-            found = await self._load(list(batch))
+            # A key whose value fails the shared call fails alone; the others are answered.
+            for key, exc in await bulkhead.apart(list(batch), load, "batched load"):
+                if not batch[key].done():
+                    batch[key].set_exception(exc)
         except BaseException as exc:  # each waiting socket gets the failure, none waits on
             for future in batch.values():
                 if not future.done():
@@ -58,11 +74,3 @@ class Batcher(Generic[K, V]):
                                          else LookupError("the load was cancelled"))
             if not isinstance(exc, Exception):
                 raise
-            return
-        for key, future in batch.items():
-            if future.done():
-                continue
-            if key in found:
-                future.set_result(found[key])
-            else:
-                future.set_exception(LookupError(f"{key!r} could not be loaded"))

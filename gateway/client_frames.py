@@ -29,6 +29,19 @@ def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
         raise FrameError(f"ids: {exc}") from exc
 
 
+MAX_OFFSET = 2 ** 63 - 1  # seqs and change numbers are PostgreSQL bigints
+
+
+def offset(frame: dict[str, Any], kind: str, name: str) -> int:
+    """A seq or change number a client sent: an integer a bigint column can hold, or a
+    FrameError naming it (an out-of-range one would fail the statement it shares with
+    other readers)."""
+    value = frame.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_OFFSET:
+        raise FrameError(f"{kind}: {name} must be an integer from 0 to {MAX_OFFSET}")
+    return value
+
+
 MAX_SNOOZE = timedelta(days=366)
 _AWARE = TypeAdapter(AwareDatetime)
 
@@ -41,7 +54,7 @@ def _until(frame: dict[str, Any]) -> datetime:
     now = datetime.now(UTC)
     if not now < until <= now + MAX_SNOOZE:
         raise FrameError("snooze: until must be in the future, within 366 days")
-    return until
+    return until.astimezone(UTC)  # an offset PostgreSQL takes (+23:59 is beyond its range)
 
 
 async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
@@ -61,9 +74,7 @@ async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
         await conn.node.blocking.in_session(lifecycle.mark_delivered, _ids(frame),
                                             conn.reader.row_id)
         return
-    seq = frame["seq"]
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise FrameError("ack: seq must be a non-negative integer")
+    seq = offset(frame, "ack", "seq")
     # Applied with the others (``acks``), from what this socket acknowledged before.
     conn.node.acks.note(conn.reader.row_id, conn.acked, seq, conn.oldest_unacked)
     conn.acked = max(conn.acked, seq)
@@ -84,10 +95,7 @@ async def handle(conn: Connection, frame: dict[str, Any]) -> None:
     elif kind == "snooze":
         await change(conn.node, conn.reader, "snooze", _ids(frame), _until(frame))
     elif kind == "hello":
-        since = frame.get("since")
-        if not isinstance(since, int) or since < 0:
-            raise FrameError("hello: since must be a non-negative integer")
-        conn.offer(Resync(since))  # replayed in order by the sender
+        conn.offer(Resync(offset(frame, "hello", "since")))  # replayed in order by the sender
     elif kind == "auth":
         await _reauth(conn, frame)
     else:

@@ -53,6 +53,8 @@ async def _receive(websocket: WebSocket, timeout: float) -> dict[str, Any] | Non
             frame = json.loads(await receive_text(websocket))
     except TimeoutError:
         return None
+    except RecursionError as exc:
+        raise ValueError("frames may not be nested this deep") from exc
     if not isinstance(frame, dict):
         raise ValueError("frames must be JSON objects")
     return frame
@@ -89,6 +91,10 @@ async def _receive_loop(conn: Connection) -> None:
             return
         try:
             frame = json.loads(raw)
+        except RecursionError:  # nested past the parser's depth: nothing to act on
+            conn.offer({"type": "error", "code": "bad_frame",
+                        "message": "frames may not be nested this deep"})
+            continue
         except ValueError:
             frame = None
         if not isinstance(frame, dict):
@@ -100,10 +106,22 @@ async def _receive_loop(conn: Connection) -> None:
             conn.offer({"type": "error", "code": "bad_frame", "message": str(exc)})
 
 
+def _offset_or_none(conn: Connection, hello: dict[str, Any] | None, name: str) -> int | None:
+    """A hello's ``since`` or ``change``; one out of range is an error frame and counts as
+    not given (the client reloads over REST), never a replay statement that fails."""
+    if hello is None or hello.get(name) is None:
+        return None
+    try:
+        return client_frames.offset(hello, "hello", name)
+    except client_frames.FrameError as exc:
+        conn.offer({"type": "error", "code": "bad_frame", "message": str(exc)})
+        return None
+
+
 async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     """Welcome, then replay what the client missed if its history is still whole."""
     greeting = hello if hello and hello.get("type") == "hello" else None
-    since = greeting.get("since") if greeting else None
+    since = _offset_or_none(conn, greeting, "since")
     epoch = greeting.get("epoch") if greeting else None
     state = await conn.node.readers.get((conn.reader.tenant_id, conn.reader.external_id))
     conn.reader = replace(conn.reader, row_id=state.row_id)
@@ -117,8 +135,8 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     if recovered and isinstance(since, int):
         # Up to the seq just read: later ones are queued already (registered first).
         await conn.replay(since, state.last_seq)
-        change = greeting.get("change") if greeting else None
-        if isinstance(change, int) and not isinstance(change, bool) and change >= 0:
+        change = _offset_or_none(conn, greeting, "change")
+        if change is not None:
             await conn.replay_changes(change, since)
     if hello and greeting is None:
         await client_frames.handle(conn, hello)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend.core import redis_keys
+from backend.core import bulkhead, redis_keys
 from backend.core.logs import journey
 from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
@@ -80,9 +82,34 @@ def _too_many_deliveries(rt: Runtime, task: Task) -> bool:
     return int(starts) > rt.settings.max_deliveries
 
 
+def _dead_letter(rt: Runtime, queued: QueuedEntry, reason: str) -> None:
+    entry = queued.entry
+    where = entry.unstorable()
+    # An unstorable entry is kept as JSON text with its escapes (Redis cannot encode it).
+    payload = json.dumps(entry.to_dict()) if where else entry.to_dict()
+    tenant_id = None if where == "entry.tenant_id" else entry.tenant_id
+    dead_letters.add(rt.redis, reason, payload, rt.settings.dead_letters_per_tenant,
+                     tenant_id=tenant_id)
+
+
+def _storable(rt: Runtime, batch: list[QueuedEntry]) -> list[QueuedEntry]:
+    """The entries every store can hold; the others become dead letters at once, before
+    they share a Redis call or a statement with anyone."""
+    good = []
+    for queued in batch:
+        if (where := queued.entry.unstorable()) is None:
+            good.append(queued)
+        else:
+            logger.warning("entry %s: %s is not valid Unicode text; dead-lettered",
+                           queued.stream_id, where)
+            _dead_letter(rt, queued, f"could not persist: {where} is not valid Unicode text")
+    return good
+
+
 def _persist(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
     """Persist the batch within each tenant's render allowance; remember who ran out of
     render time (``fairness``), whatever became of the batch."""
+    batch = _storable(rt, batch)
     erased = erasure.erased_before(rt.redis, [q.entry for q in batch])
     batch = [q for q in batch if q.entry.id not in erased]  # released all the same
     account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds,
@@ -96,8 +123,8 @@ def _persist(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
 
 def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: RenderAccount
                               ) -> list[PushItem]:
-    """Persist the batch; if it fails for a reason retrying cannot fix, persist entries one by
-    one so that only the bad ones become dead letters."""
+    """Persist the batch; if it fails for a reason retrying cannot fix, persist it in halves
+    down to the bad entries alone, so that only they become dead letters."""
     try:
         with rt.db.session() as session:
             return persist_batch(session, [q.entry for q in batch], account)
@@ -105,19 +132,18 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: Re
         raise
     except POISON:
         logger.exception("batch of %d failed; isolating the bad entries", len(batch))
-    good = []
-    for queued in batch:
-        try:
-            with rt.db.session() as session:
-                persist_batch(session, [queued.entry], account)
-            good.append(queued)
-        except OperationalError:
-            raise
-        except POISON as exc:
-            dead_letters.add(rt.redis, f"could not persist: {exc!r}"[:2000],
-                             queued.entry.to_dict(), rt.settings.dead_letters_per_tenant)
+
+    def persist(part: Sequence[QueuedEntry]) -> None:
+        with rt.db.session() as session:
+            persist_batch(session, [q.entry for q in part], account)
+
+    bad = bulkhead.apart_sync(batch, persist, "entry of a batch", POISON)
+    for queued, exc in bad:
+        _dead_letter(rt, queued, f"could not persist: {exc!r}"[:2000])
+    failed = {q.entry.id for q, _ in bad}
     with rt.db.session() as session:
-        return pending_pushes(session, [uuid.UUID(q.entry.id) for q in good])
+        return pending_pushes(session, [uuid.UUID(q.entry.id) for q in batch
+                                        if q.entry.id not in failed])
 
 
 def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:

@@ -192,6 +192,10 @@ class Settings(BaseSettings):
     event_retry_cap_seconds: float = Field(3600.0, gt=0)
     #: Delivery webhooks a tenant may register.
     max_webhooks_per_tenant: int = Field(10, ge=1)
+    #: Topics a tenant may have.
+    max_topics_per_tenant: int = Field(10_000, ge=1)
+    #: Recurring schedules a tenant may have.
+    max_schedules_per_tenant: int = Field(1_000, ge=1)
 
     #: Browser origins allowed to call every tenant's REST inbox (CORS), e.g.
     #: ``["https://app.example.com"]``; ``["*"]`` for any. Tenants add their own through

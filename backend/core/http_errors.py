@@ -3,11 +3,12 @@ FastAPI's own shape (``detail``), so clients parse ours and the framework's alik
 
 from __future__ import annotations
 
+import json
 import math
 
 import redis
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
@@ -57,7 +58,10 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if (wrong := _not_json(request, exc)) is not None:
             return answer(wrong)
-        return await request_validation_exception_handler(request, exc)
+        # FastAPI's own shape, written with ASCII escapes: the input it echoes may hold a lone
+        # surrogate, which UTF-8 cannot encode (the answer would be a 500).
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(HeraldError)
     async def _herald_error(_request: Request, exc: HeraldError) -> JSONResponse:

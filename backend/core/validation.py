@@ -53,36 +53,66 @@ UserId = Annotated[str, Field(min_length=1, max_length=USER_ID_MAX_LENGTH,
                               pattern=USER_ID_PATTERN)]
 
 
+# Text no store can hold: NUL (PostgreSQL refuses it) and lone surrogates (not Unicode
+# scalar values: UTF-8 cannot encode them, so Redis, PostgreSQL and JSON writers fail).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def is_storable_text(value: str) -> bool:
+    return _UNSTORABLE.search(value) is None
+
+
 def is_user_id(value: object) -> bool:
     """The ``UserId`` rule, for values that do not come through a schema (a token's ``sub``)."""
     return (isinstance(value, str) and len(value) <= USER_ID_MAX_LENGTH
-            and re.fullmatch(USER_ID_PATTERN, value) is not None)
+            and re.fullmatch(USER_ID_PATTERN, value) is not None and is_storable_text(value))
 LocaleTag = Annotated[str, Field(max_length=35), AfterValidator(check_locale)]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
 LocalTime = Annotated[time, AfterValidator(check_local_time)]
-def _find_nul(value: Any, where: str) -> str | None:
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    if isinstance(value, dict):
-        items = [(f"{where}.{k}", k) for k in value] + [(f"{where}.{k}", v)
-                                                       for k, v in value.items()]
-    elif isinstance(value, list):
-        items = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
-    else:
-        return None
-    return next((found for path, item in items if (found := _find_nul(item, path))), None)
+MAX_DEPTH = 32  # levels of nesting a body's values may have (data, payloads)
+
+
+def unstorable(value: Any, where: str) -> tuple[str, str] | None:
+    """The first place in ``value`` no store can hold, with why: text with a lone surrogate or
+    NUL, or nesting deeper than ``MAX_DEPTH`` (walked without recursion: a hostile depth
+    cannot exhaust the stack)."""
+    stack: list[tuple[str, Any, int]] = [(where, value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        if isinstance(item, str):
+            if not is_storable_text(item):
+                return path, ("text must be valid Unicode without NUL characters (a lone "
+                              "surrogate such as \\ud800 is not a character)")
+            continue
+        if isinstance(item, dict | list) and depth >= MAX_DEPTH:
+            return path, f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            children = [(f"{path}.{k}", v) for k, v in item.items()]
+            children = [(f"{path}.{k}", k) for k in item] + children
+        elif isinstance(item, list):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(item)]
+        else:
+            continue
+        stack.extend((p, v, depth + 1) for p, v in reversed(children))
+    return None
+
+
+def find_unstorable(value: Any, where: str) -> str | None:
+    """Where ``unstorable`` finds a problem, or None."""
+    found = unstorable(value, where)
+    return found[0] if found else None
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields and NUL characters (PostgreSQL cannot store them) are
-    refused with the field named."""
+    """Request bodies: unknown fields, NUL characters and lone surrogates (no store can hold
+    them) are refused with the field named."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if (where := _find_nul(value, "body")) is not None:
-            raise ValueError(f"{where}: NUL characters are not allowed")
+    def _storable(cls, value: Any) -> Any:
+        if (found := unstorable(value, "body")) is not None:
+            raise ValueError(f"{found[0]}: {found[1]}")
         return value

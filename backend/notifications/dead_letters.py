@@ -11,6 +11,7 @@ from typing import Any, cast
 import redis
 
 from backend.core import redis_keys as keys
+from backend.core.validation import find_unstorable
 
 
 def add(client: redis.Redis, reason: str, payload: dict[str, Any] | str, keep: int,
@@ -35,7 +36,10 @@ def list_for(client: redis.Redis, tenant_id: str, after: str | None, limit: int
 
 
 def _decode(raw: str) -> Any:
+    """The payload as JSON; one holding text no answer can encode (a lone surrogate) as the
+    JSON text it was kept as, escapes and all."""
     try:
-        return json.loads(raw)
+        payload = json.loads(raw)
     except ValueError:
         return raw
+    return raw if find_unstorable(payload, "payload") else payload

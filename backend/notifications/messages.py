@@ -21,6 +21,8 @@ from typing import Any
 
 import uuid6
 
+from backend.core.validation import find_unstorable
+
 
 def new_id() -> uuid.UUID:
     """Notification ids are UUIDv7: they sort by the time the API accepted them."""
@@ -50,6 +52,11 @@ class StreamEntry:
 
     def encode(self) -> str:
         return json.dumps(self.to_dict(), default=str)
+
+    def unstorable(self) -> str | None:
+        """The first field no store can hold (a lone surrogate, NUL), or None. The API never
+        writes one; a bug or an older version might, and it must not fail its batch."""
+        return find_unstorable(self.to_dict(), "entry")
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> StreamEntry:

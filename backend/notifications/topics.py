@@ -19,9 +19,16 @@ from backend.db.models import Topic, TopicSend, TopicSubscriber
 from backend.notifications.lifecycle import Status
 from backend.notifications.messages import new_id
 from backend.notifications.schemas import NotificationCreate
+from backend.tenants import caps
 
 
-def upsert(session: Session, tenant_id: uuid.UUID, key: str, name: str | None) -> Topic:
+def upsert(session: Session, tenant_id: uuid.UUID, key: str, name: str | None, most: int
+           ) -> Topic:
+    """Create or rename a topic; a new one only within the tenant's ``most``."""
+    if session.scalar(select(Topic.id).where(Topic.tenant_id == tenant_id,
+                                             Topic.key == key)) is None:
+        caps.make_room(session, Topic.tenant_id, tenant_id, most, "topics",
+                       "HERALD_MAX_TOPICS_PER_TENANT")
     session.execute(insert(Topic).values(tenant_id=tenant_id, key=key, name=name)
                     .on_conflict_do_update(index_elements=["tenant_id", "key"],
                                            set_={"name": name}))

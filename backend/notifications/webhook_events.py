@@ -21,22 +21,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import NotFound
 from backend.db import leases
 from backend.db.models import Webhook, WebhookAttempt, WebhookEvent
 from backend.notifications.backoff import Backoff
 from backend.notifications.schemas import EventAttemptPublic, EventPublic
+from backend.tenants import caps
 
 
 def create(session: Session, tenant_id: uuid.UUID, url: str, events: list[str], most: int
            ) -> Webhook:
-    count = session.scalar(select(func.count()).where(Webhook.tenant_id == tenant_id)) or 0
-    if count >= most:
-        raise InvalidInput(f"a tenant may have {most} webhooks (HERALD_MAX_WEBHOOKS_PER_TENANT)",
-                           ("body",))
+    caps.make_room(session, Webhook.tenant_id, tenant_id, most, "webhooks",
+                   "HERALD_MAX_WEBHOOKS_PER_TENANT")
     hook = Webhook(id=uuid.uuid4(), tenant_id=tenant_id, url=url, events=list(events),
                    secret="whsec_" + secrets.token_urlsafe(32))
     session.add(hook)

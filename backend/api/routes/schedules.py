@@ -14,6 +14,7 @@ from backend.db.models import Schedule
 from backend.notifications import intake
 from backend.notifications.schedules import first_run
 from backend.notifications.schemas import ScheduleCreate, SchedulePublic
+from backend.tenants import caps
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
@@ -30,6 +31,8 @@ def create_schedule(body: ScheduleCreate, tenant: TenantDep, session: SessionDep
         raise InvalidInput(str(exc), ("body", "cron")) from exc
     services.limits.check_all([body.notification])
     intake.check(session, tenant.id, body.notification, ("body", "notification"))
+    caps.make_room(session, Schedule.tenant_id, tenant.id, settings.max_schedules_per_tenant,
+                   "schedules", "HERALD_MAX_SCHEDULES_PER_TENANT")
     schedule = Schedule(
         id=uuid.uuid4(), tenant_id=tenant.id, cron=body.cron, timezone=body.timezone,
         notification=body.notification.model_dump(mode="json", exclude_none=True),

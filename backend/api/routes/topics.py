@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from backend.api.deps import SessionDep, TenantDep
+from backend.api.deps import ServicesDep, SessionDep, TenantDep
 from backend.notifications import topics
 from backend.notifications.schemas import (
     SubscriberPage,
@@ -21,10 +21,11 @@ TopicPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z
 
 
 @router.put("/{key}")
-def put_topic(key: TopicPath, body: TopicUpsert, tenant: TenantDep, session: SessionDep
-              ) -> TopicPublic:
+def put_topic(key: TopicPath, body: TopicUpsert, tenant: TenantDep, session: SessionDep,
+              services: ServicesDep) -> TopicPublic:
     """Create a topic, or rename it."""
-    topic = topics.upsert(session, tenant.id, key, body.name)
+    topic = topics.upsert(session, tenant.id, key, body.name,
+                          services.settings.max_topics_per_tenant)
     return TopicPublic(key=topic.key, name=topic.name, subscribers=topics.count(session, topic.id))
 
 
