@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, TooManyRequests
 from backend.db.models import User
 from backend.notifications import inbox
 from backend.notifications.schemas import PreferencesUpdate
@@ -30,7 +30,14 @@ async def current_reader(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError("missing Authorization: Bearer <token>")
-    _, reader = await node_of(request).auth.authenticate(x_api_key or api_key, token)
+    node = node_of(request)
+    _, reader = await node.auth.authenticate(x_api_key or api_key, token)
+    if (wait := node.inbox_rate.retry_after(reader.key)) is not None:
+        raise TooManyRequests(
+            f"too many inbox requests for this reader: "
+            f"{node.settings.inbox_requests_per_second:g} a second "
+            "(HERALD_INBOX_REQUESTS_PER_SECOND); the socket tells changes as they happen",
+            retry_after=wait)
     return reader
 
 

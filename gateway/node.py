@@ -19,6 +19,7 @@ from gateway.batcher import Batcher
 from gateway.blocking import THREADS, Blocking
 from gateway.hub import Hub
 from gateway.pending import Pending
+from gateway.rate_limit import PerKey
 from gateway.recovery import PageKey, load_readers, replay_pages
 from gateway.routing import Routing
 
@@ -36,6 +37,7 @@ class Node:
     acks: Acks
     readers: Batcher[ReaderKey, ReaderSummary]  # what sockets open on
     pages: Batcher[PageKey, list[dict[str, Any]]]  # replay pages
+    inbox_rate: PerKey  # each reader's REST inbox requests on this node
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -51,7 +53,8 @@ class Node:
         return cls(settings, db, blocking, client, hub, routing, Authenticator(blocking),
                    Pending(settings.ws_max_pending_per_ip), Acks(blocking),
                    Batcher(partial(blocking.read, load_readers)),
-                   Batcher(partial(blocking.read, replay_pages)))
+                   Batcher(partial(blocking.read, replay_pages)),
+                   PerKey(settings.inbox_requests_per_second))
 
     async def start(self) -> None:
         await self.routing.start()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
@@ -24,21 +28,56 @@ class Email:
     message_id: str  # from the notification id: a resend is recognisably the same message
 
 
-def _smtp(url: str) -> smtplib.SMTP:
+@dataclass(frozen=True)
+class Deadlines:
+    """How long an SMTP server may take: each step (connect, each command's answer), and the
+    whole send. A server that answers one byte at a time never trips a step's timeout; the
+    whole send's deadline closes the connection under it."""
+
+    step_seconds: float = 15.0
+    send_seconds: float = 45.0
+
+
+def _connect(url: str, step: float) -> smtplib.SMTP:
+    """A client for ``url``, not connected yet (connecting is a step under the deadline)."""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise PermanentError(f"unsupported HERALD_SMTP_URL scheme {scheme!r}")
+    if scheme == "smtps":
+        return smtplib.SMTP_SSL(timeout=step, context=ssl.create_default_context())
+    return smtplib.SMTP(timeout=step)
+
+
+def _open(client: smtplib.SMTP, url: str) -> None:
     parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
-        raise PermanentError(f"unsupported HERALD_SMTP_URL scheme {parts.scheme!r}")
-    host, port = parts.hostname or "localhost", parts.port
-    if parts.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=15,
-                                                context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(host, port or 25, timeout=15)
-        if parts.scheme == "smtp+starttls":
-            client.starttls(context=ssl.create_default_context())
+    default_port = 465 if parts.scheme == "smtps" else 25
+    client.connect(parts.hostname or "localhost", parts.port or default_port)
+    if parts.scheme == "smtp+starttls":
+        client.starttls(context=ssl.create_default_context())
     if parts.username:
         client.login(unquote(parts.username), unquote(parts.password or ""))
-    return client
+
+
+@contextmanager
+def _within(client: smtplib.SMTP, seconds: float) -> Iterator[threading.Event]:
+    """Shut the client's connection down when ``seconds`` pass: a blocked read returns at
+    once with an error. Yields the event that says the deadline passed."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = getattr(client, "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 def one_line(text: str) -> str:
@@ -57,14 +96,32 @@ def build(email: Email, sender: str) -> EmailMessage:
     return message
 
 
-def send(smtp_url: str | None, sender: str, email: Email) -> None:
+def send(smtp_url: str | None, sender: str, email: Email,
+         deadlines: Deadlines = Deadlines()) -> None:
     if not email.to:
         raise NoAddress("reader has no email address")
     if not smtp_url:
         raise PermanentError("HERALD_SMTP_URL is not set")
+    client = _connect(smtp_url, deadlines.step_seconds)
+    with _within(client, deadlines.send_seconds) as expired:
+        try:
+            _exchange(client, smtp_url, build(email, sender))
+        except TransientError as exc:
+            if expired.is_set():
+                raise TransientError(
+                    f"SMTP send took longer than {deadlines.send_seconds:g} s "
+                    "(HERALD_SMTP_SEND_TIMEOUT_SECONDS); the connection was closed") from exc
+            raise
+        finally:
+            client.close()  # never QUIT: a dripping server would hold us past the deadline
+
+
+def _exchange(client: smtplib.SMTP, url: str, mail: EmailMessage) -> None:
     try:
-        with _smtp(smtp_url) as client:
-            client.send_message(build(email, sender))
+        _open(client, url)
+        client.send_message(mail)
+        with suppress(OSError, smtplib.SMTPException):
+            client.quit()  # polite, and within the deadline like every other step
     except smtplib.SMTPResponseException as exc:
         message = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:
@@ -82,8 +139,9 @@ def send(smtp_url: str | None, sender: str, email: Email) -> None:
 class EmailChannel:
     name = "email"
 
-    def __init__(self, smtp_url: str | None, sender: str) -> None:
-        self.smtp_url, self.sender = smtp_url, sender
+    def __init__(self, smtp_url: str | None, sender: str,
+                 deadlines: Deadlines = Deadlines()) -> None:
+        self.smtp_url, self.sender, self.deadlines = smtp_url, sender, deadlines
 
     def compose(self, session: Session, n: Notification, reader: User) -> Email:
         text = compose.email(session, n, reader)
@@ -91,4 +149,4 @@ class EmailChannel:
                      message_id=f"<{n.id}@herald>")
 
     def send(self, message: Email) -> None:
-        send(self.smtp_url, self.sender, message)
+        send(self.smtp_url, self.sender, message, self.deadlines)

@@ -162,10 +162,21 @@ def flower() -> None:
                                  "arguments (tenants, recipients)")
     # Flower reads its login from the environment; on the command line ``ps`` would show it.
     os.environ["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{settings.flower_password}"
+    _login_everywhere()
     # Flower warns while no worker answers yet, as at every ``herald up``: at WARNING, errors.
     level = "error" if settings.log_level == "WARNING" else settings.log_level.lower()
     _celery(settings, "flower", f"--port={settings.flower_port}", f"--address={settings.host}",
-            f"--logging={level}")
+            f"--logging={level}", f"--max_tasks={settings.flower_max_tasks}")
+
+
+def _login_everywhere() -> None:
+    """Flower serves /metrics (worker names, task counts) and /healthcheck without its login;
+    Herald's Flower asks for it there too (Prometheus scrapes with basic auth)."""
+    from flower.views import monitor
+    from tornado.web import authenticated
+
+    for view in (monitor.Metrics, monitor.Healthcheck):
+        view.get = authenticated(view.get)
 
 
 def main() -> None:
@@ -173,6 +184,8 @@ def main() -> None:
     traceback only with HERALD_LOG_LEVEL=DEBUG)."""
     from backend.cli.startup_errors import explain
 
+    # What Herald writes (its data folder's logs, beat's schedule, keys) is its own to read.
+    os.umask(0o077)
     try:
         app()
     except Exception as exc:

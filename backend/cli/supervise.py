@@ -68,7 +68,9 @@ class Supervisor:
                      childlogdir=self.data_dir.resolve(), loglevel="info",
                      # Its own lines (spawned, exited) go to its log file only: herald up
                      # reports parts that stop or come back in a line of its own.
-                     silent="true", user=getpass.getuser()),
+                     silent="true", user=getpass.getuser(),
+                     # Its own default is 022: the parts' files would be readable by all.
+                     umask="077"),
             _section("unix_http_server", file=self.socket, chmod="0700", username="herald",
                      password=self.password),
             _section("rpcinterface:supervisor",

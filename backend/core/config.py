@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     #: SMTP server for email fallbacks and digests: ``smtp://host:port`` or
     #: ``smtp+starttls://user:pass@host:port``; unset: no email.
     smtp_url: str | None = None
+    #: SMTP: the longest wait for one step (connecting, each answer of the server).
+    smtp_timeout_seconds: float = Field(15.0, gt=0)
+    #: SMTP: the longest a whole send may take (a server answering a byte at a time is cut
+    #: off here, the attempt failed and retried); below HERALD_TASK_SOFT_TIME_LIMIT_SECONDS.
+    smtp_send_timeout_seconds: float = Field(45.0, gt=0)
     #: The From of Herald's emails.
     email_from: str = "Herald <no-reply@localhost>"
 
@@ -112,6 +117,9 @@ class Settings(BaseSettings):
     ws_reauth_grace_seconds: float = 10.0
     #: WebSocket ping interval (dead sockets are found and closed).
     ws_ping_interval_seconds: float = 25.0
+    #: REST inbox (``/v1/me/*``) requests per second per reader on each gateway node (bursts
+    #: of twice as many); beyond: 429 with Retry-After.
+    inbox_requests_per_second: float = Field(10.0, gt=0)
     #: Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
     ws_client_frames_per_second: float = 20.0
     #: Gateway processes on this machine, one port (SO_REUSEPORT), each a node of its own:
@@ -238,6 +246,9 @@ class Settings(BaseSettings):
     #: (anyone with the publishable key could act as any demo reader).
     dev_tokens: bool = False
 
+    #: Tasks Flower keeps in memory (its own default, 100,000, grows it by ~1 KB a task:
+    #: hundreds of MB); the oldest go first.
+    flower_max_tasks: int = Field(10_000, ge=100)
     #: Flower's basic-auth user.
     flower_user: str = "herald"
     #: Flower's basic-auth password; for embedded development one is made and kept in

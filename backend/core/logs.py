@@ -11,7 +11,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-_SECRET_PARAMS = re.compile(r"((?:token|api_key)=)[^&\s\"']+")
+_SECRET_PARAMS = re.compile(r"((?:token|api_key)=)[^&\s\"']+", re.IGNORECASE)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # The ids that follow a notification from the API to the reader (``journey``).
 JOURNEY_FIELDS = ("tenant_id", "notification_id")

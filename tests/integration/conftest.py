@@ -70,6 +70,8 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         # Per-second schedules, so that runs happen within a test (the default is 60 s).
         HERALD_SCHEDULE_MIN_INTERVAL_SECONDS="1",
         HERALD_WEBHOOK_TIMEOUT_SECONDS="3",
+        # Tests poll readers' inboxes 20 times a second; the limit has a test of its own.
+        HERALD_INBOX_REQUESTS_PER_SECOND="1000",
         # Delivery webhooks may reach the test's local receiver, and retry quickly.
         HERALD_OUTBOUND_ALLOW="127.0.0.1",
         HERALD_RETENTION_INTERVAL_SECONDS="2",

@@ -220,3 +220,22 @@ def test_a_body_nested_too_deep_is_a_4xx(api: httpx.Client, depth: int, said: st
     response = api.post("/v1/notifications", content=body.encode(),
                         headers={"content-type": "application/json"})
     assert response.status_code in (400, 422) and said in response.text, response.text[:300]
+
+
+def test_one_reader_polling_its_inbox_is_refused_before_it_slows_anyone(
+        start_part, stack: Stack, tenant: TenantKeys):
+    gateway = start_part("gateway", name="gateway-inbox-limit", inbox_requests_per_second="5")
+    url = f"http://127.0.0.1:{gateway.port}/v1/me/counts"
+
+    def headers(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(stack.api_url, tenant.secret_key, user)}",
+                "X-API-Key": tenant.publishable_key}
+
+    poller, other = headers("poller"), headers("other")
+    with httpx.Client(timeout=30) as client:
+        codes = [client.get(url, headers=poller).status_code for _ in range(40)]
+        assert codes[:10] == [200] * 10 and 429 in codes
+        refused = client.get(url, headers=poller)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert "HERALD_INBOX_REQUESTS_PER_SECOND" in refused.text
+        assert client.get(url, headers=other).status_code == 200  # another reader unharmed

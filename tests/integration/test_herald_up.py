@@ -98,6 +98,14 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         assert not [n for n in _flower_task_names(flower_url, user, password)
                     if n.startswith("herald.periodic.")]
         assert stat.S_IMODE((tmp_path / ".herald").stat().st_mode) & 0o067 == 0
+        for written in [*(tmp_path / ".herald").glob("celerybeat-schedule*"),
+                        tmp_path / ".herald" / "supervisord.log"]:
+            assert stat.S_IMODE(written.stat().st_mode) == 0o600, written
+        # Flower's extra paths ask for its login too.
+        for path in ("metrics", "healthcheck"):
+            assert httpx.get(f"{flower_url}{path}", timeout=30).status_code == 401
+            assert httpx.get(f"{flower_url}{path}", auth=(user, password),
+                             timeout=30).status_code == 200
         _a_second_copy_is_told_which_herald_holds_its_ports(env, ports, tmp_path)
         _the_demo_tenant_gets_development_tokens(ports, creds)
         children = psutil.Process(up.pid).children(recursive=True)

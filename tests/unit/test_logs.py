@@ -41,6 +41,13 @@ def test_a_plain_message_is_redacted():
     assert rec.getMessage() == "connect ws://h/ws?token=[redacted]"
 
 
+@pytest.mark.parametrize("secret", ["Token=abc", "TOKEN=abc", "API_KEY=abc", "Api_Key=abc"])
+def test_redaction_ignores_case(secret: str):
+    rec = record(f"GET /ws?{secret}&x=1", ())
+    RedactSecrets().filter(rec)
+    assert "abc" not in rec.getMessage() and "[redacted]&x=1" in rec.getMessage()
+
+
 def _captured(fmt: str, level: str = "INFO") -> tuple[logging.Logger, io.StringIO]:
     configure(level, fmt)
     stream = io.StringIO()
