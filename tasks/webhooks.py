@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import httpx
 
 from backend.channels.webhooks import RefusedWebhook, WebhookPolicy, post
+from backend.core import metrics
 from backend.notifications import webhook_events
 from backend.notifications.queues import SEND_EVENTS
 from tasks.app import app
@@ -20,19 +22,24 @@ logger = logging.getLogger(__name__)
 EVENTS_PER_TASK = 20
 
 
-def _attempt(policy: WebhookPolicy, out: webhook_events.Outgoing) -> tuple[int | None, str | None]:
-    """The answer's status, or why there was none."""
+def _attempt(policy: WebhookPolicy, out: webhook_events.Outgoing
+             ) -> webhook_events.Attempt:
+    """The answer's status, or why there was none; whether another try could do better."""
     try:
         answer = post(policy, out.url, out.body, out.headers)
-    except RefusedWebhook as exc:
-        return None, str(exc)
+    except RefusedWebhook as exc:  # the address is refused: it will be next time too
+        return webhook_events.Attempt(None, str(exc), permanent=True)
     except TimeoutError:
-        return None, (f"no answer within {policy.timeout_seconds:g} s "
-                      "(HERALD_WEBHOOK_TIMEOUT_SECONDS)")
+        return webhook_events.Attempt(None, f"no answer within {policy.timeout_seconds:g} s "
+                                      "(HERALD_WEBHOOK_TIMEOUT_SECONDS)")
     except (httpx.TransportError, OSError) as exc:
-        return None, f"unreachable: {type(exc).__name__}"
-    said = None if 200 <= answer.status < 300 else f"answered {answer.status} {answer.reason}"
-    return answer.status, said
+        return webhook_events.Attempt(None, f"unreachable: {type(exc).__name__}")
+    if 200 <= answer.status < 300:
+        return webhook_events.Attempt(answer.status, None)
+    # A 4xx says the request itself is wrong, but for "later" (408) and "slower" (429).
+    permanent = 400 <= answer.status < 500 and answer.status not in (408, 429)
+    return webhook_events.Attempt(answer.status, f"answered {answer.status} {answer.reason}",
+                                  permanent)
 
 
 @app.task(name=SEND_EVENTS, base=HeraldTask)
@@ -46,10 +53,34 @@ def send_events(event_ids: list[str]) -> int:
             out = webhook_events.outgoing(session, event_id)
         if out is None:
             continue
-        status, error = _attempt(policy, out)
+        attempt = _attempt(policy, out)
         with rt.db.session() as session:
-            webhook_events.record(session, event_id, status, error, retry)
-        delivered += error is None
-        if error:
-            logger.warning("webhook event %s: %s", event_id, error)
+            webhook_events.record(session, event_id, attempt, retry)
+        delivered += attempt.error is None
+        metrics.WEBHOOK_EVENTS.labels(outcome="delivered" if attempt.error is None else
+                                      "failed" if attempt.permanent else "retried").inc()
+        if attempt.error and failures.first_in_a_while(out.url):
+            logger.warning("webhook event %s: %s (failures to this endpoint are logged once "
+                           "a minute; herald_webhook_events_total counts them all)",
+                           event_id, attempt.error)
     return delivered
+
+
+class _Once:
+    """Whether a key's failure was logged within the last ``seconds``: a tenant whose
+    endpoint is down does not fill the log, one line a minute per endpoint."""
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds, self.last = seconds, dict[str, float]()
+
+    def first_in_a_while(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self.last.get(key, -self.seconds) < self.seconds:
+            return False
+        if len(self.last) > 10_000:
+            self.last.clear()
+        self.last[key] = now
+        return True
+
+
+failures = _Once()

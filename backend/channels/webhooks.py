@@ -103,16 +103,19 @@ class WebhookPolicy:
         if self.allowed_hosts is not None and host not in self.allowed_hosts:
             raise RefusedWebhook(f"webhook host {host!r} is not allowed (allowed: "
                                  f"{', '.join(self.allowed_hosts)}; {self.setting})")
-        for address in literal:
+        if (self.allowed_hosts is not None and parts.scheme == "https"
+                and parts.port not in (None, 443)):
+            raise RefusedWebhook(f"webhook URLs to {host} use port 443")
+        if _local_name(host) and not self.allow_private and not self.exempt.covers(host):
+            raise RefusedWebhook(NOT_PUBLIC)
+        for address in literal or _legacy_ipv4(host):
             self._check_address(host, address)
 
     def _check_address(self, host: str, address: str) -> None:
-        ip = ipaddress.ip_address(address)
-        mapped = getattr(ip, "ipv4_mapped", None)
-        if (not self.allow_private and not (mapped or ip).is_global
+        if (not self.allow_private and not is_public(address)
                 and not self.exempt.covers(host, address)):
-            raise RefusedWebhook(f"webhook address {address} is not public (loopback, private, "
-                                 "link-local or reserved; HERALD_OUTBOUND_ALLOW lists exceptions)")
+            # Never the address itself: it would tell a tenant what an internal name is.
+            raise RefusedWebhook(NOT_PUBLIC)
 
     def resolve(self, url: str) -> Target:
         """Check the URL, resolve its host and check every address; the target to connect to."""
@@ -166,6 +169,48 @@ def post(policy: WebhookPolicy, url: str, body: bytes, headers: dict[str, str] |
     Raises ``RefusedWebhook``, ``TimeoutError`` or ``httpx.TransportError``/``OSError``."""
     target = policy.resolve(url)
     return asyncio.run(_post(target, body, headers or {}, policy.timeout_seconds))
+
+
+NOT_PUBLIC = ("webhook address is not public (loopback, private, link-local or reserved; "
+              "HERALD_OUTBOUND_ALLOW lists exceptions)")
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (::/96)
+# and NAT64 (64:ff9b::/96, 64:ff9b:1::/48): a resolver or gateway may reach that IPv4.
+_CARRY_IPV4 = tuple(ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.append(ip.teredo[1])
+    if any(ip in net for net in _CARRY_IPV4) and int(ip) > 1:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def is_public(address: str) -> bool:
+    """A global address, and so is every IPv4 address it carries (mapped, compatible, NAT64,
+    6to4, Teredo)."""
+    ip = ipaddress.ip_address(address)
+    carried = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+    if carried:  # judged by where it leads (NAT64 to a public address is public)
+        return all(v4.is_global for v4 in carried)
+    return ip.is_global
+
+
+def _legacy_ipv4(host: str) -> list[str]:
+    """The address of a host written in one of IPv4's old forms that resolvers still take
+    (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``), else nothing."""
+    if not host or not all(c in "0123456789abcdefx." for c in host):
+        return []
+    try:
+        return [socket.inet_ntoa(socket.inet_aton(host))]
+    except OSError:
+        return []
+
+
+def _local_name(host: str) -> bool:
+    name = host.rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
 
 
 def _is_address(host: str) -> bool:

@@ -11,6 +11,11 @@ RENDER_FALLBACKS = Counter(
     "Texts shown as their plain words because their render failed or was skipped", ["reason"]
 )
 
+WEBHOOK_EVENTS = Counter(
+    "herald_webhook_events_total", "Delivery-webhook posts by outcome (delivered, retried, "
+    "failed: given up at once)", ["outcome"]
+)
+
 GATEWAY_SOCKETS = Gauge("herald_gateway_sockets", "Open reader sockets on this gateway node")
 GATEWAY_PUSHED = Counter(
     "herald_gateway_push_total", "Notification frames offered by the push API", ["taken"]

@@ -95,18 +95,28 @@ def outgoing(session: Session, event_id: uuid.UUID) -> Outgoing | None:
                                               "Herald-Event-Id": str(event.id)})
 
 
-def record(session: Session, event_id: uuid.UUID, status: int | None, error: str | None,
-           backoff: Backoff) -> None:
-    """One attempt: delivered on a 2xx; otherwise again after a backoff, or given up."""
+@dataclass(frozen=True)
+class Attempt:
+    """What one post of an event came to: the answer's status (None: no answer), why it
+    failed, and whether that can never change (a refused address, a 4xx but 408/429)."""
+
+    status: int | None
+    error: str | None
+    permanent: bool = False
+
+
+def record(session: Session, event_id: uuid.UUID, attempt: Attempt, backoff: Backoff) -> None:
+    """One attempt: delivered on a 2xx; otherwise again after a backoff, or given up (at
+    once when retrying cannot help)."""
     event = session.get(WebhookEvent, event_id, with_for_update=True)
     if event is None or event.delivered_at or event.failed_at:
         return
-    session.add(WebhookAttempt(event_id=event_id, status=status, error=error))
+    session.add(WebhookAttempt(event_id=event_id, status=attempt.status, error=attempt.error))
     event.attempts += 1
     now = datetime.now(UTC)
-    if status is not None and 200 <= status < 300:
+    if attempt.error is None:
         event.delivered_at, event.next_at = now, None
-    elif event.attempts >= backoff.max_attempts:
+    elif attempt.permanent or event.attempts >= backoff.max_attempts:
         event.failed_at, event.next_at = now, None
     else:
         event.next_at = now + timedelta(seconds=backoff.delay(event.attempts))

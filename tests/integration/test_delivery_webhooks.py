@@ -86,6 +86,45 @@ def test_a_deleted_webhook_gets_nothing_more(
     assert api.get("/v1/webhooks").json() == []
 
 
+# Loopback in disguise: every one of these reaches 127.0.0.2 (or the machine itself). The
+# tests allow 127.0.0.1 itself (HERALD_OUTBOUND_ALLOW), hence .2.
+DISGUISED = ["https://2130706434/x", "https://0x7f000002/x", "https://0177.0.0.2/x",
+             "https://127.2/x", "https://localhost./x", "https://api.localhost/x",
+             "https://[::7f00:2]/x", "https://[64:ff9b::7f00:2]/x", "https://[2002:7f00:2::]/x"]
+
+
+@pytest.mark.parametrize("url", DISGUISED)
+def test_loopback_in_disguise_is_refused_when_saved(api: httpx.Client, url: str):
+    response = api.post("/v1/webhooks", json={"url": url, "events": ["notification.read"]})
+    assert response.status_code == 422, response.text
+    assert "webhook address is not public" in response.text
+    assert "127.0.0" not in response.text  # what a name resolves to is never told
+
+
+async def test_a_permanent_refusal_ends_the_event_after_one_attempt(
+        stack: Stack, tenant: TenantKeys, api: httpx.Client):
+    gone = EventReceiver(failures=10, codes=(410,))
+    try:
+        hook = api.post("/v1/webhooks", json={"url": gone.url,
+                                              "events": ["notification.delivered"]}).json()
+        token = token_for(stack.api_url, tenant.secret_key, "gina")
+        sock = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+        send(api, "gina", "Hello")
+        await sock.next_of("notification")
+        await sock.close()
+
+        def failed() -> list[dict]:
+            items = api.get(f"/v1/webhooks/{hook['id']}/events").json()["items"]
+            return items if items and items[0]["failed_at"] else []
+
+        event = wait_until(failed, timeout=60, what="the event to end as failed")[0]
+        assert [a["status"] for a in event["attempts"]] == [410]
+        assert event["next_at"] is None
+        assert len(gone.requests) == 1
+    finally:
+        gone.close()
+
+
 @pytest.mark.parametrize(("body", "words"), [
     ({"url": "https://10.1.2.3/hook", "events": ["notification.read"]}, "not public"),
     ({"url": "http://example.com/hook", "events": ["notification.read"]}, "must use https"),

@@ -117,9 +117,10 @@ class SlackWebhook:
 
 class EventReceiver:
     """The product's backend receiving delivery webhooks: records each request's raw body and
-    headers, and fails the first ``failures`` attempts of every event id (500, then 503...)."""
+    headers, and fails the first ``failures`` attempts of every event id with ``codes`` in
+    turn (500, then 503...)."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, codes: tuple[int, ...] = (500, 503)) -> None:
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         receiver = self
@@ -130,7 +131,7 @@ class EventReceiver:
                 event_id = json.loads(raw)["id"]
                 with receiver.lock:
                     tries = sum(r["id"] == event_id for r in receiver.requests)
-                    status = (500, 503)[tries % 2] if tries < failures else 200
+                    status = codes[tries % len(codes)] if tries < failures else 200
                     receiver.requests.append({"id": event_id, "raw": raw, "status": status,
                                               "headers": dict(self.headers)})
                 self.send_response(status)

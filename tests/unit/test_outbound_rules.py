@@ -51,3 +51,27 @@ def test_listed_hosts_and_networks_may_be_private_and_plain_http():
 def test_a_malformed_network_is_refused_at_startup():
     with pytest.raises(ValueError, match="not a network"):
         Exempt.parse(["10.0.0.300/8"])
+
+
+@pytest.mark.parametrize("url", [
+    "https://2130706433/x", "https://0x7f000001/x", "https://0177.0.0.1/x", "https://127.1/x",
+    "https://localhost./x", "https://[::7f00:1]/x", "https://[64:ff9b::7f00:1]/x",
+    "https://[2002:7f00:1::]/x", "https://[::ffff:10.0.0.1]/x",
+])
+def test_private_addresses_in_disguise_are_refused_without_naming_them(url):
+    with pytest.raises(RefusedWebhook) as refused:
+        events_policy().check_url(url)
+    assert str(refused.value).startswith("webhook address is not public")
+    assert "127" not in str(refused.value) and "10.0" not in str(refused.value)
+
+
+def test_public_addresses_carried_in_ipv6_are_allowed():
+    events_policy().check_url("https://[64:ff9b::808:808]/x")  # NAT64 to 8.8.8.8
+
+
+def test_slack_urls_use_port_443():
+    slack = WebhookPolicy(("hooks.slack.com",), False, False, 5.0)
+    slack.check_url("https://hooks.slack.com/services/x")
+    slack.check_url("https://hooks.slack.com:443/services/x")
+    with pytest.raises(RefusedWebhook, match="port 443"):
+        slack.check_url("https://hooks.slack.com:38000/x")
