@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
@@ -189,8 +190,8 @@ class Settings(BaseSettings):
     #: One deadline for a whole webhook send (connect, TLS, request, answer).
     webhook_timeout_seconds: float = Field(10.0, gt=0)
     #: Hosts outbound calls (Slack fallbacks, delivery webhooks) may reach although private,
-    #: and over plain http: comma-separated host names and CIDRs, e.g.
-    #: ``10.0.0.0/8,hooks.internal``. Default: none.
+    #: and over plain http: host names and CIDRs, a JSON list or comma-separated, e.g.
+    #: ``["10.0.0.0/8", "hooks.internal"]``. Default: none.
     outbound_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Delivery webhooks: attempts per event before it is given up (failed).
     event_max_attempts: int = Field(8, ge=1)
@@ -258,6 +259,9 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
+        """A JSON list, as every other list setting takes, or comma-separated."""
+        if isinstance(value, str) and value.strip().startswith("["):
+            return json.loads(value)
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value

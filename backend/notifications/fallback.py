@@ -123,7 +123,10 @@ def send(channel: Channel, begun: Begun, backoff: Backoff) -> Result:
                       max(backoff.delay(begun.attempt), exc.retry_after or 0))
     except Exception as exc:  # noqa: BLE001 - a bug or a bad message must end the step
         # Left to propagate, the attempt would stay "sending" and come back every lease.
-        logger.exception("%s send of %s raised", channel.name, begun.message)
+        # Ids only: the message holds an address and a reader's text, never for the log.
+        logger.error("%s send of attempt %s raised %s", channel.name, begun.attempt_row_id,
+                     type(exc).__name__)
+        logger.debug("the send's traceback", exc_info=True)
         return Result(Outcome.FAILED, f"could not send: {type(exc).__name__}: {exc}"[:500])
     return Result(Outcome.SENT)
 

@@ -84,6 +84,17 @@ def test_the_demo_page_has_a_favicon(stack: Stack):
         assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
 
 
+def test_the_demo_page_cannot_be_framed_and_runs_only_its_own_script(stack: Stack):
+    page = httpx.get(f"{stack.gateway_url}/demo")
+    assert page.headers["x-frame-options"] == "DENY"
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'<script type="module" nonce="{nonce}">' in page.text
+    assert httpx.get(f"{stack.gateway_url}/demo").headers[
+        "content-security-policy"] != policy  # a nonce per answer
+
+
 CROSS_ORIGIN_PAGE = """<!doctype html><meta charset="utf-8"><title>My product</title>
 <script type="module">
   const params = new URLSearchParams(location.search);

@@ -48,11 +48,11 @@ def test_default_policy_accepts_slack(strict_api: str, tenant: TenantKeys):
 def test_private_address_is_refused_at_send_time(slack: SlackWebhook):
     """A host name on the allow-list that resolves (now) to a loopback address: the check at
     save time could not see it, the one at send time refuses before connecting."""
+    import socket
+
     from backend.channels.base import PermanentError
     from backend.channels.slack import SlackChannel, SlackMessage
     from backend.channels.webhooks import WebhookPolicy
-
-    import socket
 
     # A name only DNS (here /etc/hosts) knows to be this machine: the machine's own name.
     name = socket.gethostname().lower()

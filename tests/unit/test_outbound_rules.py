@@ -75,3 +75,12 @@ def test_slack_urls_use_port_443():
     slack.check_url("https://hooks.slack.com:443/services/x")
     with pytest.raises(RefusedWebhook, match="port 443"):
         slack.check_url("https://hooks.slack.com:38000/x")
+
+
+@pytest.mark.parametrize("value", ['["10.0.0.0/8", "hooks.internal"]',
+                                   "10.0.0.0/8, hooks.internal"])
+def test_outbound_allow_takes_json_like_every_list_setting_or_commas(monkeypatch, value):
+    from backend.core.config import Settings
+
+    monkeypatch.setenv("HERALD_OUTBOUND_ALLOW", value)
+    assert Settings().outbound_allow == ["10.0.0.0/8", "hooks.internal"]
