@@ -1,6 +1,6 @@
-"""uvicorn's HTTP protocol with a deadline for each request head: a client that opens a
-connection and sends its headers a byte at a time (slowloris) is disconnected, so a few
-hundred such connections cannot hold a server's sockets."""
+"""uvicorn's HTTP protocol with deadlines for each request's head and body: a client that
+opens a connection and sends its headers or its body a byte at a time (slowloris, slow POST)
+is disconnected, so a few hundred such connections cannot hold a server's sockets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 class HeadDeadline(HttpToolsProtocol):
     head_timeout_seconds = 10.0
+    body_timeout_seconds = 30.0
     _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -25,13 +26,20 @@ class HeadDeadline(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+        if not (self.parser.should_upgrade() and self._should_upgrade()):  # a WebSocket's own
+            self._arm(self.body_timeout_seconds)  # until the whole body is in
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._too_slow)
+    def _arm(self, seconds: float | None = None) -> None:
+        self._head_timer = self.loop.call_later(seconds or self.head_timeout_seconds,
+                                                self._too_slow)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -44,5 +52,6 @@ class HeadDeadline(HttpToolsProtocol):
             self.transport.close()
 
 
-def with_head_deadline(seconds: float) -> type[HeadDeadline]:
-    return type("HeadDeadlineProtocol", (HeadDeadline,), {"head_timeout_seconds": seconds})
+def with_deadlines(head_seconds: float, body_seconds: float) -> type[HeadDeadline]:
+    return type("DeadlineProtocol", (HeadDeadline,), {"head_timeout_seconds": head_seconds,
+                                                      "body_timeout_seconds": body_seconds})

@@ -52,7 +52,7 @@ def _celery(settings: Settings, *args: str) -> None:
 def _serve(factory: str, settings: Settings, port: int, processes: int = 1) -> None:
     import uvicorn
 
-    from backend.cli.http_protocol import with_head_deadline
+    from backend.cli.http_protocol import with_deadlines
     from backend.cli.ports import refuse_taken
     from backend.cli.processes import run_copies, serve, serve_on_shared_port
 
@@ -63,7 +63,8 @@ def _serve(factory: str, settings: Settings, port: int, processes: int = 1) -> N
     config = uvicorn.Config(
         factory, factory=True, host=settings.host, port=port, log_config=None,
         log_level=settings.log_level.lower(),
-        http=with_head_deadline(settings.http_header_timeout_seconds),
+        http=with_deadlines(settings.http_header_timeout_seconds,
+                            settings.http_body_timeout_seconds),
         ws_max_size=settings.ws_max_frame_bytes,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     ws_max_pending_per_ip: int = Field(64, ge=1)
     #: A client that has not sent a whole request head by then is disconnected (slowloris).
     http_header_timeout_seconds: float = Field(10.0, gt=0)
+    #: The longest a request's body may take to arrive once its head is in (a client dripping
+    #: its body is disconnected).
+    http_body_timeout_seconds: float = Field(30.0, gt=0)
 
     # Limits on what one request may ask for (docs/SECURITY.md); beyond them: 413, nothing
     # changed.
