@@ -68,7 +68,7 @@ def _serve(factory: str, settings: Settings, port: int, processes: int = 1) -> N
         ws_max_size=settings.ws_max_frame_bytes,
         ws_per_message_deflate=settings.ws_per_message_deflate,
         ws_ping_interval=settings.ws_ping_interval_seconds, ws_ping_timeout=20,
-        proxy_headers=True)
+        proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
     if processes == 1:
         serve(config)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 from pathlib import Path
@@ -144,6 +145,11 @@ class Settings(BaseSettings):
     ws_max_sockets_per_reader: int = Field(20, ge=1)
     #: Sockets one address may hold before authenticating; one more is closed 1013.
     ws_max_pending_per_ip: int = Field(64, ge=1)
+    #: Load balancers and proxies (addresses or CIDRs) whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` every part believes: behind them, per-address caps
+    #: (HERALD_WS_MAX_PENDING_PER_IP) count readers, not the balancer. ``["*"]`` trusts any
+    #: peer: only where nothing else can reach the port.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     #: A client that has not sent a whole request head by then is disconnected (slowloris).
     http_header_timeout_seconds: float = Field(10.0, gt=0)
     #: The longest a request's body may take to arrive once its head is in (a client dripping
@@ -258,6 +264,17 @@ class Settings(BaseSettings):
     #: Flower's basic-auth password; for embedded development one is made and kept in
     #: data_dir.
     flower_password: str | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is not an address or CIDR") from exc
+        return value
 
     @field_validator("outbound_allow", mode="before")
     @classmethod

@@ -94,3 +94,37 @@ async def test_binary_frame_closes_1003(stack: Stack, tenant: TenantKeys):
                                  token_for(stack.api_url, tenant.secret_key, "binary"))
     await sock.ws.send(b"\x00\x01binary")
     assert await close_code(sock.ws) == 1003
+
+
+async def _pending_codes(port: int, forwarded_for: list[str]) -> list[int | None]:
+    """Open unauthenticated sockets one after another, each claiming an address; the close
+    code each got at once (None: still waiting for its auth frame)."""
+    held, codes = [], []
+    try:
+        for address in forwarded_for:
+            ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws",
+                                          additional_headers={"X-Forwarded-For": address})
+            held.append(ws)
+            try:
+                codes.append(await close_code(ws, timeout=0.5))
+            except TimeoutError:
+                codes.append(None)
+    finally:
+        for ws in held:
+            await ws.close()
+    return codes
+
+
+async def test_behind_a_trusted_proxy_each_reader_is_counted_by_their_own_address(start_part):
+    trusted = start_part("gateway", name="gateway-behind-proxy", ws_max_pending_per_ip="2",
+                         trusted_proxies='["127.0.0.1"]', ws_handshake_timeout_seconds="10")
+    assert await _pending_codes(trusted.port, ["198.51.100.1", "198.51.100.2",
+                                               "198.51.100.3"]) == [None, None, None]
+    assert await _pending_codes(trusted.port, ["198.51.100.9"] * 3) == [None, None, 1013]
+
+
+async def test_an_untrusted_peers_forwarded_address_is_ignored(start_part):
+    untrusted = start_part("gateway", name="gateway-untrusted-peer", ws_max_pending_per_ip="2",
+                           trusted_proxies='["10.255.0.1"]', ws_handshake_timeout_seconds="10")
+    assert await _pending_codes(untrusted.port, ["198.51.100.1", "198.51.100.2",
+                                                 "198.51.100.3"]) == [None, None, 1013]
