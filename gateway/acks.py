@@ -42,6 +42,9 @@ class Acks:
         since its last acknowledgement, so there is nothing to confirm)."""
         if through <= after or oldest is None:
             return
+        self._merge(reader_row_id, after, through, oldest)
+
+    def _merge(self, reader_row_id: int, after: int, through: int, oldest: str) -> None:
         self._oldest = min(self._oldest or oldest, oldest)
         low, high = self._acked.get(reader_row_id, (after, through))
         self._acked[reader_row_id] = (min(low, after), max(high, through))
@@ -67,8 +70,16 @@ class Acks:
             await self.blocking.in_session(lifecycle.mark_delivered_through,
                                            {r: acked[r] for r in readers}, since)
 
-        # One reader's acknowledgement that the UPDATE refuses fails alone.
-        await bulkhead.apart(list(acked), apply, "acknowledgements of reader")
+        try:
+            # One reader's acknowledgement that the UPDATE refuses fails alone.
+            await bulkhead.apart(list(acked), apply, "acknowledgements of reader")
+        except Exception:
+            self._requeue(acked, oldest)  # the database away: the next interval tries again
+            raise
+
+    def _requeue(self, acked: dict[int, tuple[int, int]], oldest: str) -> None:
+        for reader, (after, through) in acked.items():
+            self._merge(reader, after, through, oldest)
 
     async def _run(self) -> None:
         while True:

@@ -7,6 +7,7 @@ the layers above it.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 import warnings
@@ -17,6 +18,7 @@ import typer
 
 from backend.cli import admin, up
 from backend.cli.resolve import resolve
+from backend.cli.up import ROOT_NOTE
 from backend.core.config import Settings
 from backend.core.redis import connect
 from backend.notifications import queues
@@ -117,13 +119,23 @@ def worker(
 ) -> None:
     """Run a Celery worker on the notification queues."""
     settings, _ = resolve()
-    if settings.embedded:  # development on one's own machine, often as root in a container
-        from celery.exceptions import SecurityWarning
-
-        warnings.filterwarnings("ignore", category=SecurityWarning)
+    _root_said_once(settings)
     name = f"herald-{uuid.uuid4().hex[:6]}@%h"
     _celery(settings, "worker", "-Q", queue_names or ",".join(queues.ALL),
             "-c", str(concurrency or settings.worker_concurrency), "-n", name)
+
+
+def _root_said_once(settings: Settings) -> None:
+    """Celery's multi-line SecurityWarning for root, as one line: Herald's workers accept JSON
+    only (never pickle), so a message cannot run code as root; an unprivileged user is still
+    the better habit. (``herald up`` says so in its banner.)"""
+    from celery.exceptions import SecurityWarning
+
+    warnings.filterwarnings("ignore", category=SecurityWarning)
+    if os.geteuid() == 0:
+        _logging(settings)
+        logging.getLogger("herald.worker").info(ROOT_NOTE)
+
 
 
 @app.command()

@@ -23,6 +23,9 @@ from backend.cli.supervise import Supervisor
 from backend.core.config import Settings, get_settings
 
 DEMO_USER = "demo-user"
+# Said once (in the banner, or a worker's INFO line) instead of Celery's multi-line warning.
+ROOT_NOTE = ("running as root: Celery accepts JSON messages only here (never pickle), so a "
+             "message cannot run code; in production, run the parts as an unprivileged user")
 
 
 def _demo_credentials(settings: Settings) -> dict[str, str]:
@@ -88,6 +91,7 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
         f"  token for {DEMO_USER} (24 h):",
         f"  {creds['demo_token']}",
         f"  demo inbox: {creds['demo_url']}",
+        *([f"Note: {ROOT_NOTE}."] if os.geteuid() == 0 else []),
         "Press Ctrl-C to stop. The parts log warnings and errors only (--verbose for more); "
         f"`{command()} status` shows everything at once.",
     ])

@@ -16,13 +16,14 @@ import redis
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from backend.core.errors import NotFound, NotYet
+from backend.core.errors import InvalidInput, NotFound, NotYet
 from backend.db.models import Notification, Template, Tenant, User
 from backend.notifications import changes, deliveries, fanout, stream
 from backend.notifications.lifecycle import by_ids
 from backend.notifications.schemas import NotificationEdit
 from backend.templates import compose
 from backend.templates import versions as templates
+from backend.templates.render import budget
 
 
 def _stored(session: Session, client: redis.Redis, tenant_id: uuid.UUID, nid: uuid.UUID
@@ -55,6 +56,9 @@ def _rendered(tenant: Tenant, edit: NotificationEdit, key: str | None, data: dic
               ) -> dict[str, Any]:
     done = compose.in_app(edit.content.model_dump() if edit.content else None, key, data,
                           override, reader, tenant.default_locale, found)
+    if done.error is not None:  # checked at the door: a reader never gets the fallback text
+        raise InvalidInput(f"the new text cannot be rendered: {done.error}; nothing was "
+                           "changed", ("body",))
     return {"data": data, "title": done.title, "body": done.body, "template": key,
             "template_id": done.template_id, "locale": done.locale}
 
@@ -103,7 +107,11 @@ def edit(session: Session, client: redis.Redis, tenant: Tenant, nid: uuid.UUID,
     """Change text or data of a notification or a whole send; returns the rows as changed."""
     rows = _stored(session, client, tenant.id, nid)
     now, changed = datetime.now(UTC), []
-    for new, ids in _new_values(session, tenant, request, rows):
+    # Every render of one edit (one per language and time zone of its readers) shares one
+    # render budget: a costly template is refused in a second, not run forty times.
+    with budget():
+        values = _new_values(session, tenant, request, rows)
+    for new, ids in values:
         changed += changes.apply(session, [by_ids(ids)], edited_at=now, **new)
     return changed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from backend.db.models import Delivery
@@ -157,3 +158,32 @@ async def test_a_whole_send_rendered_again_keeps_each_readers_own_data(
     assert titles == {"ann": "Score: 1", "ben": "Score: 2"}
     for sock in sockets.values():
         await sock.close()
+
+
+@pytest.mark.timeout(120)
+def test_an_edit_to_a_costly_template_is_refused_within_one_budget(
+        stack: Stack, api: httpx.Client):
+    """Every render of an edit shares one render budget: a template that would take a second
+    per language and time zone is refused (nothing changed), and another tenant's sends go on."""
+    zones = ["UTC", "Europe/Berlin", "Asia/Tokyo", "America/New_York", "Australia/Sydney",
+             "Africa/Cairo", "America/Sao_Paulo", "Asia/Kolkata"]
+    readers = [f"z{i}" for i in range(len(zones))]
+    for reader, zone in zip(readers, zones, strict=True):
+        assert api.put(f"/v1/users/{reader}", json={"timezone": zone}).status_code == 200
+    sent = api.post("/v1/notifications", json={
+        "recipients": readers, "content": {"title": "Plain"}}).json()
+    wait_until(lambda: all(api.get(f"/v1/notifications/{n['id']}").json()["status"]
+                           != "accepted" for n in sent["notifications"]), what="stored")
+    assert api.put("/v1/templates/slow/en", json={"title": (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )}).status_code == 200
+    other = new_tenant("editing-beside")
+    edit = api.patch(f"/v1/notifications/{sent['id']}", json={"template": "slow"}, timeout=60)
+    assert edit.status_code == 422, edit.text
+    assert "render budget" in edit.text and "nothing was changed" in edit.text
+    assert {api.get(f"/v1/notifications/{n['id']}").json()["title"]
+            for n in sent["notifications"]} == {"Plain"}
+    theirs = httpx.post(f"{stack.api_url}/v1/notifications",
+                        headers={"X-API-Key": other.secret_key},
+                        json={"recipients": ["b"], "content": {"title": "unharmed"}})
+    assert theirs.status_code == 202

@@ -53,6 +53,7 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
                    timeout=120, what="herald up to say every part serves")
         wait_until(lambda: port_open(ports["FLOWER"]), timeout=60, what="flower")
         assert "secret_key" in output() and "Press Ctrl-C to stop." in output()
+        assert ("Note: running as root" in output()) == (os.geteuid() == 0)
         creds = json.loads((tmp_path / ".herald" / "demo-tenant.json").read_text())
         api = f"http://127.0.0.1:{ports['API']}"
         demo_link = _printed_demo_link(output())
@@ -117,7 +118,8 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
     assert time.monotonic() - stopping < 20, "Ctrl-C took longer than 20 s"
     # A quiet terminal from start to stop: no traceback, no logging error, nothing restored.
     for noise in ("Traceback", "Logging error", "WorkerLostError", "Restoring",
-                  "Task herald.periodic", "Sending due task", "spawned:"):
+                  "Task herald.periodic", "Sending due task", "spawned:",
+                  "SecurityWarning", "superuser privileges"):
         assert noise not in output(), noise
     assert up.returncode is not None
     for child in children:
