@@ -94,7 +94,7 @@ bench-neighbours: $(BIN)/.bench
 chaos: $(BIN)/.tests
 	$(BIN)/python -m bench.chaos --minutes 10
 
-# The README's configuration table (from backend/core/config.py) and its screenshots.
+# The configuration table (docs/CONFIGURATION.md, from backend/core/config.py) and the screenshots.
 docs: $(BIN)/.tests browser
 	$(BIN)/python -m docs.settings_table
 	$(BIN)/python -m docs.screenshots

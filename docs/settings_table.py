@@ -1,9 +1,9 @@
-"""The README's configuration table, made from ``backend/core/config.py``: every setting, its
-environment variable, default and the ``#:`` lines written above it there (the one home of
-both).
+"""The configuration table (docs/CONFIGURATION.md), made from ``backend/core/config.py``:
+every setting, its environment variable, default and the ``#:`` lines written above it
+there (the one home of both).
 
-    python -m docs.settings_table          # rewrite the table in README.md
-    python -m docs.settings_table --check  # exit 1 if README.md is out of date
+    python -m docs.settings_table          # rewrite the table in docs/CONFIGURATION.md
+    python -m docs.settings_table --check  # exit 1 if it is out of date
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 from backend.core import config
 from backend.core.config import Settings
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent / "CONFIGURATION.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 FIELD = re.compile(r"^    (\w+): ")
 
@@ -58,20 +58,20 @@ def table() -> str:
     return "\n".join(rows)
 
 
-def rewritten(readme: str) -> str:
-    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
-    return readme[:start] + "\n" + table() + "\n" + readme[end:]
+def rewritten(page: str) -> str:
+    start, end = page.index(BEGIN) + len(BEGIN), page.index(END)
+    return page[:start] + "\n" + table() + "\n" + page[end:]
 
 
 def main() -> int:
-    readme = README.read_text()
-    fresh = rewritten(readme)
+    page = PAGE.read_text()
+    fresh = rewritten(page)
     if "--check" in sys.argv:
-        if fresh != readme:
-            print("README.md's settings table is out of date: run make docs", file=sys.stderr)
+        if fresh != page:
+            print("docs/CONFIGURATION.md is out of date: run make docs", file=sys.stderr)
             return 1
         return 0
-    README.write_text(fresh)
+    PAGE.write_text(fresh)
     return 0
 
 

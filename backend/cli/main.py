@@ -162,7 +162,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     settings, _ = resolve()
     redis_url, database_url = settings.require_urls()
     with one_session(database_url) as session:
-        found = collect(connect(redis_url), session, settings.ingest_partitions)
+        found = collect(connect(redis_url), session, settings.ingest_partitions,
+                        settings.flower_max_tasks)
     typer.echo(json.dumps(found.as_dict(), indent=2) if as_json else report(found))
 
 

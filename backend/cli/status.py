@@ -44,6 +44,7 @@ class Status:
     dead_letters: dict[str, int] = field(default_factory=dict)
     gateway_nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_failures: list[dict[str, str]] = field(default_factory=list)
+    flower_max_tasks: int = 0  # the tasks Flower keeps in memory (HERALD_FLOWER_MAX_TASKS)
 
     @property
     def waiting_in_stream(self) -> int:
@@ -126,9 +127,10 @@ def _database(session: Session, status: Status) -> None:
                             for nid, tenant, reason, at in failures]
 
 
-def collect(client: redis.Redis, session: Session, partitions: int) -> Status:
+def collect(client: redis.Redis, session: Session, partitions: int,
+            flower_max_tasks: int = 0) -> Status:
     """``partitions``: the ingest stream's (``ingest_partitions``)."""
-    status = Status()
+    status = Status(flower_max_tasks=flower_max_tasks)
     _redis(client, status, partitions)
     _database(session, status)
     return status
@@ -165,6 +167,8 @@ def report(status: Status) -> str:
     lines.append(f"gateway nodes    {len(status.gateway_nodes)}, {status.sockets} socket(s)")
     lines += [f"  node {node}: {n['sockets']} socket(s), {n['readers']} reader(s)"
               for node, n in status.gateway_nodes.items()]
+    lines.append(f"Flower           keeps the last {status.flower_max_tasks:,} tasks "
+                 "(HERALD_FLOWER_MAX_TASKS)")
     lines.append("last failures    " + ("none" if not status.last_failures else ""))
     lines += [f"  {f['at']} {f['id']} (tenant {f['tenant_id']}): {f['reason']}"
               for f in status.last_failures]

@@ -87,6 +87,7 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         figures = json.loads(status.stdout)
         assert figures["notifications"] == {"delivered": 1}
         assert figures["waiting_in_stream"] == 0 and len(figures["gateway_nodes"]) == 1
+        assert figures["flower_max_tasks"] == 10_000  # Flower's memory is bounded
         assert sum(figures["queues"].values()) == 0
         flower_url = f"http://127.0.0.1:{ports['FLOWER']}/"
         assert httpx.get(flower_url, timeout=30).status_code == 401  # task arguments are private
