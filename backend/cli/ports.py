@@ -73,5 +73,6 @@ def refuse_taken(ports: list[tuple[str, int, str]]) -> None:
     if not taken:
         return
     lines = [f"port {port} ({setting}) is taken by {owner(port)}" for setting, port in taken]
-    fix = ("stop it, or set " + ", ".join(setting for setting, _ in taken) + " to free ports")
+    settings = ", ".join(setting for setting, _ in taken)
+    fix = f"stop it, or set {settings} to " + ("a free port" if len(taken) == 1 else "free ports")
     raise PortTaken("; ".join(lines) + f": {fix}")

@@ -61,8 +61,9 @@ def test_a_taken_port_is_one_line_before_anything_starts(tmp_path):
         up.wait(60)
     assert up.returncode == 1
     lines = system.output().strip().splitlines()
-    assert lines == [f"herald: port {system.ports['EMBEDDED_REDIS']} is taken by another "
-                     "program: stop it, or set HERALD_EMBEDDED_REDIS_PORT to a free port"]
+    assert lines == [f"herald: port {system.ports['EMBEDDED_REDIS']} "
+                     "(HERALD_EMBEDDED_REDIS_PORT) is taken by another program: stop it, or set "
+                     "HERALD_EMBEDDED_REDIS_PORT to a free port"]
     assert not (tmp_path / ".herald" / "supervisord.pid").exists()
 
 

@@ -326,10 +326,14 @@ async def test_cumulative_acks_of_several_readers_are_applied(
     users = [f"acker-{uuid.uuid4().hex[:6]}" for _ in range(2)]
     socks = [await connect(stack.ws_url, tenant.publishable_key,
                            token_for(stack.api_url, tenant.secret_key, u)) for u in users]
-    sent = {u: [send(api, u, f"n{i}")["id"] for i in range(3)] for u in users}
-    for sock in socks:
-        for _ in range(3):
-            await sock.next_of("notification", timeout=30)
+    for u in users:
+        for i in range(3):
+            send(api, u, f"n{i}")
+    # By seq, as the reader holds them: two batches stored at once may interleave, so the
+    # order of sending is not the order of seqs (and an ack is by seq).
+    sent = {u: [frame["id"] for frame in sorted(
+        [await sock.next_of("notification", timeout=30) for _ in range(3)],
+        key=lambda f: f["seq"])] for u, sock in zip(users, socks, strict=True)}
     every = [nid for ids in sent.values() for nid in ids]
     wait_until(lambda: all(status(n) == "delivered" for n in every), what="delivered")
     with session_scope() as session:  # as if the worker's record of the push was lost
