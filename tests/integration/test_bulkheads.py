@@ -239,3 +239,25 @@ def test_one_reader_polling_its_inbox_is_refused_before_it_slows_anyone(
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
         assert "HERALD_INBOX_REQUESTS_PER_SECOND" in refused.text
         assert client.get(url, headers=other).status_code == 200  # another reader unharmed
+
+
+async def test_a_snooze_with_an_offset_postgresql_cannot_hold_is_applied(
+        stack: Stack, tenant: TenantKeys, api: httpx.Client):
+    """``+23:59`` is a valid ISO 8601 offset that PostgreSQL's timestamptz refuses: the time
+    is taken in UTC, and the socket carries on (before: dropped with no close frame)."""
+    from datetime import timedelta, timezone
+
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "sleepy"), since=0)
+    nid = api.post("/v1/notifications", json={"recipients": ["sleepy"],
+                                              "content": {"title": "later"}}).json()["id"]
+    await sock.next_of("notification", timeout=30)
+    far_east = timezone(timedelta(hours=23, minutes=59))
+    until = (datetime.now(UTC) + timedelta(days=1)).astimezone(far_east)
+    await sock.send({"type": "snooze", "ids": [nid], "until": until.isoformat()})
+    state = await sock.next_of("state")
+    assert state["ids"] == [nid]
+    assert datetime.fromisoformat(state["snoozed_until"]) == until
+    await sock.send({"type": "ping"})
+    await sock.next_of("pong")
+    await sock.close()
