@@ -9,6 +9,7 @@ from typing import Any
 from kombu import Queue
 
 from backend.core.config import Settings
+from backend.core.redis import celery_broker
 from backend.notifications import queues
 
 broker_connection_retry_on_startup = True
@@ -39,8 +40,10 @@ def _every(seconds: float, task: str) -> dict[str, Any]:
 def from_settings(settings: Settings) -> dict[str, Any]:
     tick = settings.dispatch_interval_seconds
     return {
-        "broker_url": settings.require_urls()[0],
+        "broker_url": celery_broker(settings.require_urls()[0])[0],
         "broker_transport_options": {
+            # Through the Sentinels (HERALD_REDIS_URL=redis+sentinel://...): master_name.
+            **celery_broker(settings.require_urls()[0])[1],
             # A message whose worker died comes back after this long (late acknowledgement).
             # Tasks never wait with long countdowns (waits are rows), so this only bounds
             # crash recovery.

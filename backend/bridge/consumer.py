@@ -26,6 +26,7 @@ from backend.core import collector
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
+from backend.core.redis import celery_broker
 from backend.notifications import dead_letters, fairness, queues, stream
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
@@ -233,9 +234,11 @@ def _priority(fields: dict[str, str]) -> str:
 
 def celery_producer(redis_url: str) -> Celery:
     """A Celery app that only publishes: tasks are named, never imported, by the bridge."""
-    producer = Celery("herald-bridge", broker=redis_url, set_as_current=False)
+    broker, transport = celery_broker(redis_url)
+    producer = Celery("herald-bridge", broker=broker, set_as_current=False)
     producer.conf.update(task_serializer="json", accept_content=["json"],
-                         task_send_sent_event=True, broker_connection_retry_on_startup=True)
+                         task_send_sent_event=True, broker_connection_retry_on_startup=True,
+                         broker_transport_options=transport)
     return producer
 
 

@@ -7,9 +7,12 @@ import json
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, PositiveInt, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from backend.core.redis import sentinel_target
 
 
 class Settings(BaseSettings):
@@ -19,8 +22,17 @@ class Settings(BaseSettings):
     # is made from these lines (``make docs``; a test checks that it lists every setting).
 
     #: Redis for the stream, the Celery queues and presence; unset: the embedded server.
+    #: ``redis://[:PASSWORD@]HOST:PORT[/DB]``, or through Sentinel:
+    #: ``redis+sentinel://[:PASSWORD@]HOST:PORT[,HOST:PORT...]/SERVICE_NAME[/DB]``.
     redis_url: str | None = None
-    #: PostgreSQL (``postgresql+psycopg2://...``); unset: the embedded server.
+    #: Replicas every accepted notification must reach before the API answers 202 (Redis
+    #: ``WAIT``); 0 on one machine. With Sentinel, 1: a failover cannot lose a 202.
+    redis_min_replicas: int = Field(0, ge=0)
+    #: How long the API waits for those replicas before answering 503 (nothing accepted).
+    redis_wait_timeout_ms: int = Field(1000, ge=1)
+    #: PostgreSQL (``postgresql+psycopg2://...``); unset: the embedded server. Several hosts
+    #: as libpq takes them, the primary found by itself after a promotion:
+    #: ``postgresql://USER:PW@/herald?host=a:5432,b:5432&target_session_attrs=read-write``.
     database_url: str | None = None
     #: Where the embedded servers, keys and logs of ``herald up`` live.
     data_dir: Path = Path(".herald")
@@ -265,6 +277,18 @@ class Settings(BaseSettings):
     #: data_dir.
     flower_password: str | None = None
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            sentinel_target(value)  # a Sentinel URL's mistakes are told at start, by name
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return None if value is None else database_url(value)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
@@ -335,3 +359,14 @@ def use_settings(settings: Settings) -> Settings:
     global _current
     _current = settings
     return settings
+
+
+def database_url(url: str) -> str:
+    """``url`` as SQLAlchemy's psycopg2 dialect takes it: the driver named, and libpq's
+    ``host=a:5432,b:5432`` (several hosts) as one ``host=`` each."""
+    parts = urlsplit(url)
+    scheme = "postgresql+psycopg2" if parts.scheme in ("postgres", "postgresql") else parts.scheme
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query += [(key, host) for host in value.split(",")] if key == "host" else [(key, value)]
+    return urlunsplit(parts._replace(scheme=scheme, query=urlencode(query, safe=":/,")))

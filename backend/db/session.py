@@ -13,6 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 
+# A server that stops answering (a partition, a promoted standby's old primary) is given up
+# on, not waited for: libpq then tries the next host of a multi-host URL.
+CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
+                "keepalives_interval": 3, "keepalives_count": 3}
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 10, autocommit: bool = False,
                  ping: bool | None = None) -> None:
@@ -26,7 +32,8 @@ class Database:
                    if autocommit else {})
         ping = not autocommit if ping is None else ping
         self.engine = create_engine(url, pool_pre_ping=ping, pool_size=pool_size,
-                                    max_overflow=0 if autocommit else pool_size, **options)
+                                    max_overflow=0 if autocommit else pool_size,
+                                    connect_args=CONNECT_ARGS, **options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

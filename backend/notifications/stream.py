@@ -21,6 +21,7 @@ import redis
 
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
+from backend.core.errors import Unavailable
 from backend.notifications.messages import StreamEntry
 
 _CLAIM = """
@@ -64,12 +65,19 @@ class Request:
             if self.idempotency_key else None
 
 
+class NotReplicated(Unavailable):
+    """The entries reached the primary but not enough replicas in time: a failover now could
+    lose them, so nothing is acknowledged (the client sends again, same idempotency key)."""
+
+
 @dataclass
 class Ingest:
     client: redis.Redis
     partitions: int
     ttl_seconds: int
     chunk: int = 1000
+    min_replicas: int = 0  # HERALD_REDIS_MIN_REPLICAS: Redis WAIT before a 202
+    wait_ms: int = 1000
 
     def __post_init__(self) -> None:
         self._claim_script = self.client.register_script(_CLAIM)
@@ -78,7 +86,8 @@ class Ingest:
     @classmethod
     def of(cls, client: redis.Redis, settings: Settings) -> Ingest:
         return cls(client, settings.ingest_partitions, settings.idempotency_ttl_seconds,
-                   settings.ingest_chunk)
+                   settings.ingest_chunk, settings.redis_min_replicas,
+                   settings.redis_wait_timeout_ms)
 
     def enqueue(self, tenant_id: str, entries: list[StreamEntry], answer: dict[str, Any],
                 idempotency_key: str | None) -> tuple[bool, dict[str, Any]]:
@@ -137,14 +146,29 @@ class Ingest:
                     partition = partition_of(entry.tenant_id, entry.recipient, self.partitions)
                     pipe.xadd(keys.ingest_stream(partition), {"n": entry.encode()})
                     pipe.set(keys.accepted(entry.id), entry.tenant_id, ex=self.ttl_seconds)
-                pipe.execute()
+                self._replicated(pipe)
 
     def _seal(self, seals: dict[str, dict[str, Any]]) -> None:
         if seals:
             with self.client.pipeline(transaction=False) as pipe:
                 for idem, answer in seals.items():
                     pipe.set(idem, json.dumps(answer), ex=self.ttl_seconds)
-                pipe.execute()
+                self._replicated(pipe)
+
+    def _replicated(self, pipe: redis.client.Pipeline) -> None:
+        """Run the pipeline's writes; with ``min_replicas``, ``WAIT`` for that many replicas
+        on the same connection (WAIT counts that connection's writes), or NotReplicated."""
+        if not self.min_replicas:
+            pipe.execute()
+            return
+        pipe.execute_command("WAIT", self.min_replicas, self.wait_ms)
+        reached = int(pipe.execute()[-1])
+        if reached < self.min_replicas:
+            raise NotReplicated(
+                f"the notification reached {reached} of the {self.min_replicas} Redis "
+                f"replicas required (HERALD_REDIS_MIN_REPLICAS) within "
+                f"{self.wait_ms} ms; nothing was accepted: send it again, with the same "
+                "idempotency_key")
 
 
 def accepted_tenant(client: redis.Redis, notification_id: str) -> str | None:

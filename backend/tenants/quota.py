@@ -8,17 +8,17 @@ import math
 import time
 
 from limits import RateLimitItemPerSecond
-from limits.storage import RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from backend.core.config import Settings
 from backend.core.errors import TooLarge, TooManyRequests
+from backend.core.redis import limits_storage
 
 
 class Quota:
     def __init__(self, settings: Settings) -> None:
         redis_url, _ = settings.require_urls()
-        self.limiter = SlidingWindowCounterRateLimiter(RedisStorage(redis_url))
+        self.limiter = SlidingWindowCounterRateLimiter(limits_storage(redis_url))
         self.settings = settings
 
     def _item(self, tenant_id: str) -> tuple[RateLimitItemPerSecond, int]:
