@@ -93,6 +93,8 @@ class Flow:
     _stop_sending: asyncio.Event = field(default_factory=asyncio.Event)
     _stop_reading: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # (asked at, answered 202 at), loop time, per accepted notification: what a producer saw.
+    timings: list[tuple[float, float]] = field(default_factory=list)
 
     async def start(self, reader_count: int = 4) -> None:
         prefix = uuid.uuid4().hex[:6]
@@ -121,11 +123,13 @@ class Flow:
         """Until accepted, with the same idempotency key: a retry never sends twice."""
         body = {"recipients": [user], "content": {"title": key}, "idempotency_key": key,
                 "channels": ["in_app"]}
+        asked = asyncio.get_running_loop().time()
         for _ in range(600):
             try:
                 response = await api.post("/v1/notifications", json=body)
                 if response.status_code == 202:
                     self.accepted[response.json()["notifications"][0]["id"]] = user
+                    self.timings.append((asked, asyncio.get_running_loop().time()))
                     return
             except httpx.HTTPError:
                 pass
