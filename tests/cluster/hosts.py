@@ -123,7 +123,7 @@ class Network:
 def inside(host: Host) -> Iterator[None]:
     """The calling thread's sockets are made on ``host`` meanwhile (setns for this thread
     alone; threads it starts stay there too)."""
-    here = os.open(f"/proc/thread-self/ns/net", os.O_RDONLY)
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     there = os.open(NETNS_DIR / host.netns, os.O_RDONLY)
     try:
         if _libc.setns(there, CLONE_NEWNET) != 0:
