@@ -9,7 +9,7 @@ from typing import Any
 from kombu import Queue
 
 from backend.core.config import Settings
-from backend.core.redis import celery_broker
+from backend.core.redis import celery_broker, celery_transport
 from backend.notifications import queues
 
 broker_connection_retry_on_startup = True
@@ -41,6 +41,7 @@ def from_settings(settings: Settings) -> dict[str, Any]:
     tick = settings.dispatch_interval_seconds
     return {
         "broker_url": celery_broker(settings.require_urls()[0])[0],
+        "broker_transport": celery_transport(settings.require_urls()[0]),
         "broker_transport_options": {
             # Through the Sentinels (HERALD_REDIS_URL=redis+sentinel://...): master_name.
             **celery_broker(settings.require_urls()[0])[1],

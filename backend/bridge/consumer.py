@@ -26,7 +26,7 @@ from backend.core import collector
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
-from backend.core.redis import celery_broker
+from backend.core.redis import celery_broker, celery_transport
 from backend.notifications import dead_letters, fairness, queues, stream
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
@@ -238,7 +238,8 @@ def celery_producer(redis_url: str) -> Celery:
     producer = Celery("herald-bridge", broker=broker, set_as_current=False)
     producer.conf.update(task_serializer="json", accept_content=["json"],
                          task_send_sent_event=True, broker_connection_retry_on_startup=True,
-                         broker_transport_options=transport)
+                         broker_transport_options=transport,
+                         broker_transport=celery_transport(redis_url))
     return producer
 
 

@@ -91,9 +91,17 @@ def connect_async(url: str) -> aioredis.Redis:
                                max_connections=ASYNC_CONNECTIONS, timeout=30)
 
 
+BROKER_TRANSPORT = "backend.core.broker:FailoverSentinelTransport"
+
+
+def celery_transport(url: str) -> str | None:
+    """The transport class Celery's broker uses for ``url`` (None: the URL's own)."""
+    return BROKER_TRANSPORT if sentinel_target(url) is not None else None
+
+
 def celery_broker(url: str) -> tuple[str, dict[str, Any]]:
-    """Celery's broker URL and the transport options it needs: kombu's own ``sentinel://``
-    transport (one URL per Sentinel, ``;``-separated) with ``master_name``."""
+    """Celery's broker URL and the transport options it needs: kombu's Sentinel transport
+    (one URL per Sentinel, ``;``-separated) with ``master_name``."""
     if (target := sentinel_target(url)) is None:
         return url, {}
     auth = f":{quote(target.password, safe='')}@" if target.password else ""

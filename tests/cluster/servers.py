@@ -43,6 +43,12 @@ class Process:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def send(self, sig: int) -> None:
+        """A signal that does not end it (SIGSTOP: it falls behind; SIGCONT: it goes on)."""
+        if self.alive():
+            assert self.popen is not None
+            os.killpg(self.popen.pid, sig)
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.alive():
             assert self.popen is not None
@@ -100,6 +106,7 @@ class Postgres:
     folder: Path
     password: str
     process: Process | None = None
+    primary: bool = True  # False while it follows another
 
     @property
     def pgdata(self) -> Path:
@@ -141,6 +148,7 @@ class Postgres:
                              env={**os.environ, "PGPASSWORD": self.password}, user=user)
         if done.returncode != 0:
             raise RuntimeError(f"pg_basebackup failed: {done.stderr}")
+        self.primary = False
 
     def start(self) -> Postgres:
         self.folder.chmod(0o755)
@@ -158,6 +166,7 @@ class Postgres:
                               str(self.pgdata)], user=self._user())
         if done.returncode != 0:
             raise RuntimeError(f"promote failed: {done.stderr}")
+        self.primary = True
         self.sql("ALTER SYSTEM SET synchronous_standby_names = ''", "SELECT pg_reload_conf()")
 
     def sql(self, *statements: str) -> None:

@@ -122,7 +122,7 @@ class Cluster:
         for name in REDIS_HOSTS:
             self._add(servers.sentinel(self.host(name), self.root / f"sentinel-{name}",
                                        self.password, primary))
-        wait_for(lambda: self._sentinels_agree() == primary, 60, "the Sentinels")
+        wait_for(lambda: self._sentinels_agree(everyone=True) == primary, 60, "the Sentinels")
 
     def redis_client(self, name: str) -> redis.Redis:
         return redis.Redis(self.host(name).address, 6379, password=self.password,
@@ -132,22 +132,40 @@ class Cluster:
         with inside(self.host("client")):
             return dict(self.redis_client(name).info(section))
 
-    def _sentinels_agree(self) -> str | None:
-        """The primary every Sentinel names (with its replicas known), or None."""
-        seen = set()
+    def _sentinels_agree(self, everyone: bool = False) -> str | None:
+        """The primary a majority of the Sentinels that answer name (all three, each knowing
+        the two others, with ``everyone``), or None."""
+        named = []
         with inside(self.host("client")):
             for name in REDIS_HOSTS:
                 client = redis.Redis(self.host(name).address, 26379, password=self.password,
-                                     socket_timeout=3, decode_responses=True)
-                master = client.sentinel_master(servers.SERVICE)
-                seen.add(master["ip"] if int(master["num-other-sentinels"]) == 2 else None)
-        return seen.pop() if len(seen) == 1 else None
+                                     socket_timeout=2, socket_connect_timeout=2,
+                                     decode_responses=True)
+                try:
+                    master = client.sentinel_master(servers.SERVICE)
+                except redis.RedisError:
+                    continue  # cut off or down: the others decide
+                if not everyone or int(master["num-other-sentinels"]) == 2:
+                    named.append(master["ip"])
+        wanted = len(REDIS_HOSTS) if everyone else 2
+        return named[0] if len(named) >= wanted and len(set(named)) == 1 else None
 
     def redis_primary(self) -> str:
         """The host name of the Redis primary the Sentinels name now."""
-        wait_for(lambda: self._sentinels_agree(), 60, "the Sentinels to agree on a primary")
-        address = self._sentinels_agree()
-        return next(n for n in REDIS_HOSTS if self.host(n).address == address)
+        found: list[str] = []
+        wait_for(lambda: found.append(self._sentinels_agree() or "") or found[-1], 60,
+                 "the Sentinels to agree on a primary")
+        return next(n for n in REDIS_HOSTS if self.host(n).address == found[-1])
+
+    def redis_replicas(self) -> list[str]:
+        primary = self.redis_primary()
+        return [n for n in REDIS_HOSTS if n != primary]
+
+    def rejoin(self, name: str) -> None:
+        """A Redis that was down or cut off is a replica of the primary again."""
+        wait_for(lambda: self.redis_info(name, "replication")["role"] == "slave"
+                 and self.redis_info(name, "replication")["master_link_status"] == "up", 90,
+                 f"{name} back as a replica")
 
     def _start_postgres(self) -> None:
         primary = self.postgres["pg1"] = Postgres(self.host("pg1"), self.root / "pg1",
