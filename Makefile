@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install up test test-unit test-integration test-faults browser lint bench bench-online bench-topics bench-sockets \
+.PHONY: install up test test-unit test-integration test-faults test-cluster cluster haproxy browser lint bench bench-online bench-topics bench-sockets \
 	bench-neighbours chaos \
 	i18n docs clean
 
@@ -31,9 +31,33 @@ up: $(BIN)/.installed
 	$(BIN)/herald up
 
 # Unit tests (seconds, no servers) first, then the real-process suite, then the fault suite
-# (parts of a running `herald up` killed under traffic, each ending with a ledger check).
-test: $(BIN)/.tests browser
-	$(BIN)/pytest tests/unit tests/integration tests/faults
+# (parts of a running `herald up` killed under traffic, each ending with a ledger check), then
+# the cluster suite (Herald on hosts made of network namespaces, failovers and partitions).
+# About 15 minutes on 2 cores; pytest prints each file's progress.
+test: $(BIN)/.tests browser haproxy
+	@echo "make test: unit, integration, faults and cluster suites (about 15 minutes on 2 cores)"
+	$(BIN)/pytest tests/unit tests/integration tests/faults tests/cluster
+
+# The cluster suite's edge: Debian's HAProxy (as root), or which package to install.
+haproxy:
+	@if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing haproxy for the cluster suite ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "the cluster suite needs HAProxy and root: sudo apt-get install haproxy" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test-cluster: $(BIN)/.tests haproxy
+	$(BIN)/pytest tests/cluster -s
+
+# The cluster topology for a person to try: each host's address, HAProxy's ports, how to cut
+# a host off and heal it; Ctrl-C removes it all. Root (network namespaces).
+cluster: $(BIN)/.tests haproxy
+	$(BIN)/python -m tests.cluster
 
 # The browser tests drive Debian's Chromium; CJK and Arabic fonts, so that glyphs render.
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core

@@ -16,7 +16,7 @@ def test_flower_is_published_on_loopback_only_and_asks_for_a_login():
     env = {**services["api"].get("environment", {}), **flower.get("environment", {})}
     assert "HERALD_FLOWER_PASSWORD" in str(env) or "HERALD_FLOWER_PASSWORD" in str(flower)
     for name, service in services.items():
-        if name not in ("api", "gateway", "flower"):
+        if name not in ("api", "gateway", "flower", "haproxy"):
             assert not service.get("ports"), f"{name} needs no published port"
 
 
@@ -76,3 +76,26 @@ def test_the_checks_catch_a_wrong_command_and_a_wrong_variable():
         "'herald worker --queue x': --queue is not an option"]
     assert variable_problems({"HERALD_REDIS_URL": "x", "HERALD_REDIS_ULR": "y"}) == [
         "HERALD_REDIS_ULR is not a setting"]
+
+
+def test_the_ha_profile_is_the_cluster_suites_shape():
+    """Redis replica and three Sentinels, a PostgreSQL standby, a second gateway behind
+    HAProxy; the Sentinel URL the file documents parses, and names the monitored service."""
+    import re
+
+    from backend.core.redis import sentinel_target
+
+    services = _services()
+    ha = {name for name, s in services.items() if "ha" in s.get("profiles", [])}
+    assert ha == {"redis-replica", "sentinel-1", "sentinel-2", "sentinel-3",
+                  "postgres-standby", "gateway-2", "haproxy"}
+    text = COMPOSE.read_text()
+    url = re.search(r"HERALD_REDIS_URL=(redis\+sentinel://\S+)", text)
+    assert url, "the file shows the Sentinel URL to use"
+    target = sentinel_target(url.group(1).replace("$REDIS_PASSWORD", "pw"))
+    assert target is not None and len(target.sentinels) == 3
+    sentinel_conf = (COMPOSE.parent / "docker" / "sentinel.conf").read_text()
+    assert f"sentinel monitor {target.service} redis 6379 2" in sentinel_conf
+    haproxy = (COMPOSE.parent / "docker" / "haproxy.cfg").read_text()
+    assert "server gateway gateway:8001 check" in haproxy
+    assert "server gateway-2 gateway-2:8001 check" in haproxy
