@@ -99,6 +99,9 @@ def current_tenant(
             return known
         raise
     if tenant is None:
+        if x_api_key.startswith("pk_"):
+            raise Unauthorized("this is a publishable key (pk_…), for browsers: the service "
+                               "API takes the tenant's secret key (sk_…)")
         raise Unauthorized("invalid API key")
     session.expunge(tenant)
     return services.tenants.put(x_api_key, tenant)

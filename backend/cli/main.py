@@ -23,8 +23,9 @@ from backend.core.config import Settings
 from backend.core.redis import connect
 from backend.notifications import queues
 
+# Plain help (no completion flags, no "<bool>" after every flag): what a terminal reads.
 app = typer.Typer(help="Herald notification backend.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 admin.register(app)
 up.register(app)
 

@@ -220,6 +220,9 @@ class Settings(BaseSettings):
     event_retry_base_seconds: float = Field(5.0, gt=0)
     #: Delivery webhooks: the longest wait between attempts.
     event_retry_cap_seconds: float = Field(3600.0, gt=0)
+    #: A ``send_at`` this far in the past is sent at once; further back it is refused (422):
+    #: a past time is a clock or time-zone mistake more often than "now".
+    send_at_grace_seconds: float = Field(60.0, ge=0)
     #: Delivery webhooks a tenant may register.
     max_webhooks_per_tenant: int = Field(10, ge=1)
     #: Topics a tenant may have.

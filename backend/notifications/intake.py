@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy.dialects.postgresql import insert
@@ -42,7 +42,7 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
     answer = NotificationAccepted(
         id=group_id, status=status,
         notifications=[{"id": e.id, "recipient": e.recipient} for e in entries],
-    ).model_dump(mode="json")
+    ).model_dump(mode="json", exclude_none=True)  # a topic's fields only on a topic send
     return entries, answer
 
 
@@ -69,6 +69,16 @@ def _as_answered(like: StreamEntry, answer: dict[str, Any]) -> list[StreamEntry]
     """The entries an answer promised, with the content of ``like``."""
     return [replace(like, id=n["id"], group_id=answer["id"], recipient=n["recipient"])
             for n in answer["notifications"]]
+
+
+def refuse_past(body: NotificationCreate, grace: timedelta, loc: Sequence[str | int]) -> None:
+    """A ``send_at`` in the past is a mistake (a clock, a time zone), not "send now": refused,
+    unless within ``grace`` (a request that took a moment to arrive)."""
+    if body.send_at is not None and body.send_at < datetime.now(UTC) - grace:
+        raise InvalidInput(
+            f"send_at {body.send_at.isoformat()} is in the past: give a future time (one "
+            f"within {grace.total_seconds():g} s of now is sent at once; "
+            "HERALD_SEND_AT_GRACE_SECONDS)", (*loc, "send_at"))
 
 
 def check(session: Session, tenant_id: uuid.UUID, body: NotificationCreate,

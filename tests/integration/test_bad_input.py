@@ -29,6 +29,9 @@ def test_publishable_key_cannot_send(stack: Stack, tenant: TenantKeys):
     response = httpx.post(f"{stack.api_url}/v1/notifications", json=VALID,
                           headers={"X-API-Key": tenant.publishable_key})
     assert response.status_code == 401
+    assert response.json()["detail"] == (
+        "this is a publishable key (pk_…), for browsers: the service API takes the tenant's "
+        "secret key (sk_…)")
 
 
 @pytest.mark.parametrize(("body", "field"), [

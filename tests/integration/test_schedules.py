@@ -56,6 +56,20 @@ def test_a_scheduled_send_shows_what_it_will_send(api: httpx.Client):
     assert datetime.fromisoformat(status["send_at"]) == send_at
 
 
+def test_a_send_at_in_the_past_is_refused_unless_just_now(api: httpx.Client):
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    refused = api.post("/v1/notifications", json={
+        "recipients": ["x"], "content": {"title": "t"}, "send_at": hour_ago})
+    assert refused.status_code == 422
+    detail = refused.json()["detail"][0]
+    assert detail["loc"] == ["body", "send_at"] and "is in the past" in detail["msg"]
+    just_now = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["x"], "content": {"title": "t"}, "send_at": just_now})
+    assert sent.status_code == 202 and sent.json()["status"] == "accepted"
+    assert "topic" not in sent.json() and "recipients" not in sent.json()  # no nulls
+
+
 def test_send_at_without_offset_is_rejected(api: httpx.Client):
     response = api.post("/v1/notifications", json={
         "recipients": ["x"], "content": {"title": "t"}, "send_at": "2030-01-01T10:00:00"})

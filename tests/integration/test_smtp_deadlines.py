@@ -3,8 +3,6 @@ send fails with its reason (the channel's retries follow), it does not stay ``se
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -12,49 +10,18 @@ import pytest
 
 from backend.channels.base import TransientError
 from backend.channels.email import Deadlines, Email, send
-from tests.support.harness import free_port
-
-
-class DrippingRelay:
-    """A real TCP server speaking SMTP's greeting one byte a second, forever."""
-
-    def __init__(self, delay: float = 1.0) -> None:
-        self.port, self.delay = free_port(), delay
-        self.server = socket.create_server(("127.0.0.1", self.port))
-        self.stopped = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
-            for byte in b"220 slow.example ESMTP" * 100:
-                if self.stopped.wait(self.delay):
-                    return
-                try:
-                    conn.sendall(bytes([byte]))
-                except OSError:
-                    return
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.server.close()
+from tests.support.peers import Dripping
 
 
 @pytest.fixture
-def relay() -> Iterator[DrippingRelay]:
-    server = DrippingRelay()
+def relay() -> Iterator[Dripping]:
+    """A real TCP server speaking SMTP's greeting one byte a second, forever."""
+    server = Dripping(b"220 slow.example ESMTP" * 100, delay=1.0, reads_first=False)
     yield server
     server.close()
 
 
-def test_a_dripping_relay_is_cut_off_at_the_send_deadline(relay: DrippingRelay):
+def test_a_dripping_relay_is_cut_off_at_the_send_deadline(relay: Dripping):
     email = Email("reader@example.test", "Subject", "text", "<p>html</p>", "<id@herald>")
     started = time.monotonic()
     with pytest.raises(TransientError, match="took longer than 3 s"):

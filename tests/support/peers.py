@@ -156,17 +156,16 @@ class EventReceiver:
         self.server.server_close()
 
 
-class DrippingWebhook:
-    """A webhook that answers one byte every half second: a worker must not wait it out."""
+class Dripping:
+    """A TCP server that answers every connection one byte every ``delay`` seconds (after
+    reading the request, when ``reads_first``): a client must not wait it out."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: bytes, delay: float = 0.5, reads_first: bool = True) -> None:
+        self.answer, self.delay, self.reads_first = answer, delay, reads_first
         self.server = socket.create_server(("127.0.0.1", free_port()))
+        self.port = self.server.getsockname()[1]
         self.stopped = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.getsockname()[1]}/services/T/B/drip"
 
     def _serve(self) -> None:
         while not self.stopped.is_set():
@@ -177,14 +176,25 @@ class DrippingWebhook:
             threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
     def _drip(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(ConnectionError):  # the worker hung up: as it should
-            conn.recv(65536)
-            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + b"o" * 120:
-                if self.stopped.is_set():
+        with conn, contextlib.suppress(OSError):  # the client hung up: as it should
+            if self.reads_first:
+                conn.recv(65536)
+            for byte in self.answer:
+                if self.stopped.wait(self.delay):
                     return
                 conn.sendall(bytes([byte]))
-                time.sleep(0.5)
 
     def close(self) -> None:
         self.stopped.set()
         self.server.close()
+
+
+class DrippingWebhook(Dripping):
+    """A webhook that answers one byte every half second: a worker must not wait it out."""
+
+    def __init__(self) -> None:
+        super().__init__(b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + b"o" * 120)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/services/T/B/drip"

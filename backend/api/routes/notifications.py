@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
@@ -35,6 +36,9 @@ def _admit(services: Services, session: Session, tenant: Tenant,
     """Within every limit, every template known, then within the tenant's quota: only then
     is anything queued, so a refusal (413, 422, 429) changes nothing."""
     count = services.limits.check_all(bodies, batch)
+    grace = timedelta(seconds=services.settings.send_at_grace_seconds)
+    for body, loc in zip(bodies, locations(len(bodies), batch), strict=True):
+        intake.refuse_past(body, grace, loc)
     fanned = sum(intake.check(session, tenant.id, body, loc)
                  for body, loc in zip(bodies, locations(len(bodies), batch), strict=True))
     services.quota.take(str(tenant.id), count, fanned)
