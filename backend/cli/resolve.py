@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from backend.cli import running
 from backend.cli.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
@@ -53,7 +54,7 @@ def filled_in(settings: Settings, servers: EmbeddedServers) -> Settings:
 
 def resolve() -> tuple[Settings, EmbeddedServers]:
     """This process's settings, with embedded servers started (or reused) for unset URLs."""
-    configured = get_settings()
+    configured = running.adopted(get_settings())
     servers = embedded_servers(configured)
     servers.start()
     return filled_in(configured, servers), servers

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from backend.cli import running
 from backend.cli.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
@@ -102,9 +103,9 @@ def down() -> None:
     settings = get_settings()
     redis_server = EmbeddedRedis(settings.data_dir / "redis", settings.embedded_redis_port)
     postgres = EmbeddedPostgres(settings.data_dir, settings.embedded_postgres_port)
-    for name, server, running in (("Redis", redis_server, redis_server.running_pid()),
-                                  ("PostgreSQL", postgres, postgres.running())):
-        if running:
+    for name, server, alive in (("Redis", redis_server, redis_server.running_pid()),
+                                ("PostgreSQL", postgres, postgres.running())):
+        if alive:
             server.stop()
             typer.echo(f"stopped embedded {name}")
         else:
@@ -166,8 +167,10 @@ def up(verbose: Annotated[bool, typer.Option(
         upgrade(settings.require_urls()[1])
         creds = _demo_link(settings, _demo_credentials(settings))
         typer.echo(_banner(settings, creds))
+        running.record(settings)  # `herald status` in another shell finds these ports
         supervisor.start_parts()
     except BaseException:
+        running.forget(settings)
         supervisor.stop()  # nothing left running when the start itself fails
         raise
     monitor = Monitor(settings, supervisor.states, typer.echo,
@@ -176,6 +179,7 @@ def up(verbose: Annotated[bool, typer.Option(
         code = supervisor.wait(monitor.tick)
     finally:
         monitor.close()
+        running.forget(settings)
     typer.echo("stopped")
     raise typer.Exit(code)
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Where the embedded servers, keys and logs of ``herald up`` live.
     data_dir: Path = Path(".herald")
+    #: Added to every port left at its default (API, gateway, Flower, the embedded Redis and
+    #: PostgreSQL): a second copy of Herald on one machine moves all five with one setting.
+    port_offset: int = Field(0, ge=0, le=50_000)
     #: Port of the embedded Redis (when ``HERALD_REDIS_URL`` is unset).
     embedded_redis_port: int = 16379
     #: Port of the embedded PostgreSQL (when ``HERALD_DATABASE_URL`` is unset).
@@ -318,6 +321,10 @@ class Settings(BaseSettings):
 
     def model_post_init(self, __context: object) -> None:
         self._embedded = self.redis_url is None or self.database_url is None
+        if self.port_offset:
+            for name in PORTS:
+                if name not in self.model_fields_set:
+                    setattr(self, name, getattr(self, name) + self.port_offset)
 
     @property
     def embedded(self) -> bool:
@@ -362,6 +369,10 @@ def use_settings(settings: Settings) -> Settings:
     global _current
     _current = settings
     return settings
+
+
+PORTS = ("api_port", "gateway_port", "flower_port", "embedded_redis_port",
+         "embedded_postgres_port")
 
 
 def database_url(url: str) -> str:

@@ -88,6 +88,14 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         assert figures["notifications"] == {"delivered": 1}
         assert figures["waiting_in_stream"] == 0 and len(figures["gateway_nodes"]) == 1
         assert figures["flower_max_tasks"] == 10_000  # Flower's memory is bounded
+        # Another shell, none of the port variables set: the running Herald's own ports.
+        other_shell = {k: v for k, v in env.items() if not k.endswith("_PORT")}
+        again = subprocess.run([str(REPO / "herald"), "status", "--json"], cwd=REPO,
+                               env=other_shell, capture_output=True, text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["notifications"] == {"delivered": 1}
+        running = json.loads((tmp_path / ".herald" / "running.json").read_text())
+        assert running["urls"]["api"] == api
         assert sum(figures["queues"].values()) == 0
         flower_url = f"http://127.0.0.1:{ports['FLOWER']}/"
         assert httpx.get(flower_url, timeout=30).status_code == 401  # task arguments are private
@@ -127,6 +135,7 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, child
     assert not port_open(ports["EMBEDDED_REDIS"]) and not port_open(ports["EMBEDDED_POSTGRES"])
     assert not port_open(ports["API"]) and not port_open(ports["GATEWAY"])
+    assert not (tmp_path / ".herald" / "running.json").exists()
 
 
 def test_parts_run_alone_leave_servers_that_herald_down_stops(tmp_path):

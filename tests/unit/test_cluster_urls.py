@@ -47,3 +47,9 @@ def test_several_postgresql_hosts_as_libpq_writes_them():
 def test_min_replicas_may_not_be_negative():
     with pytest.raises(ValidationError):
         Settings(redis_min_replicas=-1)
+
+
+def test_one_offset_moves_every_default_port_and_leaves_a_set_one():
+    moved = Settings(port_offset=100, api_port=9000)
+    assert (moved.api_port, moved.gateway_port, moved.flower_port, moved.embedded_redis_port,
+            moved.embedded_postgres_port) == (9000, 8101, 5655, 16479, 15532)
