@@ -312,6 +312,7 @@ class TopicSend(Base):
     up_to: Mapped[int] = mapped_column(BigInteger)
     after: Mapped[int] = mapped_column(BigInteger, server_default="0")
     recipients: Mapped[int] = mapped_column(Integer)
+    appended: Mapped[int] = mapped_column(Integer, server_default="0")  # fanned out so far
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))  # when the API accepted the send
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -51,6 +51,7 @@ def advance(session: Session, ingest: stream.Ingest, send: TopicSend,
         ingest.enqueue(str(send.tenant_id), entries, {"id": str(send.id)},
                        f"topic:{send.id}:{send.after}")
         send.after = chunk[-1][0]
+        send.appended = (send.appended or 0) + len(entries)
         appended += len(entries)
     return appended
 

@@ -45,6 +45,9 @@ class Status(StrEnum):
     READ = "read"
     FALLBACK_SENT = "fallback_sent"
     FAILED = "failed"
+    # A topic send's own (never a notification's): its fan-out under way, then done.
+    FANNING_OUT = "fanning_out"
+    FANNED_OUT = "fanned_out"
 
 
 class Outcome(StrEnum):
@@ -228,3 +231,11 @@ def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | N
         where.append(by_ids(ids))
     moved = transition(session, Status.READ, *where, read_at=now, delivered_at=_delivered_at(now))
     return [str(i) for i in moved]
+
+
+def send_counts(session: Session, tenant_id: uuid.UUID, send_id: uuid.UUID) -> dict[str, int]:
+    """How many of a send's notifications (its id: the 202's) stand at each status."""
+    return {str(status): int(count) for status, count in session.execute(
+        select(Notification.status, func.count())
+        .where(Notification.tenant_id == tenant_id, Notification.group_id == send_id)
+        .group_by(Notification.status)).tuples()}

@@ -190,6 +190,16 @@ class AttemptPublic(BaseModel):
     at: datetime
 
 
+class SendSummary(BaseModel):
+    """A whole send (its id is the 202's): what became of the notifications it made."""
+
+    topic: str | None = Field(None, description="a topic send: its topic")
+    subscribers: int | None = Field(None, description="a topic send: subscribers at send time")
+    appended: int | None = Field(None, description="a topic send: notifications made so far")
+    notifications: dict[str, int] = Field(
+        description="how many of its notifications stand at each status (stored ones)")
+
+
 class NotificationPublic(BaseModel):
     id: uuid.UUID
     status: Status
@@ -211,6 +221,7 @@ class NotificationPublic(BaseModel):
     edited_at: datetime | None = None
     deleted_at: datetime | None = Field(None, description="retracted at")
     attempts: list[AttemptPublic] = []
+    send: SendSummary | None = Field(None, description="the id of a whole send: its progress")
 
 
 class QuietHours(Strict):

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
 from backend.db.models import Topic, TopicSend, TopicSubscriber
+from backend.notifications import lifecycle
 from backend.notifications.lifecycle import Status
 from backend.notifications.messages import new_id
-from backend.notifications.schemas import NotificationCreate
+from backend.notifications.schemas import NotificationCreate, SendSummary
 from backend.tenants import caps
 
 
@@ -79,7 +80,19 @@ def size(session: Session, tenant_id: uuid.UUID, key: str) -> int:
 
 def send_status(send: TopicSend) -> Status:
     """A topic send's own status: its notifications have theirs, each under its own id."""
+    if send.done_at is not None:
+        return Status.FANNED_OUT
+    if send.appended:
+        return Status.FANNING_OUT
     return Status.SCHEDULED if send.due_at > datetime.now(UTC) else Status.ACCEPTED
+
+
+def progress(session: Session, send: TopicSend) -> SendSummary:
+    """How far a topic send's fan-out got, and what became of what it made."""
+    topic = session.get(Topic, send.topic_id)
+    return SendSummary(topic=topic.key if topic else None, subscribers=send.recipients,
+                       appended=send.appended,
+                       notifications=lifecycle.send_counts(session, send.tenant_id, send.id))
 
 
 def _answer(send: TopicSend, topic_key: str) -> dict[str, Any]:

@@ -61,7 +61,9 @@ async def test_a_topic_send_reaches_every_subscriber_and_no_one_else(
     stored = _readers_of(answer["id"])
     assert sorted(stored) == ["ana", "bo", "cy"]
     assert {r: stored[r][0] for r in stored} == {r: f["id"] for r, f in frames.items()}
-    assert api.get(f"/v1/notifications/{answer['id']}").json()["status"] == "accepted"
+    whole = api.get(f"/v1/notifications/{answer['id']}").json()  # the send: fanned out
+    assert (whole["status"], whole["send"]["subscribers"], whole["send"]["appended"]) == (
+        "fanned_out", 3, 3)
     for sock in sockets.values():
         await sock.close()
 
@@ -116,3 +118,35 @@ def test_bad_topic_requests_are_refused_and_change_nothing(
     assert api.post("/v1/topics/nope/subscribers", json={"add": ["a"]}).status_code == 404
     assert api.get("/v1/topics/news/subscribers", params={"cursor": "abc"}).status_code == 422
     assert api.get("/v1/topics/news").json()["subscribers"] == 1
+
+
+def test_a_topic_send_says_how_far_its_fan_out_got(api: httpx.Client):
+    """Not "accepted" with every field null long after its readers had it: fanning_out, then
+    fanned_out, with the subscribers at send time, how many were made, and their statuses."""
+    readers = [f"f{i}" for i in range(25)]
+    _topic(api, "changelog", readers)
+    send = api.post("/v1/notifications", json={
+        "topic": "changelog", "content": {"title": "New"}, "channels": ["in_app"]}).json()
+    seen = set()
+
+    def done() -> dict | None:
+        status = api.get(f"/v1/notifications/{send['id']}").json()
+        seen.add(status["status"])
+        return status if status["status"] == "fanned_out" and sum(
+            status["send"]["notifications"].values()) == len(readers) else None
+
+    final = wait_until(done, timeout=60, what="the fan-out to finish and be stored")
+    assert seen <= {"accepted", "fanning_out", "fanned_out"}
+    assert final["send"]["topic"] == "changelog"
+    assert (final["send"]["subscribers"], final["send"]["appended"]) == (25, 25)
+    assert set(final["send"]["notifications"]) <= {"persisted", "delivered"}
+
+
+def test_a_whole_sends_id_answers_its_notifications_statuses(api: httpx.Client):
+    sent = api.post("/v1/notifications", json={
+        "recipients": ["w1", "w2", "w3"], "content": {"title": "All"},
+        "channels": ["in_app"]}).json()
+    status = wait_until(lambda: (s := api.get(f"/v1/notifications/{sent['id']}")).status_code
+                        == 200 and sum(s.json()["send"]["notifications"].values()) == 3
+                        and s.json(), what="the send's three notifications stored")
+    assert status["status"] in ("persisted", "delivered")

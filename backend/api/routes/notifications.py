@@ -14,7 +14,7 @@ from backend.api.deps import RedisDep, Services, ServicesDep, SessionDep, Tenant
 from backend.core.errors import InvalidInput, NotFound
 from backend.db.models import DeliveryAttempt, Notification, ScheduledSend, Tenant, User
 from backend.notifications import editing, fanout, intake, live, stream, topics
-from backend.notifications.lifecycle import Status, by_ids
+from backend.notifications.lifecycle import Status, by_ids, send_counts
 from backend.notifications.limits import locations
 from backend.notifications.schemas import (
     AttemptPublic,
@@ -25,6 +25,7 @@ from backend.notifications.schemas import (
     NotificationEdit,
     NotificationPublic,
     NotificationsChanged,
+    SendSummary,
 )
 from backend.templates import versions
 
@@ -125,6 +126,13 @@ def retract_notification(
     return _changed(session, services, notification_id, rows, with_counts=True)
 
 
+def _most_behind(counts: dict[str, int]) -> Status:
+    """A whole send's status: that of its notifications furthest from their reader."""
+    order = [Status.PERSISTED, Status.FAILED, Status.FALLBACK_SENT, Status.DELIVERED,
+             Status.READ]
+    return next((s for s in order if counts.get(s)), Status.PERSISTED)
+
+
 @router.get("/{notification_id}", response_model=NotificationPublic)
 def get_notification(
     notification_id: uuid.UUID, tenant: TenantDep, session: SessionDep, redis: RedisDep
@@ -141,7 +149,11 @@ def get_notification(
         if (scheduled := _scheduled(session, tenant.id, notification_id)) is not None:
             return scheduled
         if (send := fanout.send_of(session, tenant.id, notification_id)) is not None:
-            return NotificationPublic(id=notification_id, status=topics.send_status(send))
+            return NotificationPublic(id=notification_id, status=topics.send_status(send),
+                                      send=topics.progress(session, send))
+        if counts := send_counts(session, tenant.id, notification_id):  # a whole send's id
+            return NotificationPublic(id=notification_id, status=_most_behind(counts),
+                                      send=SendSummary(notifications=counts))
         raise NotFound(f"notification {notification_id} not found")
     notification, recipient = row.tuple()
     attempts = session.scalars(
