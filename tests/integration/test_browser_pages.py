@@ -78,6 +78,27 @@ def test_the_demo_inbox_reads_right_in_arabic_and_japanese(
         assert page.evaluate(GLYPHS_RENDER, page.get_by_test_id("read-all").inner_text())
 
 
+def test_the_demo_says_the_inbox_is_empty_only_once_it_knows(stack: Stack, tenant: TenantKeys,
+                                                              api: httpx.Client):
+    """Not "No notifications yet" beside a badge of 1 while the list loads: the words start
+    hidden, and show for a reader with nothing, after the inbox came."""
+    page_html = httpx.get(f"{stack.gateway_url}/demo").text
+    assert 'data-testid="empty" hidden>' in page_html
+    has_one, has_none = (f"{w}-{uuid.uuid4().hex[:6]}" for w in ("one", "none"))
+    send(api, has_one, "waiting for you")
+    for user, shown in ((has_one, False), (has_none, True)):
+        token = token_for(stack.api_url, tenant.secret_key, user)
+        with chromium_page() as page:
+            page.goto(f"{stack.gateway_url}/demo?api_key={tenant.publishable_key}"
+                      f"&token={token}")
+            expect(page.get_by_test_id("state")).to_have_attribute("data-state", "open")
+            if shown:
+                expect(page.get_by_test_id("empty")).to_be_visible()
+            else:
+                expect(page.get_by_test_id("item")).to_have_count(1)
+                expect(page.get_by_test_id("empty")).to_be_hidden()
+
+
 def test_the_demo_page_has_a_favicon(stack: Stack):
     for path in ("/favicon.ico", "/static/favicon.svg"):
         icon = httpx.get(stack.gateway_url + path)
