@@ -54,7 +54,7 @@ def refuse_taken_port(port: int, setting: str, host: str = "127.0.0.1") -> None:
     ports.refuse_taken([(setting, port, host)])
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -132,7 +132,7 @@ class EmbeddedRedis:
         if not self.pidfile.exists():
             return None
         pid = int(self.pidfile.read_text().strip() or 0)
-        return pid if pid and _pid_alive(pid) and _port_open(self.port) else None
+        return pid if pid and pid_alive(pid) and _port_open(self.port) else None
 
     def start(self) -> None:
         if self.running_pid():
@@ -189,7 +189,7 @@ class EmbeddedRedis:
             return
         os.kill(pid, signal.SIGTERM)  # Redis flushes its AOF on SIGTERM
         deadline = time.monotonic() + 15
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
 
 
@@ -238,7 +238,7 @@ class EmbeddedPostgres:
         if not pidfile.exists():
             return False
         pid = int(pidfile.read_text().splitlines()[0])
-        return _pid_alive(pid) and _port_open(self.port)
+        return pid_alive(pid) and _port_open(self.port)
 
     def start(self) -> None:
         if self.running():

@@ -35,8 +35,9 @@ def _listener(port: int) -> psutil.Process | None:
 
 
 def _is_herald(proc: psutil.Process) -> bool:
-    line = " ".join(proc.cmdline())
-    return "backend.cli" in line or Path(proc.cmdline()[0]).name == "herald" if line else False
+    argv = proc.cmdline()
+    return bool(argv) and (Path(argv[0]).name == "herald"
+                           or any("backend.cli" in arg for arg in argv))
 
 
 def _herald_ancestor(proc: psutil.Process | None) -> psutil.Process | None:

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from backend.cli.embedded import pid_alive
 from backend.core.config import PORTS, Settings
 
 FILE = "running.json"
@@ -31,22 +32,12 @@ def forget(settings: Settings) -> None:
     (settings.data_dir / FILE).unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def adopted(settings: Settings) -> Settings:
     """``settings`` with the ports of the ``herald up`` running on its data folder, for each
     port this shell did not set itself; as they were when none runs."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         found = json.loads((settings.data_dir / FILE).read_text())
-        if _alive(int(found["pid"])):
+        if pid_alive(int(found["pid"])):
             explicit = {n for n in PORTS if f"HERALD_{n.upper()}" in os.environ}
             return settings.model_copy(update={n: int(found[n]) for n in PORTS
                                                if n not in explicit})

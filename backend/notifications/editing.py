@@ -81,6 +81,8 @@ def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
         select(User).where(User.id.in_({r.user_id for r in rows})))}
     versions: dict[str, dict[str, Template]] = {}
     groups: dict[str, tuple[dict[str, Any], list[uuid.UUID]]] = {}
+    checked: set[str] = set()  # (template, data) already known to render
+    content = edit.content.model_dump() if edit.content else None
     for row in rows:
         data = row.data if edit.data is None else edit.data
         key, render = _rendering(edit, row)
@@ -89,13 +91,14 @@ def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
         if key is not None and key not in versions:
             versions[key] = compose.latest_versions(session, tenant.id, key)
         found = versions[key] if key else None
-        content = edit.content.model_dump() if edit.content else None
         who = reader.id if render and compose.per_reader(content, found) else None
         cause = json.dumps([key, override, reader.locale, reader.timezone, who, data]
                            if render else [data], sort_keys=True, default=str)
         if cause not in groups:
-            if render:
+            needs = json.dumps([key, data], sort_keys=True, default=str)
+            if render and needs not in checked:  # once per text and data, not per zone
                 _check(session, tenant, edit, key, data)
+                checked.add(needs)
             groups[cause] = (_rendered(tenant, edit, key, data, override, reader, found)
                              if render else {"data": data}, [])
         groups[cause][1].append(row.id)

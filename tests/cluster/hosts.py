@@ -57,20 +57,21 @@ class Host:
     def popen(self, argv: list[str], log: IO[bytes], env: dict[str, str] | None = None,
               user: tuple[int, int] | None = None) -> subprocess.Popen[bytes]:
         """Run ``argv`` on this host (as ``user``: uid, gid), in a session of its own."""
-        prefix = ["nsenter", f"--net={NETNS_DIR / self.netns}"]
-        if user is not None:
-            prefix += [f"--setuid={user[0]}", f"--setgid={user[1]}"]
-        return subprocess.Popen([*prefix, "--", *argv], env=env, stdout=log,
+        return subprocess.Popen(self._on_host(argv, user), env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def run(self, argv: list[str], env: dict[str, str] | None = None,
             user: tuple[int, int] | None = None, timeout: float = 120
             ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self._on_host(argv, user), env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def _on_host(self, argv: list[str], user: tuple[int, int] | None) -> list[str]:
+        """``argv`` entered into this host's network namespace (as ``user``: uid, gid)."""
         prefix = ["nsenter", f"--net={NETNS_DIR / self.netns}"]
         if user is not None:
             prefix += [f"--setuid={user[0]}", f"--setgid={user[1]}"]
-        return subprocess.run([*prefix, "--", *argv], env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        return [*prefix, "--", *argv]
 
 
 @dataclass

@@ -38,10 +38,10 @@ def _admit(services: Services, session: Session, tenant: Tenant,
     is anything queued, so a refusal (413, 422, 429) changes nothing."""
     count = services.limits.check_all(bodies, batch)
     grace = timedelta(seconds=services.settings.send_at_grace_seconds)
-    for body, loc in zip(bodies, locations(len(bodies), batch), strict=True):
+    places = list(zip(bodies, locations(len(bodies), batch), strict=True))
+    for body, loc in places:
         intake.refuse_past(body, grace, loc)
-    fanned = sum(intake.check(session, tenant.id, body, loc)
-                 for body, loc in zip(bodies, locations(len(bodies), batch), strict=True))
+    fanned = sum(intake.check(session, tenant.id, body, loc) for body, loc in places)
     services.quota.take(str(tenant.id), count, fanned)
 
 
