@@ -8,12 +8,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
-from backend.core.metrics import GATEWAY_CLOSED_SLOW
+from backend.core.metrics import DELIVERED, DELIVERY_SECONDS, GATEWAY_CLOSED_SLOW
 from backend.notifications import inbox
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+
+def _count_delivered(frame: dict[str, Any], created: str, path: str) -> None:
+    labels = {"path": path, "priority": frame.get("priority", "normal")}
+    DELIVERED.labels(**labels).inc()
+    accepted = datetime.fromisoformat(created).timestamp()
+    DELIVERY_SECONDS.labels(**labels).observe(max(0.0, time.time() - accepted))
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ class Connection:
         created = frame.get("created_at")  # a retraction's frame has none: nothing to ack
         if created and (self.oldest_unacked is None or created < self.oldest_unacked):
             self.oldest_unacked = created
+        if created:
+            _count_delivered(frame, created, "replay" if self.replaying else "live")
 
     async def send_loop(self) -> None:
         while True:

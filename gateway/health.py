@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from backend.core import metrics as herald_metrics
 from backend.core.errors import Unavailable
 from gateway.node import Node, node_of
 
@@ -18,8 +19,9 @@ NodeDep = Annotated[Node, Depends(node_of)]
 
 @router.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics of this node."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of this node (with ``HERALD_GATEWAY_PROCESSES`` above 1, of the
+    process that answered)."""
+    return Response(generate_latest(herald_metrics.GATEWAY), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz")

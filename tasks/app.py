@@ -41,6 +41,13 @@ def _housekeeping_in_flower(**_: Any) -> None:
 
 
 @worker_init.connect
+def _metrics(**_: Any) -> None:
+    from tasks import metrics_server
+
+    metrics_server.serve(get_settings())
+
+
+@worker_init.connect
 @worker_process_init.connect
 def _settle(**_: Any) -> None:
     """The worker's parent before it forks its pool, and each pool process once started."""

@@ -12,7 +12,7 @@ from typing import Any
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend.core import bulkhead, redis_keys
+from backend.core import bulkhead, metrics, redis_keys
 from backend.core.logs import journey
 from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
@@ -48,7 +48,8 @@ def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = Non
     """
     error = None
     try:
-        outcomes = rt.gateway.offer(items)
+        with metrics.BATCH_STAGES.labels(stage="push").time():
+            outcomes = rt.gateway.offer(items)
     except GatewayRefused as exc:
         error = str(exc)
     except GATEWAY_UNREACHABLE as exc:
@@ -58,12 +59,19 @@ def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = Non
     if error is not None:
         logger.warning("push of %d failed: %s", len(items), error)
         outcomes = dict.fromkeys((i.notification_id for i in items), False)
+    _count_pushes(outcomes, error is not None)
     if outcomes:
-        with rt.db.session() as session:
+        with metrics.BATCH_STAGES.labels(stage="record").time(), rt.db.session() as session:
             attempts = record_push(session, outcomes, error)
             deliveries.after_in_app(session, outcomes, attempts, rt.in_app_backoff,
                                     _pushed(items))
     return outcomes
+
+
+def _count_pushes(outcomes: dict[str, bool], failed: bool) -> None:
+    taken = sum(outcomes.values())
+    metrics.PUSHES.labels(outcome="delivered").inc(taken)
+    metrics.PUSHES.labels(outcome="failed" if failed else "offline").inc(len(outcomes) - taken)
 
 
 def _pushed(items: list[PushItem]) -> list[deliveries.Pushed]:
@@ -90,6 +98,7 @@ def _dead_letter(rt: Runtime, queued: QueuedEntry, reason: str) -> None:
     tenant_id = None if where == "entry.tenant_id" else entry.tenant_id
     dead_letters.add(rt.redis, reason, payload, rt.settings.dead_letters_per_tenant,
                      tenant_id=tenant_id)
+    metrics.DEAD_LETTERS.inc()
 
 
 def _storable(rt: Runtime, batch: list[QueuedEntry]) -> list[QueuedEntry]:
@@ -167,9 +176,13 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         for q in queued:
             dead_letters.add(rt.redis, "batch started too many times (worker lost?)",
                              q.entry.to_dict(), rt.settings.dead_letters_per_tenant)
+        metrics.DEAD_LETTERS.inc(len(queued))
         _release(rt, queued)
         return 0
-    items = _persist(rt, queued)
+    with metrics.BATCH_STAGES.labels(stage="persist").time():
+        items = _persist(rt, queued)
+    for item in items:
+        metrics.STORED.labels(priority=item.frame["priority"]).inc()
     _release(rt, queued)
     outcomes = offer_and_record(rt, items, self)
     for delivered in (True, False):

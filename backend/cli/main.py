@@ -119,8 +119,11 @@ def worker(
     concurrency: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Run a Celery worker on the notification queues."""
+    from backend.cli.worker_metrics import use_files
+
     settings, _ = resolve()
     _root_said_once(settings)
+    use_files(settings)
     name = f"herald-{uuid.uuid4().hex[:6]}@%h"
     _celery(settings, "worker", "-Q", queue_names or ",".join(queues.ALL),
             "-c", str(concurrency or settings.worker_concurrency), "-n", name)

@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Where the embedded servers, keys and logs of ``herald up`` live.
     data_dir: Path = Path(".herald")
-    #: Added to every port left at its default (API, gateway, Flower, the embedded Redis and
-    #: PostgreSQL): a second copy of Herald on one machine moves all five with one setting.
+    #: Added to every port left at its default (API, gateway, Flower, the worker's metrics,
+    #: the embedded Redis and PostgreSQL): a second copy of Herald on one machine moves all
+    #: six with one setting.
     port_offset: int = Field(0, ge=0, le=50_000)
     #: Port of the embedded Redis (when ``HERALD_REDIS_URL`` is unset).
     embedded_redis_port: int = 16379
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     gateway_port: int = 8001
     #: Port of Flower.
     flower_port: int = 5555
+    #: Port where a worker exports its Prometheus metrics (``/metrics``); 0: none. Run more
+    #: than one worker on a machine with a port each.
+    worker_metrics_port: int = Field(8002, ge=0, le=65_535)
     #: Where workers reach a gateway's push API; unset: the local gateway.
     gateway_url: str | None = None
     #: Shared secret of workers and gateway nodes for ``/internal/*``; made by ``herald up``.
@@ -371,8 +375,8 @@ def use_settings(settings: Settings) -> Settings:
     return settings
 
 
-PORTS = ("api_port", "gateway_port", "flower_port", "embedded_redis_port",
-         "embedded_postgres_port")
+PORTS = ("api_port", "gateway_port", "flower_port", "worker_metrics_port",
+         "embedded_redis_port", "embedded_postgres_port")
 
 
 def database_url(url: str) -> str:

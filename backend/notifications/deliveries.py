@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Session
 
+from backend.core import metrics
 from backend.db import leases
 from backend.db.arrays import as_arrays, rows_of
 from backend.db.models import Delivery, DeliveryAttempt, Notification
@@ -96,9 +97,9 @@ def advance(session: Session, n: Notification, from_step: int) -> None:
         set_step(session, n, from_step + 1, 0, 0)
         return
     finish(session, [n.id])
-    if n.status not in DONE:
-        lifecycle.try_move(n, Status.FAILED,
-                           _last_error(session, n.id) or "no channel could deliver it")
+    if n.status not in DONE and lifecycle.try_move(
+            n, Status.FAILED, _last_error(session, n.id) or "no channel could deliver it"):
+        metrics.FAILED.labels(priority=n.priority).inc()
 
 
 def start(session: Session, notifications: Iterable[Notification]) -> None:
@@ -128,6 +129,7 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
         made = attempts[n.id]
         if made < policy.max_attempts:
             retries.append(_step(n, 0, made, policy.delay(made), now))
+            metrics.IN_APP_RETRIES.labels(priority=n.priority).inc()
         else:
             exhausted.append(n.id)
     if exhausted:  # on to the next channel: these few as ORM objects (their status moves)

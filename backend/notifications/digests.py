@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.channels import email
 from backend.channels.base import ChannelError, TransientError
+from backend.core import metrics
 from backend.db.models import DeliveryAttempt, Notification, Tenant, User
 from backend.db.session import Database
 from backend.notifications import lifecycle
@@ -48,7 +49,9 @@ def _send_one(session: Session, user: User, now: datetime, channel: email.EmailC
         raise
     except ChannelError as exc:
         for n in waiting:
-            lifecycle.try_move(n, Status.FAILED, f"digest: {exc}")
+            if lifecycle.try_move(n, Status.FAILED, f"digest: {exc}"):
+                metrics.FAILED.labels(priority=n.priority).inc()
+        metrics.FALLBACKS.labels(channel="digest", outcome=Outcome.FAILED).inc()
         user.digest_next_at = None
         return 0
     for n in waiting:
@@ -57,6 +60,7 @@ def _send_one(session: Session, user: User, now: datetime, channel: email.EmailC
         session.add(DeliveryAttempt(notification_id=n.id, channel=Channel.EMAIL, attempt=1,
                                     outcome=Outcome.SENT, error=None))
     user.digest_next_at = None  # the next queued email starts the next period
+    metrics.FALLBACKS.labels(channel="digest", outcome=Outcome.SENT).inc()
     return len(waiting)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.channels.base import Channel, NoAddress, PermanentError, TransientError
+from backend.core import metrics
 from backend.db.models import Delivery, DeliveryAttempt, Notification, Tenant, User
 from backend.db.session import Database
 from backend.notifications import deliveries, lifecycle, preferences
@@ -150,8 +151,10 @@ def run(db: Database, nid: uuid.UUID, channel: Channel, backoff: Backoff,
     with db.session() as session:
         begun = begin(session, nid, channel, digest_periods)
     if begun is None:
+        metrics.FALLBACKS.labels(channel=channel.name, outcome=Outcome.SKIPPED).inc()
         return Outcome.SKIPPED
     result = send(channel, begun, backoff)
+    metrics.FALLBACKS.labels(channel=channel.name, outcome=result.outcome).inc()
     with db.session() as session:
         finish(session, nid, begun, result)
     logger.info("%s %s: %s%s", channel.name, nid, result.outcome,

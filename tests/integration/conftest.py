@@ -53,6 +53,8 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_SMTP_URL=smtp.url,
         HERALD_EMAIL_FROM="Herald Tests <herald@example.test>",
         HERALD_BRIDGE_BLOCK_MS="200",
+        # No metrics port for the workers tests start beside the main one (ports would clash).
+        HERALD_WORKER_METRICS_PORT="0",
         # Celery's lines per task and beat's per tick: some tests wait for them.
         HERALD_LOG_TASKS="true",
         HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
@@ -119,13 +121,14 @@ def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
     gateway = start_part("gateway")
     gateway_url = f"http://127.0.0.1:{gateway.port}"
     api = start_part("api")
-    worker = start_part("worker", gateway_url=gateway_url)
+    metrics_port = free_port()
+    worker = start_part("worker", gateway_url=gateway_url, worker_metrics_port=str(metrics_port))
     bridge = start_part("bridge", bridge_consumer="main-bridge")
     beat = start_part("beat", gateway_url=gateway_url)
     return Stack({**base_env, "HERALD_GATEWAY_URL": gateway_url},
                  f"http://127.0.0.1:{api.port}", gateway_url,
                  {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge,
-                  "beat": beat})
+                  "beat": beat}, f"http://127.0.0.1:{metrics_port}/metrics")
 
 
 @pytest.fixture

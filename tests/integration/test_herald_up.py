@@ -40,7 +40,8 @@ def _printed_flower_login(output: str) -> tuple[str, str]:
 
 async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
     ports = {name: free_port() for name in
-             ("API", "GATEWAY", "FLOWER", "EMBEDDED_REDIS", "EMBEDDED_POSTGRES")}
+             ("API", "GATEWAY", "FLOWER", "WORKER_METRICS", "EMBEDDED_REDIS",
+              "EMBEDDED_POSTGRES")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env.update({f"HERALD_{name}_PORT": str(port) for name, port in ports.items()})
     env["HERALD_DATA_DIR"] = str(tmp_path / ".herald")
@@ -116,6 +117,11 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
             assert httpx.get(f"{flower_url}{path}", timeout=30).status_code == 401
             assert httpx.get(f"{flower_url}{path}", auth=(user, password),
                              timeout=30).status_code == 200
+        # The worker's pool counts into files its parent sums: the tour's sends are there.
+        worker_metrics = httpx.get(f"http://127.0.0.1:{ports['WORKER_METRICS']}/metrics",
+                                   timeout=30).text
+        assert re.search(r'herald_notifications_stored_total\{priority="normal"\} [1-9]',
+                         worker_metrics), worker_metrics[:2000]
         _a_second_copy_is_told_which_herald_holds_its_ports(env, ports, tmp_path)
         _the_demo_tenant_gets_development_tokens(ports, creds)
         children = psutil.Process(up.pid).children(recursive=True)
@@ -166,7 +172,7 @@ def _a_second_copy_is_told_which_herald_holds_its_ports(env: dict, ports: dict, 
                             capture_output=True, text=True, timeout=120)
     said = second.stdout + second.stderr
     assert second.returncode != 0
-    for name in ("API", "GATEWAY", "FLOWER"):
+    for name in ("API", "GATEWAY", "FLOWER", "WORKER_METRICS"):
         assert f"port {ports[name]} (HERALD_{name}_PORT) is taken by another Herald" in said
     assert f"data folder {tmp_path / '.herald'}" in said
     assert "Traceback" not in said and "address already in use" not in said

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from backend.api.deps import RedisDep, SessionDep
+from backend.core import metrics as herald_metrics
 from backend.core.errors import Unavailable
 
 router = APIRouter(tags=["health"])
@@ -31,5 +32,5 @@ def readyz(session: SessionDep, redis: RedisDep) -> dict[str, str]:
 
 @router.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of the API (a worker and a gateway export their own)."""
+    return Response(generate_latest(herald_metrics.API), media_type=CONTENT_TYPE_LATEST)
