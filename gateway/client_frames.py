@@ -1,66 +1,31 @@
-"""What the gateway does with each frame a client sends after the welcome."""
+"""What the gateway does with each frame a client sends after the welcome: a table from the
+frame's class (``backend.notifications.frames``) to its handler."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
-
-from backend.core.errors import InvalidInput
-from backend.notifications import lifecycle
+from backend.notifications import frames, lifecycle
+from backend.notifications.frames import (
+    AckIds,
+    AckSeq,
+    Auth,
+    ClientFrame,
+    FrameError,
+    Hello,
+    Ping,
+    StateChange,
+)
 from gateway.auth import AuthError
 from gateway.connection import Connection, Resync
 from gateway.states import change
 
 
-class FrameError(InvalidInput):
-    """A client frame was malformed; the client gets an ``error`` frame naming it."""
-
-
-def _ids(frame: dict[str, Any]) -> list[uuid.UUID]:
-    raw = frame.get("ids")
-    if not isinstance(raw, list) or not raw or len(raw) > 1000:
-        raise FrameError("ids must be a list of 1 to 1000 notification ids")
-    try:
-        return [uuid.UUID(str(i)) for i in raw]
-    except ValueError as exc:
-        raise FrameError(f"ids: {exc}") from exc
-
-
-MAX_OFFSET = 2 ** 63 - 1  # seqs and change numbers are PostgreSQL bigints
-
-
-def offset(frame: dict[str, Any], kind: str, name: str) -> int:
-    """A seq or change number a client sent: an integer a bigint column can hold, or a
-    FrameError naming it (an out-of-range one would fail the statement it shares with
-    other readers)."""
-    value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_OFFSET:
-        raise FrameError(f"{kind}: {name} must be an integer from 0 to {MAX_OFFSET}")
-    return value
-
-
-MAX_SNOOZE = timedelta(days=366)
-_AWARE = TypeAdapter(AwareDatetime)
-
-
-def _until(frame: dict[str, Any]) -> datetime:
-    try:
-        until = _AWARE.validate_python(frame.get("until"))
-    except ValidationError as exc:
-        raise FrameError("snooze: until must be an ISO 8601 time with a UTC offset") from exc
-    now = datetime.now(UTC)
-    if not now < until <= now + MAX_SNOOZE:
-        raise FrameError("snooze: until must be in the future, within 366 days")
-    return until.astimezone(UTC)  # an offset PostgreSQL takes (+23:59 is beyond its range)
-
-
-async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
+async def _reauth(conn: Connection, frame: Auth) -> None:
     """A fresh token before the old one expires keeps the connection open."""
     try:
-        reader = conn.node.auth.claims(conn.tenant, frame.get("token"))
+        reader = conn.node.auth.claims(conn.tenant, frame.token)
     except AuthError as exc:
         raise FrameError(exc.reason) from exc
     if reader.external_id != conn.reader.external_id:
@@ -68,35 +33,38 @@ async def _reauth(conn: Connection, frame: dict[str, Any]) -> None:
     conn.renew(reader.expires_at)
 
 
-async def _ack(conn: Connection, frame: dict[str, Any]) -> None:
-    """``{"seq": N}`` acknowledges everything up to N at once; ``{"ids": [...]}`` those ids."""
-    if "seq" not in frame:
-        await conn.node.blocking.in_session(lifecycle.mark_delivered, _ids(frame),
-                                            conn.reader.row_id)
-        return
-    seq = offset(frame, "ack", "seq")
-    # Applied with the others (``acks``), from what this socket acknowledged before.
-    conn.node.acks.note(conn.reader.row_id, conn.acked, seq, conn.oldest_unacked)
-    conn.acked = max(conn.acked, seq)
-    if conn.acked >= conn.next_seq - 1:
-        conn.oldest_unacked = None  # every frame sent is acknowledged
+async def _ack_seq(conn: Connection, frame: AckSeq) -> None:
+    """Everything up to ``seq`` at once, applied with the others (``acks``), from what this
+    socket acknowledged before."""
+    conn.node.acks.note(conn.reader.row_id, *conn.sequence.ack(frame.seq))
 
 
-async def handle(conn: Connection, frame: dict[str, Any]) -> None:
-    kind = frame.get("type")
-    if kind == "ping":
-        conn.offer({"type": "pong"})
-    elif kind == "ack":
-        await _ack(conn, frame)
-    elif kind in ("read", "seen", "archive", "unarchive"):
-        await change(conn.node, conn.reader, kind, _ids(frame))
-    elif kind in ("read_all", "seen_all"):
-        await change(conn.node, conn.reader, "read" if kind == "read_all" else "seen", None)
-    elif kind == "snooze":
-        await change(conn.node, conn.reader, "snooze", _ids(frame), _until(frame))
-    elif kind == "hello":
-        conn.offer(Resync(offset(frame, "hello", "since")))  # replayed in order by the sender
-    elif kind == "auth":
-        await _reauth(conn, frame)
-    else:
-        raise FrameError(f"unknown frame type {kind!r}")
+async def _ack_ids(conn: Connection, frame: AckIds) -> None:
+    await conn.node.blocking.in_session(lifecycle.mark_delivered, list(frame.ids),
+                                        conn.reader.row_id)
+
+
+async def _ping(conn: Connection, _: Ping) -> None:
+    conn.offer(frames.PONG)
+
+
+async def _hello(conn: Connection, frame: Hello) -> None:
+    if frame.since is None:
+        raise FrameError(f"hello: since must be an integer from 0 to {frames.MAX_OFFSET}")
+    conn.offer(Resync(frame.since))  # replayed in order by the sender
+
+
+async def _state(conn: Connection, frame: StateChange) -> None:
+    await change(conn.node, conn.reader, frame.kind,
+                 list(frame.ids) if frame.ids is not None else None, frame.until)
+
+
+HANDLERS: dict[type[Any], Callable[[Connection, Any], Awaitable[None]]] = {
+    Ping: _ping, Auth: _reauth, Hello: _hello, AckSeq: _ack_seq, AckIds: _ack_ids,
+    StateChange: _state,
+}
+
+
+async def handle(conn: Connection, raw: dict[str, Any]) -> None:
+    frame: ClientFrame = frames.decode(raw)
+    await HANDLERS[type(frame)](conn, frame)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from gateway.node_messages import ReaderKey
@@ -38,7 +39,7 @@ class Hub:
         del self._sockets[conn.reader_key]
         return True
 
-    def send(self, key: ReaderKey, frame: dict[str, Any]) -> bool:
+    def send(self, key: ReaderKey, frame: Mapping[str, Any]) -> bool:
         """Offer a frame to every local socket of a reader; True when at least one took it."""
         taken = [conn.offer(frame) for conn in list(self._sockets.get(key, ()))]
         return any(taken)

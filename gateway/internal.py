@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from backend.core.errors import InvalidInput, Unauthorized
 from backend.core.metrics import GATEWAY_PUSHED
+from backend.notifications.frames import NotificationFrame
 from backend.notifications.messages import PushItem
 from gateway.node import Node, node_of
 
@@ -47,7 +48,7 @@ def parse_items(body: object) -> list[PushItem]:
             raise InvalidInput("tenant_id and external_id must be strings", where)
         if not isinstance(frame, dict) or not isinstance(frame.get("id"), str):
             raise InvalidInput("frame must be an object with a string id", [*where, "frame"])
-        parsed.append(PushItem(tenant_id, external_id, frame))
+        parsed.append(PushItem(tenant_id, external_id, cast(NotificationFrame, frame)))
     return parsed
 
 

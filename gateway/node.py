@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import redis.asyncio as aioredis
 from starlette.requests import HTTPConnection
@@ -12,6 +11,7 @@ from starlette.requests import HTTPConnection
 from backend.core.config import Settings
 from backend.core.redis import connect_async
 from backend.db.session import Database
+from backend.notifications.frames import StoredFrame
 from backend.notifications.inbox import ReaderKey, ReaderSummary
 from gateway.acks import Acks
 from gateway.auth import Authenticator
@@ -36,7 +36,7 @@ class Node:
     pending: Pending
     acks: Acks
     readers: Batcher[ReaderKey, ReaderSummary]  # what sockets open on
-    pages: Batcher[PageKey, list[dict[str, Any]]]  # replay pages
+    pages: Batcher[PageKey, list[StoredFrame]]  # replay pages
     inbox_rate: PerKey  # each reader's REST inbox requests on this node
 
     @classmethod

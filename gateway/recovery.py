@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from backend.notifications import inbox, lifecycle
+from backend.notifications.frames import StoredFrame
 from backend.notifications.inbox import PageKey, ReaderKey, ReaderSummary
 from backend.tenants.readers import create_readers
 
@@ -38,7 +38,7 @@ REPLAY_PAGE = 500
 
 
 def replay_pages(session: Session, keys: Sequence[PageKey]
-                 ) -> dict[PageKey, list[dict[str, Any]]]:
+                 ) -> dict[PageKey, list[StoredFrame]]:
     """Pages of stored frames for many sockets at once (each key: reader row id, since,
     until); a replayed notification counts as delivered, like a push."""
     pages = inbox.pages_after_seq(session, keys, REPLAY_PAGE)

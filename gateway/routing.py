@@ -19,11 +19,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from backend.core import redis_keys
+from backend.notifications.frames import ServerFrame
 from backend.notifications.messages import LiveFrames, PushItem
 from gateway.batcher import Batcher
 from gateway.hub import Hub
@@ -156,7 +156,7 @@ class Routing:
         finally:
             self._replies.pop(rid, None)
 
-    async def broadcast(self, key: ReaderKey, frames: list[dict[str, Any]]) -> None:
+    async def broadcast(self, key: ReaderKey, frames: list[ServerFrame]) -> None:
         """Frames for every socket of a reader, on every node (state changes, counts): one
         presence lookup and one message per node however many frames."""
         for frame in frames:

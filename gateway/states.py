@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from backend.notifications import states
+from backend.notifications.frames import CountsFrame
 from gateway.auth import Reader
 
 if TYPE_CHECKING:
@@ -15,8 +16,10 @@ if TYPE_CHECKING:
 
 
 async def change(node: Node, reader: Reader, kind: states.Kind, ids: list[uuid.UUID] | None,
-                 until: datetime | None = None) -> dict[str, Any]:
-    """Apply and broadcast; returns the ``counts`` frame."""
+                 until: datetime | None = None) -> CountsFrame:
+    """Apply and broadcast; returns the ``counts`` frame (the last, ``states.change``)."""
     frames = await node.blocking.in_session(states.change, reader.row_id, kind, ids, until)
     await node.routing.broadcast(reader.key, frames)
-    return frames[-1]
+    counts = frames[-1]
+    assert counts["type"] == "counts"
+    return counts

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from backend.notifications import frames
+from backend.notifications.frames import FrameError, WelcomeFrame
 from gateway import client_frames
 from gateway.auth import AuthError, Reader, TenantKey
 from gateway.close_codes import Close
@@ -92,8 +93,7 @@ async def _receive_loop(conn: Connection) -> None:
         try:
             frame = json.loads(raw)
         except RecursionError:  # nested past the parser's depth: nothing to act on
-            conn.offer({"type": "error", "code": "bad_frame",
-                        "message": "frames may not be nested this deep"})
+            conn.offer(frames.bad_frame("frames may not be nested this deep"))
             continue
         except ValueError:
             frame = None
@@ -102,8 +102,8 @@ async def _receive_loop(conn: Connection) -> None:
             return
         try:
             await client_frames.handle(conn, frame)
-        except client_frames.FrameError as exc:
-            conn.offer({"type": "error", "code": "bad_frame", "message": str(exc)})
+        except FrameError as exc:
+            conn.offer(frames.bad_frame(str(exc)))
 
 
 def _offset_or_none(conn: Connection, hello: dict[str, Any] | None, name: str) -> int | None:
@@ -112,9 +112,9 @@ def _offset_or_none(conn: Connection, hello: dict[str, Any] | None, name: str) -
     if hello is None or hello.get(name) is None:
         return None
     try:
-        return client_frames.offset(hello, "hello", name)
-    except client_frames.FrameError as exc:
-        conn.offer({"type": "error", "code": "bad_frame", "message": str(exc)})
+        return frames.offset(hello, "hello", name)
+    except FrameError as exc:
+        conn.offer(frames.bad_frame(str(exc)))
         return None
 
 
@@ -124,14 +124,14 @@ async def _welcome(conn: Connection, hello: dict[str, Any] | None) -> None:
     since = _offset_or_none(conn, greeting, "since")
     epoch = greeting.get("epoch") if greeting else None
     state = await conn.node.readers.get((conn.reader.tenant_id, conn.reader.external_id))
-    conn.reader = replace(conn.reader, row_id=state.row_id)
     recovered = recoverable(state, since if isinstance(since, int) else None, epoch)
-    conn.next_seq = (since if recovered and isinstance(since, int) else state.last_seq) + 1
-    await conn.websocket.send_json({
+    conn.welcome(state.row_id, since if recovered and isinstance(since, int) else state.last_seq)
+    welcome: WelcomeFrame = {
         "type": "welcome", "user": conn.reader.external_id, "unread": state.counts.unread,
         "unseen": state.counts.unseen, "seq": state.last_seq, "epoch": state.epoch,
         "change": state.last_change, "recovered": recovered,
-    })
+    }
+    await conn.websocket.send_json(welcome)
     if recovered and isinstance(since, int):
         # Up to the seq just read: later ones are queued already (registered first).
         await conn.replay(since, state.last_seq)
@@ -211,7 +211,7 @@ async def _serve_reader(conn: Connection, hello: dict[str, Any] | None) -> None:
         await _serve(conn)
     except CLOSED:
         pass  # the client went away during welcome or replay
-    except client_frames.FrameError as exc:
+    except FrameError as exc:
         await websocket.close(Close.BAD_FRAME, str(exc)[:120])
     finally:
         if node.hub.remove(conn):

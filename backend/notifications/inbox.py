@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from backend.db.arrays import unnested
 from backend.db.models import Notification, User
+from backend.notifications.frames import CountsFrame, DeletedFrame, NotificationFrame, UnreadFrame
 from backend.notifications.lifecycle import by_ids
 
 State = Literal["inbox", "unseen", "unread", "archived", "all"]
@@ -62,11 +63,18 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def frame(n: Stored, kind: str = "notification") -> dict[str, Any]:
+def frame(n: Stored, kind: Literal["notification", "updated"] = "notification"
+          ) -> NotificationFrame | DeletedFrame:
     """The frame a socket receives for a notification (``updated`` after an edit or state
     change), also used by the REST inbox; a retracted one is a ``deleted`` frame."""
     if n.deleted_at is not None:
         return {"type": "deleted", "id": str(n.id), "seq": n.seq, "change": n.change}
+    return notification_frame(n, kind)
+
+
+def notification_frame(n: Stored, kind: Literal["notification", "updated"] = "notification"
+                       ) -> NotificationFrame:
+    """The frame of a notification that is not retracted."""
     return {
         "type": kind, "id": str(n.id), "seq": n.seq, "title": n.title, "body": n.body,
         "category": n.category, "priority": n.priority, "data": n.data,
@@ -106,7 +114,7 @@ class Counts:
     unread: int
     archived: int
 
-    def frames(self) -> list[dict[str, Any]]:
+    def frames(self) -> list[UnreadFrame | CountsFrame]:
         """``unread`` (what older clients know) and ``counts``."""
         return [{"type": "unread", "count": self.unread},
                 {"type": "counts", "unseen": self.unseen, "unread": self.unread,

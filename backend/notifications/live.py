@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 import redis
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.core import redis_keys
 from backend.db.models import Notification, User
 from backend.notifications import inbox
+from backend.notifications.frames import ServerFrame
 from backend.notifications.messages import LiveFrames
 
 
@@ -26,7 +26,7 @@ def frames_for(session: Session, rows: Iterable[Notification], with_counts: bool
                ) -> list[LiveFrames]:
     """Each changed row's frame (``updated``, or ``deleted``), grouped by reader, with each
     reader's new counts unless the change cannot move them (an edit of the text)."""
-    by_reader: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_reader: dict[int, list[ServerFrame]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r.user_id, r.change, r.seq)):
         by_reader[row.user_id].append(inbox.frame(row, "updated"))
     if not by_reader:
@@ -35,7 +35,7 @@ def frames_for(session: Session, rows: Iterable[Notification], with_counts: bool
     readers = session.execute(select(User.id, User.tenant_id, User.external_id)
                               .where(User.id.in_(by_reader))).all()
     return [LiveFrames(str(tenant_id), external_id,
-                       by_reader[rid] + (counted[rid].frames() if with_counts else []))
+                       [*by_reader[rid], *(counted[rid].frames() if with_counts else [])])
             for rid, tenant_id, external_id in readers]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import uuid6
 
 from backend.core.validation import find_unstorable
+from backend.notifications.frames import NotificationFrame, ServerFrame
 
 
 def new_id() -> uuid.UUID:
@@ -95,7 +96,7 @@ class QueuedEntry:
 class PushItem:
     tenant_id: str
     external_id: str
-    frame: dict[str, Any]  # the ``notification`` frame the reader's sockets get
+    frame: NotificationFrame  # the frame the reader's sockets get
 
     @property
     def notification_id(self) -> str:
@@ -119,7 +120,7 @@ class PushItem:
 class LiveFrames:
     tenant_id: str
     external_id: str
-    frames: list[dict[str, Any]]
+    frames: list[ServerFrame]
 
     @property
     def reader(self) -> tuple[str, str]:

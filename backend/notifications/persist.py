@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from backend.db.arrays import array_text, as_arrays, rows_of, unnested
 from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
 from backend.notifications import deliveries, lifecycle, preferences
-from backend.notifications.inbox import frame
+from backend.notifications.inbox import notification_frame
 from backend.notifications.lifecycle import RENDER_STEP, Channel, Outcome, Status
 from backend.notifications.messages import PushItem, StreamEntry
 from backend.templates import compose
@@ -242,7 +242,7 @@ def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushIte
                     and r["channels"][0] == Channel.IN_APP),
                    key=lambda r: (r["user_id"], r["seq"]))
     return [PushItem(str(r["tenant_id"]), readers[r["user_id"]],
-                     frame(SimpleNamespace(**r, **UNCHANGED))) for r in fresh]
+                     notification_frame(SimpleNamespace(**r, **UNCHANGED))) for r in fresh]
 
 
 def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
@@ -255,7 +255,8 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
                Notification.deleted_at.is_(None))
         .order_by(Notification.user_id, Notification.seq)
     ).all()
-    return [PushItem(str(n.tenant_id), external_id, frame(n)) for n, external_id in pending]
+    return [PushItem(str(n.tenant_id), external_id, notification_frame(n))
+            for n, external_id in pending]
 
 
 def record_push(session: Session, outcomes: dict[str, bool], error: str | None = None

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Notification
 from backend.notifications import changes, inbox, lifecycle
+from backend.notifications.frames import ServerFrame, StateFrame
 
 Kind = Literal["read", "seen", "archive", "unarchive", "snooze"]
 N = Notification
@@ -39,11 +40,11 @@ def _rule(kind: Kind, now: datetime, until: datetime | None
 
 
 def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID] | None,
-           until: datetime | None = None) -> list[dict[str, Any]]:
+           until: datetime | None = None) -> list[ServerFrame]:
     """Apply ``kind`` to the reader's notifications (all when ``ids`` is None); returns the
     frames for every tab of the reader."""
     now = datetime.now(UTC)
-    frames: list[dict[str, Any]] = []
+    frames: list[ServerFrame] = []
     value: object
     if kind == "read":
         moved = lifecycle.mark_read(session, reader_row_id, ids)
@@ -59,8 +60,8 @@ def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID
             where.append(lifecycle.by_ids(ids))
         rows = changes.apply(session, where, **values)
     if rows:
-        frames.insert(0, {"type": "state", "ids": [str(r.id) for r in rows], field: value,
-                          "change": max(r.change for r in rows)})
+        frames.insert(0, cast(StateFrame, {"type": "state", "ids": [str(r.id) for r in rows],
+                                           field: value, "change": max(r.change for r in rows)}))
     return frames + inbox.counts(session, reader_row_id).frames()
 
 

@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from backend.core import bulkhead
+from backend.notifications.frames import FrameError, offset
 from backend.notifications.schemas import (
     NotificationCreate,
     NotificationEdit,
@@ -23,7 +24,6 @@ from backend.notifications.schemas import (
 from backend.templates.schemas import TemplateUpsert
 from backend.tenants.schemas import TokenCreate, UserUpdate
 from gateway.batcher import Batcher
-from gateway.client_frames import FrameError, offset
 
 HOSTILE: list[Any] = ["\ud800", "a\udfffb", "nul\x00", 2 ** 63, -1, 1e308, math.nan,
                       math.inf, True, None, [], {}, "x" * 100_000]
