@@ -8,7 +8,6 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,17 +29,13 @@ from backend.notifications.messages import StreamEntry
 from backend.notifications.schedules import next_run
 from backend.notifications.schemas import NotificationCreate
 from tasks.app import app
-from tasks.base import TRANSIENT, PeriodicTask
+from tasks.base import Failure, PeriodicTask, classify
 from tasks.fallbacks import SENDERS
 from tasks.retries import retry_in_app
 from tasks.runtime import Runtime, runtime
 from tasks.webhooks import EVENTS_PER_TASK, send_events
 
 logger = logging.getLogger(__name__)
-
-# What fails a tick, not one schedule: servers away, or the tick past its time limit.
-NOT_THE_SCHEDULES: tuple[type[BaseException], ...] = (*TRANSIENT, RedisConnectionError)
-
 
 @app.task(name=queues.DISPATCH_DUE, base=PeriodicTask)
 def dispatch_due() -> int:
@@ -105,9 +100,9 @@ def run_schedules() -> int:
             try:
                 with session.begin_nested():
                     _run_once(rt, session, schedule, now)
-            except NOT_THE_SCHEDULES:
-                raise  # PostgreSQL or Redis away, or the tick out of time: not the schedule's
             except Exception as exc:  # noqa: BLE001 - one schedule's fault is its own
+                if classify(exc) is Failure.TRANSIENT:
+                    raise  # PostgreSQL or Redis away, or the tick out of time: not the schedule's
                 logger.warning("schedule %s failed: %s", schedule.id, exc)
                 schedule.failed_at = now
                 schedule.failure_reason = f"{type(exc).__name__}: {exc}"[:500]

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Task
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend.core import bulkhead, metrics, redis_keys
 from backend.core.logs import journey
@@ -18,14 +17,13 @@ from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
 from backend.notifications.persist import (
     RenderAccount,
-    UnknownTenant,
     pending_pushes,
     persist_batch,
     record_push,
 )
 from backend.notifications.queues import DELIVER_BATCH
 from tasks.app import app
-from tasks.base import HeraldTask
+from tasks.base import POISON, Failure, HeraldTask, classify, retries_left
 from tasks.gateway_client import GATEWAY_UNREACHABLE, GatewayRefused
 from tasks.runtime import Runtime, runtime
 
@@ -33,9 +31,6 @@ logger = logging.getLogger(__name__)
 
 # Render time one tenant may use in one batch, in render budgets (HERALD_RENDER_TIMEOUT_SECONDS).
 RENDER_SECONDS_PER_TENANT = 3
-
-# Errors of one bad entry: retrying cannot fix them, so the batch is split to find it.
-POISON = (DBAPIError, UnknownTenant, ValueError, KeyError, TypeError)
 
 
 def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = None
@@ -53,7 +48,7 @@ def offer_and_record(rt: Runtime, items: list[PushItem], task: Task | None = Non
     except GatewayRefused as exc:
         error = str(exc)
     except GATEWAY_UNREACHABLE as exc:
-        if task is not None and task.request.retries < (task.max_retries or 0):
+        if retries_left(task):
             raise
         error = f"gateway unreachable: {exc}"
     if error is not None:
@@ -137,9 +132,9 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: Re
     try:
         with rt.db.session() as session:
             return persist_batch(session, [q.entry for q in batch], account)
-    except OperationalError:
-        raise
-    except POISON:
+    except Exception as failure:
+        if classify(failure) is not Failure.POISON:
+            raise
         logger.exception("batch of %d failed; isolating the bad entries", len(batch))
 
     def persist(part: Sequence[QueuedEntry]) -> None:

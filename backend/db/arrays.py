@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeEngine
 
 def unnested(alias: str, **columns: TypeEngine[Any]) -> Subquery:
     """A subquery with one column per keyword, of that type; each column's values are bound
-    as one array named after it plus ``s`` (``user_id`` from the parameter ``user_ids``),
+    as one array named after it plus ``s`` (``reader_id`` from the parameter ``reader_ids``),
     so no parameter shares the name of a column a statement writes. An array is bound as a
     list, or as its text (``array_text``), which PostgreSQL's cast reads the same."""
     return select(*(func.unnest(bound_array(type_, f"{name}s")).label(name)

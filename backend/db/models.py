@@ -115,15 +115,15 @@ READER_COLUMNS = (User.id, User.external_id, User.name, User.last_seq, User.loca
 
 class Notification(Base):
     """Partitioned by week of ``created_at`` (migration 0011; ``retention`` keeps the weeks), so
-    its key is (id, created_at); (user_id, seq) is indexed, unique by the worker's lock."""
+    its key is (id, created_at); (reader_id, seq) is indexed, unique by the worker's lock."""
 
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_notifications_reader_seq", "user_id", "seq"),
-        Index("ix_notifications_unread", "user_id", postgresql_where="read_at IS NULL"),
+        Index("ix_notifications_reader_seq", "reader_id", "seq"),
+        Index("ix_notifications_unread", "reader_id", postgresql_where="read_at IS NULL"),
         Index("ix_notifications_group", "group_id"),
         Index("ix_notifications_created_brin", "created_at", postgresql_using="brin"),
-        Index("ix_notifications_changes", "user_id", "change", postgresql_where="change > 0"),
+        Index("ix_notifications_changes", "reader_id", "change", postgresql_where="change > 0"),
         Index("ix_notifications_snoozed", "snoozed_until",
               postgresql_where="snoozed_until IS NOT NULL"),
         {"postgresql_partition_by": "RANGE (created_at)"},
@@ -133,7 +133,7 @@ class Notification(Base):
     group_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     # The reader's row id (users.id), not the product's own user id (users.external_id).
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(BigInteger)
     category: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[str] = mapped_column(String(10))

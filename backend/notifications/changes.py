@@ -19,7 +19,7 @@ from backend.db.models import Notification, User
 
 def apply(session: Session, where: list[ColumnElement[bool]], **new: Any) -> list[Notification]:
     """Set ``new`` on the notifications matching ``where``; returns them as changed."""
-    readers = sorted(set(session.scalars(select(Notification.user_id).where(*where))))
+    readers = sorted(set(session.scalars(select(Notification.reader_id).where(*where))))
     if not readers:
         return []
     # Readers are locked in id order, as the worker does when it hands out seqs: no deadlock.
@@ -28,11 +28,11 @@ def apply(session: Session, where: list[ColumnElement[bool]], **new: Any) -> lis
     numbers = session.execute(
         update(User).where(User.id.in_(readers)).values(last_change=User.last_change + 1)
         .returning(User.id, User.last_change)).tuples().all()
-    numbered = values(column("user_id", BigInteger), column("change", BigInteger),
+    numbered = values(column("reader_id", BigInteger), column("change", BigInteger),
                       name="numbered").data(sorted(numbers))
     return list(session.scalars(
         update(Notification)
-        .where(*where, Notification.user_id == numbered.c.user_id)
+        .where(*where, Notification.reader_id == numbered.c.reader_id)
         .values(change=numbered.c.change, **new)
         .returning(Notification),
         # Rows already loaded in this session take the new values, not their old ones.

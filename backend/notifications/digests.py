@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 def _waiting(session: Session, user: User) -> list[Notification]:
     return list(session.scalars(
-        select(Notification).where(Notification.user_id == user.id,
+        select(Notification).where(Notification.reader_id == user.id,
                                    Notification.digest_queued_at.is_not(None),
                                    Notification.digested_at.is_(None),
                                    Notification.read_at.is_(None),

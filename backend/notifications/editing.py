@@ -78,7 +78,7 @@ def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
     template, locale, time zone and data (a reader's data may differ after an edit of
     theirs alone)."""
     readers = {u.id: u for u in session.scalars(
-        select(User).where(User.id.in_({r.user_id for r in rows})))}
+        select(User).where(User.id.in_({r.reader_id for r in rows})))}
     versions: dict[str, dict[str, Template]] = {}
     groups: dict[str, tuple[dict[str, Any], list[uuid.UUID]]] = {}
     checked: set[str] = set()  # (template, data) already known to render
@@ -86,7 +86,7 @@ def _new_values(session: Session, tenant: Tenant, edit: NotificationEdit,
     for row in rows:
         data = row.data if edit.data is None else edit.data
         key, render = _rendering(edit, row)
-        reader = readers[row.user_id]
+        reader = readers[row.reader_id]
         override = row.locale if key is None else None
         if key is not None and key not in versions:
             versions[key] = compose.latest_versions(session, tenant.id, key)

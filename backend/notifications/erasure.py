@@ -59,7 +59,7 @@ def _rows(session: Session, tenant_id: uuid.UUID, user_id: str, erased: Erased) 
     reader = session.scalar(select(User).where(User.tenant_id == tenant_id,
                                                User.external_id == user_id))
     if reader is not None:
-        theirs = select(Notification.id).where(Notification.user_id == reader.id)
+        theirs = select(Notification.id).where(Notification.reader_id == reader.id)
         erased.notifications = session.scalar(
             select(func.count()).select_from(theirs.subquery())) or 0
         # Attempts and deliveries first (no foreign key to partitioned notifications).

@@ -101,7 +101,7 @@ def begin(session: Session, nid: uuid.UUID, channel: Channel,
     if _already_sent(session, nid, channel.name):
         deliveries.advance(session, n, row.step)
         return None
-    user = session.get_one(User, n.user_id)
+    user = session.get_one(User, n.reader_id)
     if _held_back(session, n, row, user, digest_periods):
         return None
     message = channel.compose(session, n, user)

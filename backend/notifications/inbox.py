@@ -103,7 +103,7 @@ def _in_state(state: State, now: At) -> ColumnElement[bool]:
 def owned_by(session: Session, reader_row_id: int, notification_id: uuid.UUID) -> bool:
     return session.scalar(
         select(func.count()).where(by_ids([notification_id]),
-                                   Notification.user_id == reader_row_id,
+                                   Notification.reader_id == reader_row_id,
                                    Notification.deleted_at.is_(None))
     ) == 1
 
@@ -128,8 +128,8 @@ def counts_of(session: Session, reader_row_ids: list[int]) -> dict[int, Counts]:
     """Each reader's counts, in one statement however many readers."""
     now = datetime.now(UTC)
     rows = session.execute(
-        select(Notification.user_id, *(func.count().filter(_in_state(s, now)) for s in COUNTED))
-        .where(Notification.user_id.in_(reader_row_ids)).group_by(Notification.user_id)).all()
+        select(Notification.reader_id, *(func.count().filter(_in_state(s, now)) for s in COUNTED))
+        .where(Notification.reader_id.in_(reader_row_ids)).group_by(Notification.reader_id)).all()
     found = {r[0]: Counts(**dict(zip(COUNTED, r[1:], strict=True))) for r in rows}
     return {rid: found.get(rid, Counts(0, 0, 0)) for rid in reader_row_ids}
 
@@ -158,7 +158,7 @@ def _summaries_by_key() -> Select[Any]:
     now = bindparam("now", type_=DateTime(timezone=True))
     found = select(*(func.count().filter(_in_state(s, now)).label(s) for s in COUNTED),
                    func.min(Notification.seq).label("oldest")
-                   ).where(Notification.user_id == User.id).lateral("found")
+                   ).where(Notification.reader_id == User.id).lateral("found")
     return (select(User.tenant_id, User.external_id, User.id, User.last_seq, User.epoch,
                    User.last_change, found)
             .join(wanted, and_(User.tenant_id == wanted.c.tenant_id,
@@ -196,7 +196,7 @@ def _pages_after_seq() -> Select[Any]:
     """Built once, for any number of readers: each one's page as a LATERAL subquery."""
     wanted = unnested("wanted", reader=BigInteger(), since=BigInteger(), until=BigInteger())
     page = (select(Notification)
-            .where(Notification.user_id == wanted.c.reader, Notification.seq > wanted.c.since,
+            .where(Notification.reader_id == wanted.c.reader, Notification.seq > wanted.c.since,
                    Notification.seq <= wanted.c.until)
             .order_by(Notification.seq).limit(bindparam("limit")).lateral("page"))
     return (select(wanted.c.reader, wanted.c.since, wanted.c.until,
@@ -232,7 +232,7 @@ def changed_after(session: Session, reader_row_id: int, after: tuple[int, int],
     a reconnecting client holds in an older version."""
     return list(session.scalars(
         select(Notification)
-        .where(Notification.user_id == reader_row_id,
+        .where(Notification.reader_id == reader_row_id,
                tuple_(Notification.change, Notification.seq) > tuple_(*after),
                Notification.change > 0, Notification.seq <= through_seq)
         .order_by(Notification.change, Notification.seq).limit(limit)))
@@ -241,7 +241,7 @@ def changed_after(session: Session, reader_row_id: int, after: tuple[int, int],
 def page(session: Session, reader_row_id: int, limit: int, before: int | None,
          state: State = "inbox") -> list[Notification]:
     """Newest first; ``before`` is a seq cursor from the previous page."""
-    query = select(Notification).where(Notification.user_id == reader_row_id,
+    query = select(Notification).where(Notification.reader_id == reader_row_id,
                                        _in_state(state, datetime.now(UTC)))
     if before is not None:
         query = query.where(Notification.seq < before)

@@ -195,13 +195,13 @@ def mark_delivered(session: Session, ids: Sequence[uuid.UUID],
         return []
     where: list[ColumnElement[bool]] = [by_ids(ids)]
     if reader_row_id is not None:
-        where.append(Notification.user_id == reader_row_id)
+        where.append(Notification.reader_id == reader_row_id)
     return transition(session, Status.DELIVERED, *where, synchronize=False,
                       delivered_at=_delivered_at(func.now()))
 
 
 # The readers' acknowledged ranges.
-_ACKED = unnested("acked", user_id=BigInteger(), after=BigInteger(), through=BigInteger())
+_ACKED = unnested("acked", reader_id=BigInteger(), after=BigInteger(), through=BigInteger())
 
 
 def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
@@ -213,10 +213,10 @@ def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
     readers, afters, throughs = zip(*sorted((reader, after, through)
                                             for reader, (after, through) in acked.items()),
                                     strict=True)
-    return transition(session, Status.DELIVERED, Notification.user_id == _ACKED.c.user_id,
+    return transition(session, Status.DELIVERED, Notification.reader_id == _ACKED.c.reader_id,
                       Notification.seq > _ACKED.c.after, Notification.seq <= _ACKED.c.through,
                       Notification.created_at >= oldest - ID_TIME_MARGIN,
-                      params={"user_ids": list(readers), "afters": list(afters),
+                      params={"reader_ids": list(readers), "afters": list(afters),
                               "throughs": list(throughs)},
                       delivered_at=_delivered_at(func.now()))
 
@@ -225,7 +225,7 @@ def mark_read(session: Session, reader_row_id: int, ids: Iterable[uuid.UUID] | N
               ) -> list[str]:
     """Mark the reader's notifications read (all when ``ids`` is None); returns those changed."""
     now = datetime.now(UTC)
-    where: list[ColumnElement[bool]] = [Notification.user_id == reader_row_id,
+    where: list[ColumnElement[bool]] = [Notification.reader_id == reader_row_id,
                                         Notification.read_at.is_(None)]
     if ids is not None:
         where.append(by_ids(ids))

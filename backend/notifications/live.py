@@ -27,8 +27,8 @@ def frames_for(session: Session, rows: Iterable[Notification], with_counts: bool
     """Each changed row's frame (``updated``, or ``deleted``), grouped by reader, with each
     reader's new counts unless the change cannot move them (an edit of the text)."""
     by_reader: dict[int, list[ServerFrame]] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: (r.user_id, r.change, r.seq)):
-        by_reader[row.user_id].append(inbox.frame(row, "updated"))
+    for row in sorted(rows, key=lambda r: (r.reader_id, r.change, r.seq)):
+        by_reader[row.reader_id].append(inbox.frame(row, "updated"))
     if not by_reader:
         return []
     counted = inbox.counts_of(session, list(by_reader)) if with_counts else {}

@@ -134,7 +134,7 @@ def _row(entry: StreamEntry, nid: uuid.UUID, tenant: Tenant, reader: ReaderView,
     status, reason = lifecycle.initial(channels)
     return {
         "id": nid, "group_id": uuid.UUID(entry.group_id),
-        "tenant_id": tenant.id, "user_id": reader.id, "seq": seq,
+        "tenant_id": tenant.id, "reader_id": reader.id, "seq": seq,
         "category": entry.category, "priority": entry.priority,
         "template": entry.template, "template_id": rendered.template_id,
         "title": rendered.title, "body": rendered.body, "data": entry.data,
@@ -204,7 +204,7 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
 
 
 # What ``_row`` gives a new notification (the other columns take their defaults).
-_NEW_COLUMNS = ("id", "group_id", "tenant_id", "user_id", "seq", "category", "priority",
+_NEW_COLUMNS = ("id", "group_id", "tenant_id", "reader_id", "seq", "category", "priority",
                 "template", "template_id", "title", "body", "data", "channels", "locale",
                 "idempotency_key", "status", "status_reason", "created_at")
 # One cached statement, the rows as one array per column: the multi-row VALUES list it
@@ -240,8 +240,8 @@ def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushIte
     """Push items for new in-app rows, per reader in seq order (as ``pending_pushes``)."""
     fresh = sorted((r for r in rows if r["status"] == Status.PERSISTED
                     and r["channels"][0] == Channel.IN_APP),
-                   key=lambda r: (r["user_id"], r["seq"]))
-    return [PushItem(str(r["tenant_id"]), readers[r["user_id"]],
+                   key=lambda r: (r["reader_id"], r["seq"]))
+    return [PushItem(str(r["tenant_id"]), readers[r["reader_id"]],
                      notification_frame(SimpleNamespace(**r, **UNCHANGED))) for r in fresh]
 
 
@@ -249,11 +249,11 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
     """Push items for those of ``ids`` that are in-app and not yet taken by any socket."""
     pending = session.execute(
         select(Notification, User.external_id)
-        .join(User, User.id == Notification.user_id)
+        .join(User, User.id == Notification.reader_id)
         .where(lifecycle.by_ids(ids), Notification.status == Status.PERSISTED,
                Notification.channels[0].astext == Channel.IN_APP,
                Notification.deleted_at.is_(None))
-        .order_by(Notification.user_id, Notification.seq)
+        .order_by(Notification.reader_id, Notification.seq)
     ).all()
     return [PushItem(str(n.tenant_id), external_id, notification_frame(n))
             for n, external_id in pending]

@@ -55,7 +55,7 @@ def change(session: Session, reader_row_id: int, kind: Kind, ids: list[uuid.UUID
             frames.append({"type": "read", "ids": moved})  # what older clients know
     else:
         condition, values, field, value = _rule(kind, now, until)
-        where = [N.user_id == reader_row_id, N.deleted_at.is_(None), *condition]
+        where = [N.reader_id == reader_row_id, N.deleted_at.is_(None), *condition]
         if ids is not None:
             where.append(lifecycle.by_ids(ids))
         rows = changes.apply(session, where, **values)

@@ -20,7 +20,7 @@ MISSED = 10_000
 
 def _stored(dsn: str, tenant_id: str, user: str) -> int:
     ((count,),) = query(dsn, "SELECT count(*) FROM notifications n JOIN users u "
-                             "ON u.id = n.user_id WHERE u.tenant_id = %s AND u.external_id = %s",
+                             "ON u.id = n.reader_id WHERE u.tenant_id = %s AND u.external_id = %s",
                         tenant_id, user)
     return int(count)
 

@@ -28,7 +28,7 @@ def _reader(tenant: TenantKeys, user_id: str) -> tuple[int, str, int] | None:
             User.tenant_id == uuid.UUID(tenant.tenant_id), User.external_id == user_id))
         if user is None:
             return None
-        count = session.scalar(select(func.count()).where(Notification.user_id == user.id))
+        count = session.scalar(select(func.count()).where(Notification.reader_id == user.id))
         return user.id, user.epoch, count or 0
 
 

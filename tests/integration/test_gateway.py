@@ -418,7 +418,7 @@ async def test_pushes_arriving_while_a_reader_catches_up_do_not_close_its_socket
     with session_scope() as session:
         reader = session.scalar(select(User.id).where(
             User.tenant_id == uuid.UUID(tenant.tenant_id), User.external_id == "returning"))
-        _delete(session, and_(Notification.user_id == reader, Notification.seq.in_(purged)))
+        _delete(session, and_(Notification.reader_id == reader, Notification.seq.in_(purged)))
     sock = await _reading_slowly(node.port, stack, tenant, "returning")
     # Not reading for now: the replay waits on the socket. Retries of 100 of them arrive.
     items = [_push_item(tenant, "returning", seq, str(uuid.uuid4()), f"n{seq - 1}", body)

@@ -33,7 +33,7 @@ def _stored(tenant_id: str) -> list[tuple[str, int, str]]:
     with session_scope() as session:
         return [(r.external_id, r.seq, r.title) for r in session.execute(
             select(User.external_id, Notification.seq, Notification.title)
-            .join(User, User.id == Notification.user_id)
+            .join(User, User.id == Notification.reader_id)
             .where(Notification.tenant_id == uuid.UUID(tenant_id)))]
 
 

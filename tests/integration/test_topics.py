@@ -19,7 +19,7 @@ def _readers_of(group_id: str) -> dict[str, tuple[str, int]]:
     with session_scope() as session:
         rows = session.execute(
             select(User.external_id, Notification.id, Notification.seq)
-            .join(User, User.id == Notification.user_id)
+            .join(User, User.id == Notification.reader_id)
             .where(Notification.group_id == uuid.UUID(group_id))).all()
     return {ext: (str(nid), seq) for ext, nid, seq in rows}
 

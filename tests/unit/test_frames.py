@@ -30,7 +30,7 @@ STATIC = Path(__file__).resolve().parents[2] / "gateway" / "static"
 def interface(name: str) -> set[str]:
     """The field names of one interface of herald.d.ts."""
     text = (STATIC / "herald.d.ts").read_text()
-    body = re.search(r"export interface %s \{(.*?)\n\}" % name, text, re.S)
+    body = re.search(rf"export interface {name} \{{(.*?)\n\}}", text, re.S)
     assert body, f"herald.d.ts has no interface {name}"
     return set(re.findall(r"^\s+(\w+)\??:", body.group(1), re.M))
 

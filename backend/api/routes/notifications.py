@@ -140,7 +140,7 @@ def get_notification(
     """Status of one notification, with every delivery attempt."""
     row = session.execute(
         select(Notification, User.external_id)
-        .join(User, User.id == Notification.user_id)
+        .join(User, User.id == Notification.reader_id)
         .where(by_ids([notification_id]), Notification.tenant_id == tenant.id)
     ).one_or_none()
     if row is None:
