@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from backend.notifications import frames, lifecycle
+from backend.notifications import frames
 from backend.notifications.frames import (
     AckIds,
     AckSeq,
@@ -40,8 +40,8 @@ async def _ack_seq(conn: Connection, frame: AckSeq) -> None:
 
 
 async def _ack_ids(conn: Connection, frame: AckIds) -> None:
-    await conn.node.blocking.in_session(lifecycle.mark_delivered, list(frame.ids),
-                                        conn.reader.row_id)
+    """Applied with the others (``acks``), as acks by seq are."""
+    conn.node.acks.note_ids(conn.reader.row_id, frame.ids)
 
 
 async def _ping(conn: Connection, _: Ping) -> None:
@@ -65,6 +65,26 @@ HANDLERS: dict[type[Any], Callable[[Connection, Any], Awaitable[None]]] = {
 }
 
 
+class OverBudget(FrameError):
+    """The frame would take more database work than its socket or tenant has left."""
+
+    frame_code = "over_budget"
+
+
+def _afford(conn: Connection, frame: ClientFrame) -> None:
+    if not (cost := frames.ids_of(frame)):
+        return
+    if conn.budget is None:
+        conn.budget = conn.node.budget.socket()
+    if not conn.node.budget.allow(conn.budget, conn.tenant.tenant_id, cost):
+        settings = conn.node.settings
+        raise OverBudget(
+            f"over budget: {settings.ws_ids_per_second:g} ids a second per socket and "
+            f"{settings.ws_tenant_ids_per_second:g} per tenant; this frame was not applied, "
+            "send it again later")
+
+
 async def handle(conn: Connection, raw: dict[str, Any]) -> None:
     frame: ClientFrame = frames.decode(raw)
+    _afford(conn, frame)
     await HANDLERS[type(frame)](conn, frame)

@@ -20,6 +20,7 @@ from backend.notifications.frames import StoredFrame
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
 from gateway.outbox import Outbox
+from gateway.rate_limit import RateLimit
 from gateway.recovery import REPLAY_PAGE
 from gateway.sequence import Full, Phase, Sequence
 
@@ -65,6 +66,7 @@ class Connection:
         self.expires_at = reader.expires_at
         self.outbox: Outbox[Outgoing] = Outbox(node.settings.ws_send_queue_size)
         self.sequence = Sequence()
+        self.budget: RateLimit | None = None  # made at its first frame that costs any
         self._timer: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
         self._stop: Callable[[], object] = lambda: None

@@ -19,7 +19,7 @@ from gateway.batcher import Batcher
 from gateway.blocking import THREADS, Blocking
 from gateway.hub import Hub
 from gateway.pending import Pending
-from gateway.rate_limit import PerKey
+from gateway.rate_limit import Budget, PerKey
 from gateway.recovery import PageKey, load_readers, replay_pages
 from gateway.routing import Routing
 
@@ -38,6 +38,7 @@ class Node:
     readers: Batcher[ReaderKey, ReaderSummary]  # what sockets open on
     pages: Batcher[PageKey, list[StoredFrame]]  # replay pages
     inbox_rate: PerKey  # each reader's REST inbox requests on this node
+    budget: Budget  # the database work of client frames, per socket and per tenant
 
     @classmethod
     def build(cls, settings: Settings) -> Node:
@@ -54,7 +55,8 @@ class Node:
                    Pending(settings.ws_max_pending_per_ip), Acks(blocking),
                    Batcher(partial(blocking.read, load_readers)),
                    Batcher(partial(blocking.read, replay_pages)),
-                   PerKey(settings.inbox_requests_per_second))
+                   PerKey(settings.inbox_requests_per_second),
+                   Budget(settings.ws_ids_per_second, settings.ws_tenant_ids_per_second))
 
     async def start(self) -> None:
         await self.routing.start()

@@ -103,7 +103,7 @@ async def _receive_loop(conn: Connection) -> None:
         try:
             await client_frames.handle(conn, frame)
         except FrameError as exc:
-            conn.offer(frames.bad_frame(str(exc)))
+            conn.offer(frames.error(exc.frame_code, str(exc)))
 
 
 def _offset_or_none(conn: Connection, hello: dict[str, Any] | None, name: str) -> int | None:

@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     inbox_requests_per_second: float = Field(10.0, gt=0)
     #: Client frames allowed per second per socket (burst: twice as many); beyond: close 4429.
     ws_client_frames_per_second: float = 20.0
+    #: Notifications a second one socket's frames may change (state changes, acks by id; a
+    #: whole-inbox change counts 1000), bursts of twice that; a frame beyond gets an
+    #: ``over_budget`` error frame and is not applied (the client may send it again later).
+    ws_ids_per_second: float = Field(2000.0, gt=0)
+    #: The same for all the sockets of one tenant on one gateway node.
+    ws_tenant_ids_per_second: float = Field(20_000.0, gt=0)
     #: Gateway processes on this machine, one port (SO_REUSEPORT), each a node of its own:
     #: one per core spreads sockets and frames over the cores.
     gateway_processes: int = Field(1, ge=1, le=256)

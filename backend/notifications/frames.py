@@ -24,6 +24,8 @@ from backend.core.errors import InvalidInput
 class FrameError(InvalidInput):
     """A client frame was malformed; the client gets an ``error`` frame naming it."""
 
+    frame_code = "bad_frame"  # the error frame's ``code``
+
 
 MAX_IDS = 1000
 MAX_OFFSET = 2 ** 63 - 1  # seqs and change numbers are PostgreSQL bigints
@@ -155,6 +157,16 @@ class StateChange:
 ClientFrame = Ping | Auth | Hello | AckSeq | AckIds | StateChange
 CLIENT = {kind: decoder for decoder in (Ping, Auth, Hello, Ack, StateChange)
           for kind in decoder.TYPES}
+
+
+def ids_of(frame: ClientFrame) -> int:
+    """The notifications a frame asks the database to change (a whole inbox counts as the
+    most a frame may name): what a socket's and a tenant's budget are counted in."""
+    if isinstance(frame, AckIds):
+        return len(frame.ids)
+    if isinstance(frame, StateChange):
+        return MAX_IDS if frame.ids is None else len(frame.ids)
+    return 0  # acks by seq are gathered and cheap; pings, hellos and auth touch no row
 
 
 def decode(frame: dict[str, Any]) -> ClientFrame:

@@ -17,7 +17,7 @@ and from Redis while the notification is on its way to PostgreSQL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -218,6 +218,25 @@ def mark_delivered_through(session: Session, acked: dict[int, tuple[int, int]],
                       Notification.created_at >= oldest - ID_TIME_MARGIN,
                       params={"reader_ids": list(readers), "afters": list(afters),
                               "throughs": list(throughs)},
+                      delivered_at=_delivered_at(func.now()))
+
+
+# The readers' notifications acknowledged by id.
+_ACKED_IDS = unnested("acked_ids", reader_id=BigInteger(), id=Notification.id.type)
+
+
+def mark_delivered_by_ids(session: Session, acked: Mapping[int, Iterable[uuid.UUID]]
+                          ) -> list[uuid.UUID]:
+    """Acknowledgements by id of many readers (row id → ids) in one UPDATE; an id that is
+    not that reader's changes nothing."""
+    pairs = sorted((reader, nid) for reader, ids in acked.items() for nid in ids)
+    if not pairs:
+        return []
+    readers, ids = zip(*pairs, strict=True)
+    return transition(session, Status.DELIVERED, by_ids(ids),
+                      Notification.id == _ACKED_IDS.c.id,
+                      Notification.reader_id == _ACKED_IDS.c.reader_id,
+                      params={"reader_ids": array_text(readers), "ids": array_text(ids)},
                       delivered_at=_delivered_at(func.now()))
 
 
