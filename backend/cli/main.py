@@ -19,7 +19,7 @@ import typer
 from backend.cli import admin, up
 from backend.cli.resolve import resolve
 from backend.cli.up import ROOT_NOTE
-from backend.core.config import Settings
+from backend.core.config import Settings, use_settings
 from backend.core.redis import connect
 from backend.notifications import queues
 
@@ -117,16 +117,36 @@ def bridge() -> None:
 def worker(
     queue_names: Annotated[str | None, typer.Option("--queues", help="comma-separated")] = None,
     concurrency: Annotated[int | None, typer.Option()] = None,
+    delivery: Annotated[bool, typer.Option(
+        "--delivery", help="the delivery queues only: run `herald outbound` beside it for "
+                           "webhooks, Slack and email")] = False,
 ) -> None:
-    """Run a Celery worker on the notification queues."""
+    """Run a Celery worker on the notification queues (all of them, outbound sends too,
+    unless --delivery)."""
     from backend.cli.worker_metrics import use_files
 
     settings, _ = resolve()
     _root_said_once(settings)
     use_files(settings)
-    name = f"herald-{uuid.uuid4().hex[:6]}@%h"
-    _celery(settings, "worker", "-Q", queue_names or ",".join(queues.ALL),
-            "-c", str(concurrency or settings.worker_concurrency), "-n", name)
+    default = queues.DELIVERY if delivery else queues.ALL
+    _celery(settings, "worker", "-Q", queue_names or ",".join(default),
+            "-c", str(concurrency or settings.worker_concurrency), "-n", _worker_name())
+
+
+def _worker_name() -> str:
+    return f"herald-{uuid.uuid4().hex[:6]}@%h"
+
+
+@app.command()
+def outbound() -> None:
+    """Run the outbound worker: delivery webhooks, Slack and email, many sends at once in
+    threads, apart from the workers that store and push notifications."""
+    settings, _ = resolve()
+    _root_said_once(settings)
+    use_settings(settings.model_copy(update={"worker_metrics_port":
+                                             settings.outbound_metrics_port}))
+    _celery(settings, "worker", "-Q", queues.FALLBACK, "-P", "threads",
+            "-c", str(settings.outbound_concurrency), "-n", f"outbound-{_worker_name()}")
 
 
 def _root_said_once(settings: Settings) -> None:

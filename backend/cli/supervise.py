@@ -28,7 +28,9 @@ from supervisor.xmlrpc import SupervisorTransport
 
 from backend.cli.embedded import PG_SYSTEM_USER, EmbeddedServers
 
-PARTS = ("api", "gateway", "bridge", "worker", "beat", "flower")
+PARTS = ("api", "gateway", "bridge", "worker", "outbound", "beat", "flower")
+# The worker delivers; the outbound worker beside it sends webhooks, Slack and email.
+ARGS = {"worker": ["--delivery"]}
 GROUP = "herald"
 START_SECONDS = 3  # a part that dies sooner than this after starting failed to start
 START_RETRIES = 4  # failed starts in a row before a part is given up (FATAL)
@@ -85,7 +87,8 @@ class Supervisor:
         sections += self._servers()
         for part in PARTS:
             sections.append(_section(
-                f"program:{part}", command=_quote([python, "-m", "backend.cli", part]),
+                f"program:{part}",
+                command=_quote([python, "-m", "backend.cli", part, *ARGS.get(part, [])]),
                 autostart="false", autorestart="true", startsecs=START_SECONDS,
                 startretries=START_RETRIES, stopsignal="TERM", stopwaitsecs=STOP_WAIT_SECONDS,
                 # TERM to the part only (Celery stops its own pool: a warm shutdown); a part

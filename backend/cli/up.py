@@ -82,9 +82,10 @@ def _banner(settings: Settings, creds: dict[str, str]) -> str:
         f"  gateway       http://{host}:{settings.gateway_port}   (demo inbox: /demo)",
         f"  Flower        http://{host}:{settings.flower_port}",
         f"  Flower login  {settings.flower_user}:{settings.flower_password}",
-        *([f"  metrics       /metrics on the API and gateway; the worker's: "
-           f"http://{host}:{settings.worker_metrics_port}/metrics"]
-          if settings.worker_metrics_port else []),
+        *([f"  metrics       /metrics on the API and gateway; the workers': "
+           f"http://{host}:{settings.worker_metrics_port}/metrics, "
+           f"http://{host}:{settings.outbound_metrics_port}/metrics"]
+          if settings.worker_metrics_port and settings.outbound_metrics_port else []),
         f"  Redis         {_masked(settings.redis_url)}",
         f"  PostgreSQL    {_masked(settings.database_url)}",
         f"  (passwords of the embedded servers: {settings.data_dir}/*.password, 0600)",
@@ -129,8 +130,9 @@ def _refuse_taken_ports(settings: Settings, supervised: EmbeddedServers) -> None
     ports = [("HERALD_API_PORT", settings.api_port, settings.host),
              ("HERALD_GATEWAY_PORT", settings.gateway_port, settings.host),
              ("HERALD_FLOWER_PORT", settings.flower_port, settings.host)]
-    if settings.worker_metrics_port:
-        ports.append(("HERALD_WORKER_METRICS_PORT", settings.worker_metrics_port, settings.host))
+    for setting in ("worker_metrics_port", "outbound_metrics_port"):
+        if port := getattr(settings, setting):
+            ports.append((f"HERALD_{setting.upper()}", port, settings.host))
     # The embedded servers listen on loopback only.
     if supervised.redis is not None:
         ports.append(("HERALD_EMBEDDED_REDIS_PORT", settings.embedded_redis_port, "127.0.0.1"))

@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     #: Where the embedded servers, keys and logs of ``herald up`` live.
     data_dir: Path = Path(".herald")
     #: Added to every port left at its default (API, gateway, Flower, the worker's metrics,
-    #: the embedded Redis and PostgreSQL): a second copy of Herald on one machine moves all
-    #: six with one setting.
+    #: the outbound worker's, the embedded Redis and PostgreSQL): a second copy of Herald on
+    #: one machine moves all seven with one setting.
     port_offset: int = Field(0, ge=0, le=50_000)
     #: Port of the embedded Redis (when ``HERALD_REDIS_URL`` is unset).
     embedded_redis_port: int = 16379
@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     #: Port where a worker exports its Prometheus metrics (``/metrics``); 0: none. Run more
     #: than one worker on a machine with a port each.
     worker_metrics_port: int = Field(8002, ge=0, le=65_535)
+    #: Port where the outbound worker (``herald outbound``) exports its metrics; 0: none.
+    outbound_metrics_port: int = Field(8003, ge=0, le=65_535)
     #: Where workers reach a gateway's push API; unset: the local gateway.
     gateway_url: str | None = None
     #: Shared secret of workers and gateway nodes for ``/internal/*``; made by ``herald up``.
@@ -116,6 +118,9 @@ class Settings(BaseSettings):
     visibility_timeout_seconds: int = 300
     #: Processes per worker (Celery prefork pool).
     worker_concurrency: int = 2
+    #: Sends in flight at once in one outbound worker (``herald outbound``: webhooks, Slack,
+    #: email, in threads): they wait on other servers, not on this machine's cores.
+    outbound_concurrency: int = Field(16, ge=1, le=1000)
 
     #: Seconds between digest emails, per digest option a reader can choose.
     digest_periods: dict[str, float] = Field(
@@ -382,7 +387,7 @@ def use_settings(settings: Settings) -> Settings:
 
 
 PORTS = ("api_port", "gateway_port", "flower_port", "worker_metrics_port",
-         "embedded_redis_port", "embedded_postgres_port")
+         "outbound_metrics_port", "embedded_redis_port", "embedded_postgres_port")
 
 
 def database_url(url: str) -> str:

@@ -1,5 +1,7 @@
 """Queue and task names. One Celery queue per priority, so high work never waits behind low;
-fallback sends (Slack, email) have their own, taken after first deliveries and before low.
+outbound sends (delivery webhooks, Slack, email) have their own, ``fallback``, which the
+outbound worker (``herald outbound``) takes in threads apart from delivery, so that a slow or
+hostile endpoint never holds the workers that store and push notifications.
 Shared by the bridge (which publishes) and the tasks (which consume)."""
 
 from backend.notifications.lifecycle import Priority
@@ -19,6 +21,8 @@ BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Pr
 # through its retries, while low holds bulk work and in-app retries that can stay queued for
 # minutes; behind them, an email waited until every one of them was done.
 ALL = (HIGH, PERIODIC, DEFAULT, FALLBACK, LOW)
+# What a delivery worker takes when an outbound worker runs beside it (``--delivery``).
+DELIVERY = tuple(q for q in ALL if q != FALLBACK)
 # One queue behind everyone else's: a tenant's entries past its fair share, and retries.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
 

@@ -55,6 +55,7 @@ def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
         HERALD_BRIDGE_BLOCK_MS="200",
         # No metrics port for the workers tests start beside the main one (ports would clash).
         HERALD_WORKER_METRICS_PORT="0",
+        HERALD_OUTBOUND_METRICS_PORT="0",
         # Celery's lines per task and beat's per tick: some tests wait for them.
         HERALD_LOG_TASKS="true",
         HERALD_WS_HANDSHAKE_TIMEOUT_SECONDS="2",
@@ -99,14 +100,14 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     started: list[Proc] = []
 
     def start(part: str, name: str | None = None, ready_text: str | None = None,
-              **settings: str) -> Proc:
+              args: tuple[str, ...] = (), **settings: str) -> Proc:
         env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
         name = name or part
         if part in ("api", "gateway"):
             port = int(settings.get(f"{part}_port") or free_port())
             env[f"HERALD_{part.upper()}_PORT"] = str(port)
         ready = logged(ready_text) if ready_text else ready_when(part, env)
-        proc = Proc(name, [part], env, logs / f"{name}-{len(started)}.log", ready)
+        proc = Proc(name, [part, *args], env, logs / f"{name}-{len(started)}.log", ready)
         proc.port = int(env.get(f"HERALD_{part.upper()}_PORT", 0))  # type: ignore[attr-defined]
         started.append(proc)
         return proc.start()
@@ -122,13 +123,19 @@ def stack(start_part: StartPart, base_env: dict[str, str]) -> Stack:
     gateway_url = f"http://127.0.0.1:{gateway.port}"
     api = start_part("api")
     metrics_port = free_port()
-    worker = start_part("worker", gateway_url=gateway_url, worker_metrics_port=str(metrics_port))
+    # As herald up runs them: a delivery worker, and an outbound one for webhooks and email.
+    worker = start_part("worker", gateway_url=gateway_url, worker_metrics_port=str(metrics_port),
+                        args=("--delivery",))
+    outbound_port = free_port()
+    outbound = start_part("outbound", gateway_url=gateway_url,
+                          outbound_metrics_port=str(outbound_port))
     bridge = start_part("bridge", bridge_consumer="main-bridge")
     beat = start_part("beat", gateway_url=gateway_url)
     return Stack({**base_env, "HERALD_GATEWAY_URL": gateway_url},
                  f"http://127.0.0.1:{api.port}", gateway_url,
-                 {"gateway": gateway, "api": api, "worker": worker, "bridge": bridge,
-                  "beat": beat}, f"http://127.0.0.1:{metrics_port}/metrics")
+                 {"gateway": gateway, "api": api, "worker": worker, "outbound": outbound,
+                  "bridge": bridge, "beat": beat}, f"http://127.0.0.1:{metrics_port}/metrics",
+                 f"http://127.0.0.1:{outbound_port}/metrics")
 
 
 @pytest.fixture

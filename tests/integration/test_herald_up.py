@@ -40,8 +40,8 @@ def _printed_flower_login(output: str) -> tuple[str, str]:
 
 async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
     ports = {name: free_port() for name in
-             ("API", "GATEWAY", "FLOWER", "WORKER_METRICS", "EMBEDDED_REDIS",
-              "EMBEDDED_POSTGRES")}
+             ("API", "GATEWAY", "FLOWER", "WORKER_METRICS", "OUTBOUND_METRICS",
+              "EMBEDDED_REDIS", "EMBEDDED_POSTGRES")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env.update({f"HERALD_{name}_PORT": str(port) for name, port in ports.items()})
     env["HERALD_DATA_DIR"] = str(tmp_path / ".herald")

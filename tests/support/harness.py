@@ -93,7 +93,8 @@ def logged(text: str) -> Callable[[Proc], bool]:
 
 
 # What each part logs once it serves (the API and gateway: a listening port instead).
-READY_TEXT = {"worker": "ready.", "bridge": "reading herald:{ingest:", "beat": "beat: Starting"}
+READY_TEXT = {"worker": "ready.", "outbound": "ready.", "bridge": "reading herald:{ingest:",
+              "beat": "beat: Starting"}
 
 
 def ready_when(part: str, env: dict[str, str]) -> Callable[[Proc], bool]:

@@ -165,6 +165,9 @@ class Dripping:
         self.server = socket.create_server(("127.0.0.1", free_port()))
         self.port = self.server.getsockname()[1]
         self.stopped = threading.Event()
+        self.open = 0  # connections being dripped to now
+        self.accepted = 0
+        self._count = threading.Lock()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -176,13 +179,19 @@ class Dripping:
             threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
     def _drip(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):  # the client hung up: as it should
-            if self.reads_first:
-                conn.recv(65536)
-            for byte in self.answer:
-                if self.stopped.wait(self.delay):
-                    return
-                conn.sendall(bytes([byte]))
+        with self._count:
+            self.open, self.accepted = self.open + 1, self.accepted + 1
+        try:
+            with conn, contextlib.suppress(OSError):  # the client hung up: as it should
+                if self.reads_first:
+                    conn.recv(65536)
+                for byte in self.answer:
+                    if self.stopped.wait(self.delay):
+                        return
+                    conn.sendall(bytes([byte]))
+        finally:
+            with self._count:
+                self.open -= 1
 
     def close(self) -> None:
         self.stopped.set()

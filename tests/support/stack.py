@@ -33,6 +33,7 @@ class Stack:
     gateway_url: str
     procs: dict[str, Proc]
     worker_metrics_url: str = ""
+    outbound_metrics_url: str = ""
 
     @property
     def ws_url(self) -> str:

@@ -20,7 +20,8 @@ from supervisor.xmlrpc import SupervisorTransport
 from tests.support.harness import REPO, free_port, port_open, wait_until
 
 READY_LINE = "Herald is ready"  # printed once the API, gateway and a worker all serve
-PORTS = ("API", "GATEWAY", "FLOWER", "WORKER_METRICS", "EMBEDDED_REDIS", "EMBEDDED_POSTGRES")
+PORTS = ("API", "GATEWAY", "FLOWER", "WORKER_METRICS", "OUTBOUND_METRICS", "EMBEDDED_REDIS",
+         "EMBEDDED_POSTGRES")
 
 
 @dataclass

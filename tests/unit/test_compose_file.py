@@ -60,7 +60,8 @@ def variable_problems(environment: dict[str, object]) -> list[str]:
 def test_every_service_command_is_a_real_herald_command():
     commands = {name: s["command"] for name, s in _services().items()
                 if str(s.get("command", "")).startswith("herald")}
-    assert {"api", "gateway", "bridge", "worker", "beat", "flower", "migrate"} <= set(commands)
+    assert {"api", "gateway", "bridge", "worker", "outbound", "beat", "flower",
+            "migrate"} <= set(commands)
     assert [p for c in commands.values() for p in command_problems(c)] == []
 
 
