@@ -84,9 +84,14 @@ class Routing:
         await self.redis.hdel(redis_keys.presence(*key), self.node_id)
 
     def _mark(self, pipe: aioredis.client.Pipeline, key: ReaderKey) -> None:
-        name = redis_keys.presence(*key)
-        pipe.hset(name, self.node_id, int(time.time() * 1000) + self._ttl_ms)
+        name, until = redis_keys.presence(*key), int(time.time() * 1000) + self._ttl_ms
+        pipe.hset(name, self.node_id, until)
         pipe.pexpire(name, self._ttl_ms)
+        # The tenant's online readers, for a topic send to reach them first: a reader who
+        # left stays in it until its mark expires (a moment early in a fan-out, no more).
+        online = redis_keys.online(str(key[0]))
+        pipe.zadd(online, {key[1]: until})
+        pipe.pexpire(online, self._ttl_ms)
 
     async def _heartbeat(self) -> None:
         while True:

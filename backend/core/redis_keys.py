@@ -51,6 +51,11 @@ def presence(tenant_id: str, user_id: str) -> str:
     return f"{PREFIX}gw:presence:{tenant_id}:{user_id}"
 
 
+def online(tenant_id: str) -> str:
+    """A tenant's readers with an open socket on some node: user id -> expiry (ms)."""
+    return f"{PREFIX}gw:online:{tenant_id}"
+
+
 def reader_channel(tenant_id: str, user_id: str) -> str:
     return f"{PREFIX}gw:reader:{tenant_id}:{user_id}"
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -313,6 +313,8 @@ class TopicSend(Base):
     after: Mapped[int] = mapped_column(BigInteger, server_default="0")
     recipients: Mapped[int] = mapped_column(Integer)
     appended: Mapped[int] = mapped_column(Integer, server_default="0")  # fanned out so far
+    # The subscribers (row ids) online at the first tick, fanned out before the rest.
+    first: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))  # when the API accepted the send
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

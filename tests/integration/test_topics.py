@@ -150,3 +150,31 @@ def test_a_whole_sends_id_answers_its_notifications_statuses(api: httpx.Client):
                         == 200 and sum(s.json()["send"]["notifications"].values()) == 3
                         and s.json(), what="the send's three notifications stored")
     assert status["status"] in ("persisted", "delivered")
+
+
+async def test_readers_looking_at_the_page_get_a_big_topic_send_first(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """Subscribed last, online now: their notifications are appended (and stored, and
+    pushed) before those of the 2,500 away, not after them."""
+    away = [f"away-{n}" for n in range(2500)]
+    for start in range(0, len(away), 1000):
+        _topic(api, "outage", away[start:start + 1000])
+    online = ["looking-0", "looking-1", "looking-2"]
+    _topic(api, "outage", online)
+    sockets = [await connect(stack.ws_url, tenant.publishable_key,
+                             token_for(stack.api_url, tenant.secret_key, reader), since=0)
+               for reader in online]
+    response = api.post("/v1/notifications", json={
+        "topic": "outage", "content": {"title": "Going down in 5 minutes"}})
+    assert response.status_code == 202, response.text
+    for sock in sockets:
+        assert (await sock.next_of("notification"))["title"] == "Going down in 5 minutes"
+    wait_until(lambda: len(_readers_of(response.json()["id"])) == 2503, timeout=120,
+               what="every subscriber's notification stored")
+    ids = {reader: uuid.UUID(nid) for reader, (nid, _) in
+           _readers_of(response.json()["id"]).items()}
+    # Ids are UUIDv7: made in the order the fan-out appended them.
+    assert max(ids[r] for r in online) < min(ids[r] for r in away)
+    for sock in sockets:
+        await sock.close()
