@@ -44,6 +44,12 @@ def test_herald_d_ts_declares_the_frames_the_gateway_sends(typed, declared, with
     assert interface(declared) == set(typed.__annotations__) - without
 
 
+def test_the_rest_inbox_items_are_the_notification_frames():
+    from gateway.inbox import InboxItem
+
+    assert set(InboxItem.model_fields) == set(NotificationFrame.__annotations__) - {"type"}
+
+
 def test_every_frame_herald_js_sends_is_one_the_gateway_decodes():
     sent = set(re.findall(r'send\(\{\s*type: "(\w+)"', (STATIC / "herald.js").read_text()))
     sent |= set(re.findall(r'\{\s*type: "(\w+)"', (STATIC / "herald.js").read_text()))
