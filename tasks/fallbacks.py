@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 from celery import Task
 
-from backend.notifications import fallback
+from backend.notifications import fallback, lifecycle
 from backend.notifications.lifecycle import Channel
 from backend.notifications.queues import FALLBACK_EMAIL, FALLBACK_SLACK
 from tasks.app import app
 from tasks.base import HeraldTask
-from tasks.runtime import runtime
+from tasks.runtime import Runtime, runtime
+
+PUT_OFF_SECONDS = 1.0  # a send whose tenant has its share in flight: tried again after this
 
 
-def _run(notification_id: str, channel: Channel) -> str:
+def _tenant_of(rt: Runtime, nid: uuid.UUID) -> str:
+    with rt.db.session() as session:
+        n = lifecycle.by_id(session, nid)
+        return str(n.tenant_id) if n is not None else ""
+
+
+def _run(task: Task, notification_id: str, channel: Channel) -> str:
     rt = runtime()
-    return fallback.run(rt.db, uuid.UUID(notification_id), rt.channels[channel],
-                        rt.fallback_backoff(), rt.settings.digest_periods)
+    nid = uuid.UUID(notification_id)
+    with rt.slots.held(_tenant_of(rt, nid)) as free:
+        if not free:  # put off, not waited for in a thread the other tenants need
+            raise task.retry(countdown=PUT_OFF_SECONDS * (1 + random.random()),
+                             max_retries=None)
+        return fallback.run(rt.db, nid, rt.channels[channel], rt.fallback_backoff(),
+                            rt.settings.digest_periods)
 
 
-@app.task(name=FALLBACK_SLACK, base=HeraldTask)
-def send_slack(notification_id: str) -> str:
-    return _run(notification_id, Channel.SLACK)
+@app.task(name=FALLBACK_SLACK, base=HeraldTask, bind=True)
+def send_slack(self: Task, notification_id: str) -> str:
+    return _run(self, notification_id, Channel.SLACK)
 
 
-@app.task(name=FALLBACK_EMAIL, base=HeraldTask)
-def send_email(notification_id: str) -> str:
-    return _run(notification_id, Channel.EMAIL)
+@app.task(name=FALLBACK_EMAIL, base=HeraldTask, bind=True)
+def send_email(self: Task, notification_id: str) -> str:
+    return _run(self, notification_id, Channel.EMAIL)
 
 
 SENDERS: dict[str, Task] = {Channel.SLACK: send_slack, Channel.EMAIL: send_email}

@@ -19,6 +19,7 @@ from backend.notifications.backoff import Backoff
 from backend.notifications.stream import Ingest
 from backend.templates import budget
 from tasks.gateway_client import GatewayClient
+from tasks.outbound_slots import Slots
 
 
 @dataclass
@@ -38,6 +39,11 @@ class Runtime:
         return cls(settings, Database(database_url, ping=False), connect(redis_url),
                    GatewayClient(settings.push_url, settings.require_internal_key()),
                    WebhookPolicy.for_events(settings), fallback_channels(settings))
+
+    @cached_property
+    def slots(self) -> Slots:
+        """Each tenant's share of this worker's outbound sends."""
+        return Slots(self.settings.outbound_per_tenant)
 
     @cached_property
     def ingest(self) -> Ingest:

@@ -53,7 +53,10 @@ def send_events(event_ids: list[str]) -> int:
             out = webhook_events.outgoing(session, event_id)
         if out is None:
             continue
-        attempt = _attempt(policy, out)
+        with rt.slots.held(str(out.tenant_id)) as free:
+            if not free:
+                continue  # the tenant's share is in flight: still leased, it comes back
+            attempt = _attempt(policy, out)
         with rt.db.session() as session:
             webhook_events.record(session, event_id, attempt, retry)
         delivered += attempt.error is None

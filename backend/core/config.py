@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     #: Sends in flight at once in one outbound worker (``herald outbound``: webhooks, Slack,
     #: email, in threads): they wait on other servers, not on this machine's cores.
     outbound_concurrency: int = Field(16, ge=1, le=1000)
+    #: Sends of one tenant in flight at once in one outbound worker: a tenant whose
+    #: endpoints are slow waits for its own (its events come back after their lease, its
+    #: Slack and email sends a second later), and the other tenants' sends go on.
+    outbound_per_tenant: int = Field(4, ge=1)
 
     #: Seconds between digest emails, per digest option a reader can choose.
     digest_periods: dict[str, float] = Field(

@@ -68,6 +68,7 @@ def signature(secret: str, raw: bytes, at: int | None = None) -> str:
 @dataclass(frozen=True)
 class Outgoing:
     event_id: uuid.UUID
+    tenant_id: uuid.UUID
     url: str
     body: bytes
     headers: dict[str, str]
@@ -91,8 +92,9 @@ def outgoing(session: Session, event_id: uuid.UUID) -> Outgoing | None:
     if event.delivered_at or event.failed_at:
         return None
     raw = body(event)
-    return Outgoing(event.id, hook.url, raw, {"Herald-Signature": signature(hook.secret, raw),
-                                              "Herald-Event-Id": str(event.id)})
+    return Outgoing(event.id, event.tenant_id, hook.url, raw,
+                    {"Herald-Signature": signature(hook.secret, raw),
+                     "Herald-Event-Id": str(event.id)})
 
 
 @dataclass(frozen=True)
