@@ -55,19 +55,25 @@ def _closed_meanwhile(sending: asyncio.Future[None]) -> None:
 
 class HeraldReader:
     """One socket of one reader: counts notification frames, checks their seqs run without
-    gap or duplicate, and acknowledges cumulatively."""
+    gap or duplicate, and acknowledges once per burst: cumulatively (``seq``, as herald.js
+    does), or naming each notification (``ids``, as a third-party client may)."""
 
     def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any],
-                 since: int, ack: bool = True) -> None:
-        self.ws, self.welcome, self.seq, self.ack = ws, welcome, since, ack
+                 since: int, ack: bool = True, by_ids: bool = False) -> None:
+        self.ws, self.welcome, self.seq, self.ack, self.by_ids = ws, welcome, since, ack, by_ids
         self.gaps = self.duplicates = 0
         self._ack: asyncio.TimerHandle | None = None
+        self._ids: list[str] = []
 
     def _send_ack(self) -> None:
         self._ack = None
-        sending = asyncio.ensure_future(self.ws.send(json.dumps({"type": "ack",
-                                                                  "seq": self.seq})))
-        sending.add_done_callback(_closed_meanwhile)
+        frames = [{"type": "ack", "seq": self.seq}] if not self.by_ids else [
+            {"type": "ack", "ids": self._ids[start:start + 1000]}
+            for start in range(0, len(self._ids), 1000)]
+        self._ids = []
+        for frame in frames:
+            sending = asyncio.ensure_future(self.ws.send(json.dumps(frame)))
+            sending.add_done_callback(_closed_meanwhile)
 
     async def run(self, tally: Tally) -> None:
         async for raw in self.ws:
@@ -80,6 +86,8 @@ class HeraldReader:
                 continue
             self.gaps += seq != self.seq + 1
             self.seq = seq
+            if self.by_ids:
+                self._ids.append(frame["id"])
             tally.took(frame)
             if self.ack and self._ack is None:
                 self._ack = asyncio.get_running_loop().call_later(ACK_DELAY, self._send_ack)
@@ -105,14 +113,15 @@ async def reader_tokens(api_url: str, secret_key: str, names: Sequence[str]) -> 
 
 
 async def open_herald(ws_url: str, publishable_key: str, token: str,
-                      since: int | None = 0, ack: bool = True) -> HeraldReader:
+                      since: int | None = 0, ack: bool = True, by_ids: bool = False
+                      ) -> HeraldReader:
     ws = await websockets.connect(f"{ws_url}?api_key={publishable_key}", max_queue=None,
                                   compression=None)
     await ws.send(json.dumps({"type": "auth", "token": token}))
     await ws.send(json.dumps({"type": "hello", "since": since}))
     while (frame := json.loads(await ws.recv()))["type"] != "welcome":
         pass
-    return HeraldReader(ws, frame, since or 0, ack)
+    return HeraldReader(ws, frame, since or 0, ack, by_ids)
 
 
 class SocketIOClient:

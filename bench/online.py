@@ -28,9 +28,10 @@ PARTS = ("backend.cli worker", "backend.cli gateway", "backend.cli api", "backen
          "postgres", "redis-server", "bench.online")
 
 
-async def delivered_per_second(stack: BenchStack, readers: int, count: int
-                               ) -> dict[str, Any]:
-    online = await Online.open(stack, new_tenant(f"bench-{secrets.token_hex(3)}"), readers)
+async def delivered_per_second(stack: BenchStack, readers: int, count: int,
+                               by_ids: bool = False) -> dict[str, Any]:
+    online = await Online.open(stack, new_tenant(f"bench-{secrets.token_hex(3)}"), readers,
+                               by_ids)
     figures = await end_to_end(online, count)
     await online.close()
     return figures
@@ -84,6 +85,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=Settings.model_fields[
                             "batch_size"].default, help="entries per Celery task "
                         "(HERALD_BATCH_SIZE; Herald's default unless given)")
+    parser.add_argument("--ack-ids", action="store_true",
+                        help="the readers acknowledge each notification by id (once per "
+                             "burst), not cumulatively by seq")
     parser.add_argument("--profile", choices=["worker", "gateway", "bridge", "api"],
                         help="record this part with py-spy meanwhile")
     args = parser.parse_args()
@@ -100,14 +104,16 @@ def main() -> None:
         spy = (profile.record(parts[args.profile].popen.pid, 40, folded) if args.profile
                else None)
         before = cpu_by_process()
-        measure = stored_per_second if args.away else delivered_per_second
-        figures = asyncio.run(measure(stack, args.readers, args.count))
+        figures = asyncio.run(
+            stored_per_second(stack, args.readers, args.count) if args.away else
+            delivered_per_second(stack, args.readers, args.count, args.ack_ids))
         after = cpu_by_process()
         if spy is not None:
             spy.wait()
     cpu_ms = {name: round((after[name] - before.get(name, 0.0)) * 1000 / args.count, 3)
               for name in after if after[name] - before.get(name, 0.0) > 0.5}
-    print(f"{args.readers} readers {'away' if args.away else 'online'}, {args.count} "
+    print(f"{args.readers} readers {'away' if args.away else 'online'} (acking by "
+          f"{'ids' if args.ack_ids else 'seq'}), {args.count} "
           f"notifications through /batch, worker with {args.concurrency} process(es):")
     if args.away:
         print(f"  stored    {figures['stored_per_second']:8.0f}/s")
@@ -120,6 +126,7 @@ def main() -> None:
     print("  CPU per notification: " + ", ".join(
         f"{name} {ms:.2f} ms" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1])))
     result = {"readers": args.readers, "away": args.away, "count": args.count,
+              "ack": "ids" if args.ack_ids else "seq",
               "past_week_partitions": args.weeks,
               "ingest_partitions": args.partitions, "batch_size": args.batch_size,
               "worker_concurrency": args.concurrency,

@@ -54,12 +54,13 @@ class Online:
         self._tasks = [asyncio.create_task(r.run(self.tally)) for r in readers]
 
     @classmethod
-    async def open(cls, stack: BenchStack, tenant: TenantKeys, count: int) -> Online:
+    async def open(cls, stack: BenchStack, tenant: TenantKeys, count: int,
+                   by_ids: bool = False) -> Online:
         names = [f"on{i}" for i in range(count)]
         tokens = await reader_tokens(stack.api_url, tenant.secret_key, names)
         ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
         readers, rate = await open_many(count, lambda i: open_herald(
-            ws_url, tenant.publishable_key, tokens[i]))
+            ws_url, tenant.publishable_key, tokens[i], by_ids=by_ids))
         return cls(stack, tenant, readers, names, rate)
 
     async def close(self) -> None:
