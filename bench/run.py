@@ -59,6 +59,7 @@ async def readers_online(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -
     out["online"] = {"readers": sizes.readers, "count": sizes.count,
                      **await pipeline.end_to_end(online, sizes.count)}
     out["online"]["gaps"], out["online"]["duplicates"] = online.gaps_and_duplicates()
+    sent_by_ids = await acks_by_ids(stack, sizes, out)
     out["latency_by_rate"] = []
     for rate in sizes.rates:
         phase(f"latency at {rate}/s offered")
@@ -69,11 +70,26 @@ async def readers_online(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -
     await online.close()
     phase("the backlog stored, before the next figure")
     sent = sizes.count + sum(r["sent"] for r in out["latency_by_rate"]) + out["priority"]["sent"]
+    forget_waits(sent_by_ids)
     await pipeline.until_stored(tenant.tenant_id, sent)
     # Each figure measures its own path: the retries still waiting for a phase's readers who
     # are away (here the priority backlog's 20,000, after the storm its 50,000) would run
     # under the figures after it. The tests drop a flood's waits the same way.
     forget_waits(tenant.tenant_id)
+    return tenant.tenant_id
+
+
+async def acks_by_ids(stack: BenchStack, sizes: Sizes, out: dict[str, Any]) -> str:
+    """The same run with readers of another tenant acknowledging each notification by id
+    (once per burst) instead of cumulatively by seq; returns that tenant's id."""
+    tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
+    online = await pipeline.Online.open(stack, tenant, sizes.readers, by_ids=True)
+    phase(f"end to end again, the {sizes.readers} readers acking by ids")
+    figures = await pipeline.end_to_end(online, sizes.count)
+    await online.close()
+    out["acks_by_ids"] = {**figures, "over_seq": round(
+        figures["delivered_per_second"] / out["online"]["delivered_per_second"], 2)}
+    await pipeline.until_stored(tenant.tenant_id, sizes.count)
     return tenant.tenant_id
 
 

@@ -23,6 +23,10 @@ def _pipeline_rows(out: dict[str, Any]) -> list[tuple[str, str, str]]:
         (f"end to end, {online['readers']:,} readers online: delivered/s",
          _n(online["delivered_per_second"]), "≥ 2,500"),
         ("accepted by the API (/batch)/s", _n(online["accepted_per_second"]), ""),
+        *([("readers acking by ids ÷ by seq, delivered/s",
+            f"{out['acks_by_ids']['over_seq']} "
+            f"({_n(out['acks_by_ids']['delivered_per_second'])})", "≥ 0.9")]
+          if "acks_by_ids" in out else []),
         ("latency 202 → socket at full speed, ms (p50/p95/p99)",
          f"{_n(latency['p50'])} / {_n(latency['p95'])} / {_n(latency['p99'])}", ""),
         (f"p99 202 → socket at {_n(at_1000['offered_per_second'])}/s offered, ms",
