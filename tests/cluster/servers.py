@@ -216,9 +216,20 @@ backend api
                    folder / "haproxy.log")
 
 
+# A part that exits is started again a second later, as supervisord (herald up) or a
+# container's restart policy does in production: a Celery worker can end itself around a
+# failover ("Unrecoverable error: UnpicklingError", its parent reading a pool process's
+# message cut short by a soft time limit; seen in this suite), and what it held comes back
+# to the next one. A TERM reaches the loop and the part (one process group); the loop then
+# waits for the part's own shutdown, so ``Process.stop`` still ends both, or kills both.
+RESTARTED = ('trap \'wait "$child"; exit 0\' TERM; '
+             'while :; do "$@" & child=$!; wait "$child"; sleep 1; done')
+
+
 def herald_part(part: str, host: Host, env: dict[str, str], folder: Path) -> Process:
     folder.mkdir(parents=True, exist_ok=True)
-    return Process(f"{part}-{host.name}", host, [sys.executable, "-m", "backend.cli", part],
+    return Process(f"{part}-{host.name}", host,
+                   ["sh", "-c", RESTARTED, "sh", sys.executable, "-m", "backend.cli", part],
                    folder / f"{part}.log", env={**env, "HERALD_DATA_DIR": str(folder)})
 
 
