@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -176,8 +176,8 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         return 0
     with metrics.BATCH_STAGES.labels(stage="persist").time():
         items = _persist(rt, queued)
-    for item in items:
-        metrics.STORED.labels(priority=item.frame["priority"]).inc()
+    for priority, stored in Counter(i.frame["priority"] for i in items).items():
+        metrics.STORED.labels(priority=priority).inc(stored)
     _release(rt, queued)
     outcomes = offer_and_record(rt, items, self)
     for delivered in (True, False):

@@ -10,7 +10,7 @@ import httpx
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_dead_letter_isolation import poison
+from tests.integration.test_dead_letter_isolation import listed, poison
 from tests.support.api import send
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
@@ -93,7 +93,7 @@ async def test_a_journey_counts_once_per_outcome_in_the_part_that_did_it(
 
         client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"])
         poison(client, tenant.tenant_id, 1)
-        wait_until(lambda: stack.dead_letter_count(tenant.secret_key) == 1, 60,
+        wait_until(lambda: len(listed(stack, tenant.secret_key)) == 1, 60,
                    "the bad entry to become a dead letter")
 
     api_, gateway, worker, outbound = (grown["api"], grown["gateway"], grown["worker"],

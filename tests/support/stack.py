@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import redis
 
 from tests.support import ingest
@@ -38,16 +37,6 @@ class Stack:
     @property
     def ws_url(self) -> str:
         return self.gateway_url.replace("http://", "ws://") + "/ws"
-
-    def dead_letter_count(self, secret_key: str) -> int:
-        """The tenant's dead letters, as ``GET /v1/dead-letters`` lists them."""
-        count, after = 0, None
-        while True:
-            page = httpx.get(f"{self.api_url}/v1/dead-letters", headers={"X-API-Key": secret_key},
-                             params={"limit": 100, **({"after": after} if after else {})}).json()
-            count += len(page["items"])
-            if not (after := page["next_after"]):
-                return count
 
     def _redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.env["HERALD_REDIS_URL"], decode_responses=True)
