@@ -13,7 +13,7 @@ import redis
 from psycopg2.extras import Json, execute_values
 from sqlalchemy import create_engine
 
-from backend.core import redis_keys as keys
+from backend.notifications import stream
 
 SCRATCH_STREAM = "bench:ceiling"
 SCRATCH_TABLE = "bench_ceiling"
@@ -22,7 +22,8 @@ PIPELINE = 1000
 
 def xadd_per_second(redis_url: str, count: int) -> float:
     client = redis.Redis.from_url(redis_url)
-    sample = [fields for _, fields in client.xrange(keys.ingest_stream(0), count=PIPELINE)]
+    sample = [fields for lane in stream.all_lanes(client, 1)
+              for _, fields in client.xrange(lane, count=PIPELINE)][:PIPELINE]
     if not sample:
         sample = [{b"n": b"{}"}]
     begin = time.perf_counter()

@@ -152,13 +152,13 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: Re
 
 def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
     """Persisted (or dead-lettered): the stream may now trim these entries."""
-    by_partition: dict[int, list[str]] = defaultdict(list)
+    by_lane: dict[str, list[str]] = defaultdict(list)
     for q in batch:
-        by_partition[q.partition].append(q.stream_id)
+        by_lane[q.lane].append(q.stream_id)
     with rt.redis.pipeline(transaction=False) as pipe:
-        for partition, stream_ids in by_partition.items():
-            pipe.zrem(redis_keys.inflight(partition), *stream_ids)
-            pipe.zrem(redis_keys.inflight_published(partition), *stream_ids)
+        for lane, stream_ids in by_lane.items():
+            pipe.zrem(redis_keys.inflight(lane), *stream_ids)
+            pipe.zrem(redis_keys.inflight_published(lane), *stream_ids)
         pipe.execute()
 
 

@@ -1,9 +1,17 @@
-"""The stream bridge: moves accepted notifications from the ingest stream to Celery.
+"""The stream bridge: moves accepted notifications from the ingest stream to Celery, and
+chooses what goes first.
 
-Entries are read through a consumer group and acknowledged only after their batch was
-published, so a bridge killed in between re-reads them from its pending list on start;
-the worker is idempotent on notification ids, so the replay shows nothing twice. Entries
-stuck with a dead consumer are claimed; entries that keep failing become dead letters.
+Each partition's lanes (a stream per priority and group of tenants) are read through a
+consumer group into waiting lines, one per Celery queue, where tenants take turns (deficit
+round robin, ``rotation``). A queue is given the next batch only while it holds fewer than
+``bridge_queued_batches``: the rest of a backlog waits in Redis, so high entries overtake low
+ones already waiting, and a quiet tenant's batch goes before a flooding tenant's backlog.
+
+Entries are acknowledged only after their batch was published, so a bridge killed in between
+re-reads them from its pending list on start (and publishes those at once: they waited their
+turn already); the worker is idempotent on notification ids, so the replay shows nothing
+twice. Entries stuck with a dead consumer are claimed; entries that keep failing become dead
+letters.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import logging
 import signal
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -22,6 +30,7 @@ import redis
 from celery import Celery
 
 from backend.bridge.redelivery import held_messages_text, lost_entries
+from backend.bridge.rotation import Rotation
 from backend.core import collector
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
@@ -33,6 +42,14 @@ from backend.notifications.messages import QueuedEntry, StreamEntry
 logger = logging.getLogger(__name__)
 
 Entry = tuple[str, dict[str, str]]
+Read = list[tuple[str, list[Entry]]]  # per lane, its entries
+
+# Entries a lane may have read but not published yet, in batches: past it, the lane's
+# entries wait in Redis (so a backlog fills its own lane, not the bridge's memory).
+LANE_BATCHES_READ = 2
+# How often a bridge whose queues are full looks again whether they have room.
+POLL_MS = 20
+PUBLISH_ORDER = (queues.HIGH, queues.DEFAULT, queues.LOW)
 
 
 def entry_ms(entry_id: str) -> int:
@@ -41,13 +58,10 @@ def entry_ms(entry_id: str) -> int:
 
 class Bridge:
     def __init__(self, client: redis.Redis, celery: Celery, settings: Settings,
-                 partition: int = 0, fair_share: fairness.FairShare | None = None,
-                 stopping: threading.Event | None = None) -> None:
+                 partition: int = 0, stopping: threading.Event | None = None) -> None:
         self.redis = client
         self.partition = partition
-        self.stream = keys.ingest_stream(partition)
-        self.inflight = keys.inflight(partition)
-        self.published = keys.inflight_published(partition)
+        self.lanes = stream.lanes(partition)
         self.celery = celery
         self.batch_size = settings.batch_size
         self.block_ms = settings.bridge_block_ms
@@ -55,62 +69,93 @@ class Bridge:
         self.claim_idle_ms = settings.bridge_claim_idle_ms
         self.max_deliveries = settings.max_deliveries
         self.dead_letters_kept = settings.dead_letters_per_tenant
-        self.fair_share = fair_share or fairness.FairShare(settings.tenant_fair_share_per_second)
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
+        self.queued_batches = settings.bridge_queued_batches
+        self.waiting = {queue: Rotation[QueuedEntry](self.batch_size, settings.tenant_weights)
+                        for queue in PUBLISH_ORDER}
+        self.read_per_lane: Counter[str] = Counter()  # read, not published yet
         self.stopping = stopping or threading.Event()
         self._next_claim = 0.0
         self._next_recovery = 0.0
+        self._next_refresh = 0.0
 
     def ensure_group(self) -> None:
-        try:
-            # From id 0: entries accepted before the first bridge ever ran are not skipped.
-            self.redis.xgroup_create(self.stream, keys.BRIDGE_GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        with self.redis.pipeline(transaction=False) as pipe:
+            for lane in self.lanes:
+                # From id 0: entries accepted before the first bridge ever ran are not skipped.
+                pipe.xgroup_create(lane, keys.BRIDGE_GROUP, id="0", mkstream=True)
+            for outcome in pipe.execute(raise_on_error=False):
+                if isinstance(outcome, redis.ResponseError) and "BUSYGROUP" not in str(outcome):
+                    raise outcome
 
-    def _read(self, start: str) -> list[Entry]:
+    def _read(self, cursors: dict[str, str], block: int | None) -> Read:
         reply = cast(list[tuple[str, list[tuple[str, dict[str, str] | None]]]],
-                     self.redis.xreadgroup(
-                         keys.BRIDGE_GROUP, self.consumer, {self.stream: start},
-                         count=self.batch_size, block=None if start != ">" else self.block_ms))
-        return [(eid, fields) for eid, fields in reply[0][1] if fields] if reply else []
+                     self.redis.xreadgroup(keys.BRIDGE_GROUP, self.consumer,
+                                           cast(Any, cursors), count=self.batch_size,
+                                           block=block))
+        # Deleted entries (erasure) come back without fields: nothing to publish.
+        return [(lane, [(eid, fields) for eid, fields in entries if fields])
+                for lane, entries in reply or [] if entries]
 
-    def pending(self) -> Iterator[list[Entry]]:
+    def pending(self) -> Iterator[tuple[str, list[Entry]]]:
         """This consumer's entries read before a crash but never acknowledged."""
-        cursor = "0"
-        while entries := self._read(cursor):
-            yield entries
-            cursor = entries[-1][0]
+        for lane in self.lanes:
+            cursor = "0"
+            while read := cast(list[Any], self.redis.xreadgroup(
+                    keys.BRIDGE_GROUP, self.consumer, {lane: cursor}, count=self.batch_size)):
+                if not (entries := read[0][1]):
+                    break
+                yield lane, [(eid, fields) for eid, fields in entries if fields]
+                cursor = entries[-1][0]
 
-    def claim(self) -> list[Entry]:
+    def claim(self) -> Read:
         """Entries left too long with another (dead) consumer become ours."""
         if time.monotonic() < self._next_claim:
             return []
         self._next_claim = time.monotonic() + self.claim_idle_ms / 2000
-        reply = self.redis.xautoclaim(
-            self.stream, keys.BRIDGE_GROUP, self.consumer, self.claim_idle_ms,
-            start_id="0-0", count=self.batch_size,
-        )
-        claimed = reply[1]  # Redis 7 adds a third element (deleted ids); 6.2 does not
-        return [(eid, fields) for eid, fields in claimed if fields]
+        found: Read = []
+        for lane in self.lanes:
+            reply = self.redis.xautoclaim(lane, keys.BRIDGE_GROUP, self.consumer,
+                                          self.claim_idle_ms, start_id="0-0",
+                                          count=self.batch_size)
+            # Redis 7 adds a third element (deleted ids); 6.2 does not.
+            if claimed := [(eid, fields) for eid, fields in reply[1] if fields]:
+                found.append((lane, claimed))
+        return found
 
-    def _drop_poison(self, entries: list[Entry]) -> list[Entry]:
+    def refresh(self) -> None:
+        """Entries waiting their turn here are not a dead consumer's: claiming them again
+        keeps them from looking idle to a claim (this bridge's or another's)."""
+        if time.monotonic() < self._next_refresh:
+            return
+        self._next_refresh = time.monotonic() + self.claim_idle_ms / 4000
+        by_lane: dict[str, list[str]] = defaultdict(list)
+        for rotation in self.waiting.values():
+            for queued in rotation:
+                by_lane[queued.lane].append(queued.stream_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for lane, ids in by_lane.items():
+                for start in range(0, len(ids), self.batch_size):
+                    pipe.xclaim(lane, keys.BRIDGE_GROUP, self.consumer, 0,
+                                cast(Any, ids[start:start + self.batch_size]), justid=True)
+            pipe.execute()
+
+    def _drop_poison(self, lane: str, entries: list[Entry]) -> list[Entry]:
         """Dead-letter replayed entries delivered more often than allowed; return the rest."""
         details = cast(list[dict[str, Any]], self.redis.xpending_range(
-            self.stream, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
+            lane, keys.BRIDGE_GROUP, min=entries[0][0], max=entries[-1][0],
             count=len(entries) * 2,
         ))
         counts: dict[str, int] = {d["message_id"]: int(d["times_delivered"]) for d in details}
         healthy = []
         for eid, fields in entries:
             if counts.get(eid, 0) > self.max_deliveries:
-                self._dead_letter(eid, fields, f"read {counts[eid]} times, never published")
+                self._dead_letter(lane, eid, fields, f"read {counts[eid]} times, never published")
             else:
                 healthy.append((eid, fields))
         return healthy
 
-    def _dead_letter(self, eid: str, fields: dict[str, str], reason: str) -> None:
+    def _dead_letter(self, lane: str, eid: str, fields: dict[str, str], reason: str) -> None:
         raw = fields.get("n", "")
         try:
             payload: dict[str, Any] | str = json.loads(raw)
@@ -118,11 +163,11 @@ class Bridge:
             payload = raw
         dead_letters.add(self.redis, f"stream entry {eid}: {reason}", payload,
                          self.dead_letters_kept)
-        self.redis.xack(self.stream, keys.BRIDGE_GROUP, eid)
+        self.redis.xack(lane, keys.BRIDGE_GROUP, eid)
 
-    def forward(self, entries: list[Entry], replayed: bool = False) -> None:
-        if replayed:
-            entries = self._drop_poison(entries)
+    def _decode(self, lane: str, entries: list[Entry]) -> list[tuple[str, QueuedEntry]]:
+        """The entries that can be published, each with the queue it goes to: its priority's,
+        or the low queue for a tenant demoted for now (``fairness``)."""
         decoded: list[QueuedEntry] = []
         for eid, fields in entries:
             try:
@@ -130,85 +175,137 @@ class Bridge:
                 if entry.priority not in queues.BY_PRIORITY:
                     raise ValueError(f"unknown priority {entry.priority!r}")
             except (KeyError, ValueError, TypeError) as exc:
-                self._dead_letter(eid, fields, f"unreadable entry: {exc!r}")
+                self._dead_letter(lane, eid, fields, f"unreadable entry: {exc!r}")
                 continue
-            decoded.append(QueuedEntry(eid, entry, self.partition, fields["n"]))
-        if not decoded:
+            decoded.append(QueuedEntry(eid, entry, lane, fields["n"]))
+        demoted = fairness.demoted(self.redis, (q.entry.tenant_id for q in decoded))
+        return [(queues.LOW if q.entry.tenant_id in demoted
+                 else queues.BY_PRIORITY[q.entry.priority], q) for q in decoded]
+
+    def take(self, lane: str, entries: list[Entry]) -> None:
+        """Newly read entries wait their turn."""
+        for queue, queued in self._decode(lane, entries):
+            self.waiting[queue].add(queued.entry.tenant_id, queued)
+            self.read_per_lane[lane] += 1
+
+    def forward(self, lane: str, entries: list[Entry], replayed: bool = False) -> None:
+        """Publish at once: entries replayed, claimed or lost waited their turn before."""
+        if replayed:
+            entries = self._drop_poison(lane, entries) if entries else entries
+        by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
+        for queue, queued in self._decode(lane, entries):
+            by_queue[queue].append(queued)
+        for queue, batch in by_queue.items():
+            for start in range(0, len(batch), self.batch_size):
+                self._send(queue, batch[start:start + self.batch_size])
+
+    def publish(self) -> None:
+        """Fill each queue up to ``queued_batches``, high first, tenants in turn."""
+        wanted = [queue for queue in PUBLISH_ORDER if self.waiting[queue]]
+        if not wanted:
             return
-        by_queue = self._route(decoded)
-        stream_ids = [q.stream_id for batch in by_queue.values() for q in batch]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for queue in wanted:
+                pipe.llen(queue)
+            depths = pipe.execute()
+        for queue, depth in zip(wanted, depths, strict=True):
+            for _ in range(self.queued_batches - int(depth)):
+                if not (batch := self.waiting[queue].fill(self.batch_size)):
+                    break
+                self._send(queue, batch)
+                self.read_per_lane.subtract(q.lane for q in batch)
+
+    def _send(self, queue: str, batch: list[QueuedEntry]) -> None:
+        by_lane: dict[str, list[str]] = defaultdict(list)
+        for queued in batch:
+            by_lane[queued.lane].append(queued.stream_id)
         # Marked in flight before the ack, so the trimmer never cuts an unpersisted entry.
         now_ms = int(time.time() * 1000)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(self.inflight, {eid: entry_ms(eid) for eid in stream_ids})
-            pipe.zadd(self.published, dict.fromkeys(stream_ids, now_ms))
+            for lane, ids in by_lane.items():
+                pipe.zadd(keys.inflight(lane), {eid: entry_ms(eid) for eid in ids})
+                pipe.zadd(keys.inflight_published(lane), dict.fromkeys(ids, now_ms))
             pipe.execute()
-        for queue, batch in by_queue.items():
-            for start in range(0, len(batch), self.batch_size):
-                chunk = [q.to_dict() for q in batch[start:start + self.batch_size]]
-                self.celery.send_task(queues.DELIVER_BATCH, args=[chunk], queue=queue)
-            journey(logger, f"queued on {queue}",
-                    ((q.entry.tenant_id, q.entry.id) for q in batch))
+        self.celery.send_task(queues.DELIVER_BATCH, args=[[q.to_dict() for q in batch]],
+                              queue=queue)
+        journey(logger, f"queued on {queue}", ((q.entry.tenant_id, q.entry.id) for q in batch))
         # Only now: a crash before this line means the entries are published again on restart.
-        self.redis.xack(self.stream, keys.BRIDGE_GROUP, *stream_ids)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for lane, ids in by_lane.items():
+                pipe.xack(lane, keys.BRIDGE_GROUP, *ids)
+            pipe.execute()
 
-    def _route(self, batch: list[QueuedEntry]) -> dict[str, list[QueuedEntry]]:
-        """By priority (``fairness``): a tenant's entries past its fair share go one queue
-        down, and a demoted tenant's (templates out of time) to the low queue."""
-        demoted = fairness.demoted(self.redis, (q.entry.tenant_id for q in batch))
-        by_queue: dict[str, list[QueuedEntry]] = defaultdict(list)
-        for queued in batch:
-            tenant_id, queue = queued.entry.tenant_id, queues.BY_PRIORITY[queued.entry.priority]
-            if tenant_id in demoted:
-                queue = queues.LOW
-            elif self.fair_share.over(tenant_id):
-                queue = queues.STEP_DOWN[queue]
-            by_queue[queue].append(queued)
-        return by_queue
-
-    def recover_lost(self) -> list[Entry]:
+    def recover_lost(self) -> Read:
         """In-flight entries whose Celery message was lost: read them again from the stream."""
         if time.monotonic() < self._next_recovery:
             return []
         self._next_recovery = time.monotonic() + min(self.redeliver_after_ms / 4000, 30)
         cutoff = int(time.time() * 1000) - self.redeliver_after_ms
-        stale = cast(list[str], self.redis.zrangebyscore(
-            self.published, "-inf", cutoff, start=0, num=self.batch_size))
+        with self.redis.pipeline(transaction=False) as pipe:
+            for lane in self.lanes:
+                pipe.zrangebyscore(keys.inflight_published(lane), "-inf", cutoff, start=0,
+                                   num=self.batch_size)
+            stale = [(lane, cast(str, sid)) for lane, found in zip(
+                self.lanes, pipe.execute(), strict=True) for sid in found]
         if not stale:
             return []
         with self.redis.pipeline(transaction=False) as pipe:
-            for sid in stale:
-                pipe.xrange(self.stream, sid, sid)
+            for lane, sid in stale:
+                pipe.xrange(lane, sid, sid)
             for queue in queues.ALL:
                 pipe.llen(queue)
             pipe.hvals(keys.CELERY_UNACKED)
             *found, held = pipe.execute()
-        entries = {rows[0][0]: rows[0][1] for rows in found[:len(stale)] if rows}
         waiting = {q for q, n in zip(queues.ALL, found[len(stale):], strict=True) if n}
         if queues.LOW in waiting:  # a demoted tenant's entries wait there, whatever priority
             waiting |= set(queues.BY_PRIORITY.values())
-        gone = [sid for sid in stale if sid not in entries]
-        if gone:  # persisted and released meanwhile, or trimmed: nothing left to do
-            self.redis.zrem(self.published, *gone)
-        lost = lost_entries(stale, held_messages_text(held), {
-            sid: queues.BY_PRIORITY.get(_priority(fields), "") for sid, fields in entries.items()
-        }, waiting)
-        return [(sid, entries[sid]) for sid in lost]
+        held_text = held_messages_text(held)
+        by_lane: dict[str, dict[str, dict[str, str] | None]] = defaultdict(dict)
+        for (lane, sid), rows in zip(stale, found, strict=False):
+            by_lane[lane][sid] = rows[0][1] if rows else None
+        lost: Read = []
+        for lane, entries in by_lane.items():
+            if gone := [sid for sid, fields in entries.items() if fields is None]:
+                # Persisted and released meanwhile, or trimmed: nothing left to do.
+                self.redis.zrem(keys.inflight_published(lane), *gone)
+            there = {sid: fields for sid, fields in entries.items() if fields is not None}
+            ids = lost_entries(there, held_text, {
+                sid: queues.BY_PRIORITY.get(_priority(fields), "")
+                for sid, fields in there.items()}, waiting)
+            if ids:
+                lost.append((lane, [(sid, there[sid]) for sid in ids]))
+        return lost
+
+    def _forget_waiting(self) -> None:
+        """After a failure everything read is re-read from the pending lists."""
+        for rotation in self.waiting.values():
+            rotation.clear()
+        self.read_per_lane.clear()
 
     def step(self, replay: bool) -> None:
         if replay:
-            for entries in self.pending():
-                logger.info("replaying %d pending entries", len(entries))
-                self.forward(entries, replayed=True)
-        if claimed := self.claim():
-            logger.info("claimed %d entries from dead consumers", len(claimed))
-            self.forward(claimed, replayed=True)
-        if lost := self.recover_lost():
-            logger.warning("publishing %d in-flight entries again: their Celery messages "
-                           "were lost", len(lost))
-            self.forward(lost)
-        if entries := self._read(">"):
-            self.forward(entries)
+            self._forget_waiting()
+            for lane, entries in self.pending():
+                logger.info("replaying %d pending entries of %s", len(entries), lane)
+                self.forward(lane, entries, replayed=True)
+        for lane, claimed in self.claim():
+            logger.info("claimed %d entries of %s from dead consumers", len(claimed), lane)
+            self.forward(lane, claimed, replayed=True)
+        for lane, lost in self.recover_lost():
+            logger.warning("publishing %d in-flight entries of %s again: their Celery "
+                           "messages were lost", len(lost), lane)
+            self.forward(lane, lost)
+        readable = {lane: ">" for lane in self.lanes
+                    if self.read_per_lane[lane] < LANE_BATCHES_READ * self.batch_size}
+        anything_waiting = any(self.waiting.values())
+        if readable:
+            for lane, entries in self._read(
+                    readable, POLL_MS if anything_waiting else self.block_ms):
+                self.take(lane, entries)
+        else:
+            self.stopping.wait(POLL_MS / 1000)
+        self.publish()
+        self.refresh()
 
     def run(self) -> None:
         replay = True  # on start and after any failure, our own pending entries come first
@@ -216,7 +313,8 @@ class Bridge:
             try:
                 if replay:
                     self.ensure_group()
-                    logger.info("bridge %s reading %s", self.consumer, self.stream)
+                    logger.info("bridge %s reading %s (%d lanes)", self.consumer,
+                                keys.ingest_stream(self.partition), len(self.lanes))
                 self.step(replay)
                 replay = False
             except (redis.RedisError, kombu.exceptions.OperationalError):
@@ -248,19 +346,17 @@ PARTITIONS_CHECK_SECONDS = 10.0
 
 
 def run_bridge(client: redis.Redis, settings: Settings) -> None:
-    """One consumer (a thread) per partition of the ingest stream, sharing the tenants' fair
-    shares; exits non-zero if one of them died, so its supervisor starts the bridge again."""
+    """One consumer (a thread) per partition of the ingest stream; exits non-zero if one of
+    them died, so its supervisor starts the bridge again."""
     redis_url, _ = settings.require_urls()
     collector.settle(settings)
     stopping = threading.Event()
-    fair_share = fairness.FairShare(settings.tenant_fair_share_per_second)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     threads: list[threading.Thread] = []
     while not stopping.is_set():
         for partition in range(len(threads), _partitions(client, settings)):
-            bridge = Bridge(client, celery_producer(redis_url), settings, partition, fair_share,
-                            stopping)
+            bridge = Bridge(client, celery_producer(redis_url), settings, partition, stopping)
             threads.append(threading.Thread(target=bridge.run, name=f"bridge-{partition}"))
             threads[-1].start()
         if not all(t.is_alive() for t in threads):

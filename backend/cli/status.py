@@ -68,27 +68,39 @@ def _lag(client: redis.Redis, name: str, group: dict[str, Any]) -> int:
     return len(unread)
 
 
-def _partition(client: redis.Redis, status: Status, partition: int) -> None:
-    name = redis_keys.ingest_stream(partition)
+def _lane(client: redis.Redis, status: Status, partition: int, name: str) -> None:
+    """Adds one lane's figures to its partition's: one line per partition and group (and per
+    partition and consumer), whatever the number of lanes."""
     try:
         info = client.xinfo_stream(name)
-    except redis.ResponseError:  # no stream yet: nothing was ever sent to this partition
+    except redis.ResponseError:  # no stream yet: nothing was ever sent to this lane
         return
     status.stream_length += int(info["length"])
-    groups = [{"name": g["name"], "partition": partition, "consumers": g["consumers"],
-               "pending": g["pending"], "lag": _lag(client, name, g)}
-              for g in client.xinfo_groups(name)]
-    status.groups += groups
-    for group in groups:
-        status.consumers += [
-            {"group": group["name"], "partition": partition, "name": c["name"],
-             "pending": c["pending"], "idle_ms": c["idle"]}
-            for c in client.xinfo_consumers(name, group["name"])]
+    for g in client.xinfo_groups(name):
+        group = _entry(status.groups, partition, g["name"], consumers=0, pending=0, lag=0)
+        group["consumers"] = max(group["consumers"], int(g["consumers"]))
+        group["pending"] += int(g["pending"])
+        group["lag"] += _lag(client, name, g)
+        for c in client.xinfo_consumers(name, g["name"]):
+            consumer = _entry(status.consumers, partition, c["name"], group=g["name"],
+                              pending=0, idle_ms=int(c["idle"]))
+            consumer["pending"] += int(c["pending"])
+            consumer["idle_ms"] = min(consumer["idle_ms"], int(c["idle"]))
+
+
+def _entry(rows: list[dict[str, Any]], partition: int, name: str, **start: Any
+           ) -> dict[str, Any]:
+    for row in rows:
+        if (row["partition"], row["name"]) == (partition, name):
+            return row
+    rows.append({"partition": partition, "name": name, **start})
+    return rows[-1]
 
 
 def _redis(client: redis.Redis, status: Status, partitions: int) -> None:
     for partition in range(stream.partitions_in_use(client, partitions)):
-        _partition(client, status, partition)
+        for lane in stream.lanes(partition):
+            _lane(client, status, partition, lane)
     status.queues = {name: int(client.llen(name)) for name in queues.ALL}
     status.unacked_tasks = int(client.hlen(redis_keys.CELERY_UNACKED))
     for key in client.scan_iter(match=redis_keys.dead_letters("*"), count=500):

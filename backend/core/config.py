@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     ingest_chunk: int = Field(1000, ge=1)
     #: How long a bridge blocks on the stream when it is empty.
     bridge_block_ms: int = 1000
+    #: Batches a Celery queue may hold before the bridge publishes more to it. The rest wait
+    #: in Redis's streams, where the bridge still chooses what goes next (high first, then
+    #: tenants in turn); a queue deeper than this makes everything behind it wait its turn.
+    bridge_queued_batches: int = Field(4, ge=1)
     #: This bridge's consumer name in the stream's group (default: the host name).
     bridge_consumer: str = Field(default_factory=socket.gethostname)
     # In-app delivery retries while the reader is offline: delay = min(cap, base * 2^(n-1)),
@@ -206,9 +210,10 @@ class Settings(BaseSettings):
     tenant_burst: int = Field(20_000, ge=1)
     #: Per tenant id, e.g. ``{"<tenant id>": {"rate_per_second": 5000, "burst": 50000}}``.
     tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
-    #: Notifications a second each tenant gets through the queues at its own priority; the
-    #: rest go one queue down, behind every other tenant's (counted per bridge).
-    tenant_fair_share_per_second: float = Field(200.0, gt=0)
+    #: Each tenant's share of the queues against the others' while they wait on each other,
+    #: e.g. ``{"<tenant id>": 2}``: the bridge publishes tenants' batches in turn (deficit
+    #: round robin), twice as much per turn for a weight of 2. Unnamed tenants weigh 1.
+    tenant_weights: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
     #: Time one template field may take to render.
     render_timeout_seconds: float = Field(1.0, gt=0)

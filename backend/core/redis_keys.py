@@ -5,10 +5,13 @@ PREFIX = "herald:"
 BRIDGE_GROUP = "bridge"
 
 
-def ingest_stream(partition: int) -> str:
-    """One partition of the ingest stream. The braces are a Redis Cluster hash tag: a
-    partition's stream and its in-flight sets share a slot, and partitions spread over shards."""
-    return f"{PREFIX}{{ingest:{partition}}}"
+def ingest_stream(partition: int, priority: str = "normal", group: int = 0) -> str:
+    """One lane of the ingest stream: a partition's entries of one priority and one group of
+    tenants. The braces are a Redis Cluster hash tag: a partition's lanes and their in-flight
+    sets share a slot, and partitions spread over shards. The normal lane of group 0 keeps the
+    name the whole partition had before lanes, so entries written then are still read."""
+    whole = f"{PREFIX}{{ingest:{partition}}}"
+    return whole if (priority, group) == ("normal", 0) else f"{whole}:{priority}:{group}"
 
 
 # The most partitions any producer has written to: bridges read that many (a producer
@@ -68,18 +71,18 @@ def render_overrun(tenant_id: str) -> str:
 BEAT_LOCK = PREFIX + "beat:lock"
 
 
-def inflight(partition: int) -> str:
-    """A partition's entries handed to Celery but not yet persisted (score: the entry's
-    milliseconds). The partition is trimmed only below the oldest of these, of the bridge's
+def inflight(lane: str) -> str:
+    """A lane's entries handed to Celery but not yet persisted (score: the entry's
+    milliseconds). The lane is trimmed only below the oldest of these, of the bridge's
     pending entries and of the entries it has not read yet."""
-    return ingest_stream(partition) + ":inflight"
+    return lane + ":inflight"
 
 
-def inflight_published(partition: int) -> str:
+def inflight_published(lane: str) -> str:
     """The same entries, scored by when the bridge (last) published them: a Celery message
     lost with a Redis crash (taken from its queue, never recorded as unacked) is found by its
     age."""
-    return ingest_stream(partition) + ":inflight:published"
+    return lane + ":inflight:published"
 
 # Where Celery's Redis transport keeps the messages workers hold (acks_late).
 CELERY_UNACKED = "unacked"

@@ -119,10 +119,9 @@ def _is_theirs(raw: str, tenant_id: str, user_id: str) -> bool:
 
 def _stream(client: redis.Redis, tenant_id: str, user_id: str, erased: Erased,
             partitions: int) -> None:
-    """Their entries not yet read by a bridge, from every partition (the setting may have
-    changed since they were written)."""
-    for partition in range(stream.partitions_in_use(client, partitions)):
-        name = keys.ingest_stream(partition)
+    """Their entries not yet read by a bridge, from every lane of every partition (the
+    setting may have changed since they were written)."""
+    for name in stream.all_lanes(client, partitions):
         theirs = [(eid, fields) for eid, fields in _entries(client, name)
                   if _is_theirs(fields.get("n", ""), tenant_id, user_id)]
         if theirs:

@@ -1,8 +1,11 @@
 """The producer side of the ingest stream: what the API does once a request is valid.
 
-The stream is partitioned (``ingest_partitions``), each partition a stream of its own read by
-its own bridge consumer; a reader's entries always go to the same partition, so their order
-is kept. Entries are written with pipelined XADDs in bounded chunks.
+The stream is partitioned (``ingest_partitions``), each partition read by its own bridge
+consumer; a reader's entries always go to the same partition, so their order is kept. A
+partition is a set of lanes, a stream each: one per priority and group of tenants, so that
+the bridge reads high entries without first reading every low one ahead of them, and one
+tenant's backlog fills its own lane, not everyone's. Entries are written with pipelined
+XADDs in bounded chunks.
 
 An idempotency key is claimed first, holding the request's entries, and sealed with the
 answer once Redis holds them all. A retry of a sealed request appends nothing; a retry of one
@@ -43,6 +46,31 @@ WRITING = "writing"
 def partition_of(tenant_id: str, recipient: str, partitions: int) -> int:
     """The partition of a reader's entries: the same one for as long as the setting holds."""
     return zlib.crc32(f"{tenant_id}\x00{recipient}".encode()) % partitions
+
+
+# Tenants are spread over this many lanes per priority and partition (a constant: producers
+# and bridges of every version must agree on it).
+TENANT_GROUPS = 8
+PRIORITIES = ("high", "normal", "low")  # the lanes' order: the bridge reads high first
+
+
+def lane_of(entry: StreamEntry, partitions: int) -> str:
+    """The stream an entry is appended to."""
+    priority = entry.priority if entry.priority in PRIORITIES else "normal"
+    group = zlib.crc32(entry.tenant_id.encode()) % TENANT_GROUPS
+    return keys.ingest_stream(partition_of(entry.tenant_id, entry.recipient, partitions),
+                              priority, group)
+
+
+def lanes(partition: int) -> list[str]:
+    """A partition's lanes, high first."""
+    return [keys.ingest_stream(partition, priority, group)
+            for priority in PRIORITIES for group in range(TENANT_GROUPS)]
+
+
+def all_lanes(client: redis.Redis, configured: int) -> list[str]:
+    """Every lane of every partition in use."""
+    return [lane for p in range(partitions_in_use(client, configured)) for lane in lanes(p)]
 
 
 def partitions_in_use(client: redis.Redis, configured: int) -> int:
@@ -143,8 +171,7 @@ class Ingest:
                 self._at_least_script(keys=[keys.INGEST_PARTITIONS], args=[self.partitions],
                                       client=pipe)
                 for entry in entries[start:start + self.chunk]:
-                    partition = partition_of(entry.tenant_id, entry.recipient, self.partitions)
-                    pipe.xadd(keys.ingest_stream(partition), {"n": entry.encode()})
+                    pipe.xadd(lane_of(entry, self.partitions), {"n": entry.encode()})
                     pipe.set(keys.accepted(entry.id), entry.tenant_id, ex=self.ttl_seconds)
                 self._replicated(pipe)
 
@@ -195,18 +222,18 @@ def trim_floor(last_delivered: str, oldest_pending: str | None,
     return f"{floor[0]}-{floor[1]}"
 
 
-def trim_partition(client: redis.Redis, partition: int) -> int:
-    """Trim one partition below the oldest entry that is not yet persisted.
+def trim_lane(client: redis.Redis, lane: str) -> int:
+    """Trim one lane below the oldest entry that is not yet persisted.
 
     Read in this order, each source can only hand an entry on to the next one: unread
     entries come after the group's last-delivered id; a read entry stays pending until the
     bridge acks it, and the bridge marks it in flight before that; the worker unmarks it
     once persisted.
     """
-    stream, inflight = keys.ingest_stream(partition), keys.inflight(partition)
+    stream, inflight = lane, keys.inflight(lane)
     try:
         groups = {g["name"]: g for g in client.xinfo_groups(stream)}
-    except redis.ResponseError:  # no such partition yet
+    except redis.ResponseError:  # no such lane yet
         return 0
     group = groups.get(keys.BRIDGE_GROUP)
     if group is None:
@@ -221,4 +248,4 @@ def trim_partition(client: redis.Redis, partition: int) -> int:
 
 
 def trim(client: redis.Redis, configured: int) -> int:
-    return sum(trim_partition(client, p) for p in range(partitions_in_use(client, configured)))
+    return sum(trim_lane(client, lane) for lane in all_lanes(client, configured))

@@ -1,11 +1,10 @@
-"""Priority is real: a high notification overtakes tens of thousands of queued low ones."""
+"""Priority is real: a high notification overtakes tens of thousands of low ones waiting."""
 
 from __future__ import annotations
 
 import httpx
 import redis
 
-from tests.support import ingest
 from tests.support.db import forget_waits, stored_count
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
@@ -26,9 +25,9 @@ async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant:
     for item in items:  # at most 1,000 notifications per request
         assert api.post("/v1/notifications", json=item).status_code == 202
     client = redis.Redis.from_url(side.redis_url, decode_responses=True)
-    wait_until(lambda: ingest.all_read(client), timeout=120,
-               what="all low entries to reach Celery's low queue")
-    assert client.llen("notifications.low") > 0
+    # The bridge hands Celery a few batches at a time; the rest of the backlog waits in Redis.
+    wait_until(lambda: client.llen("notifications.low"), timeout=120,
+               what="the low backlog to reach Celery's low queue")
 
     urgent = api.post("/v1/notifications", json={
         "recipients": ["boss"], "priority": "high", "content": {"title": "Server down"}})

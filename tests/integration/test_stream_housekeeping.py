@@ -30,11 +30,11 @@ def test_trim_keeps_unread_pending_and_inflight_entries(servers: Servers, base_e
     ids = [eid for eid, _ in read[0][1]]
     assert stream.trim(client, 1) == 0  # read but pending
 
-    client.zadd(keys.inflight(0), {eid: int(eid.split("-")[0]) for eid in ids})
+    client.zadd(keys.inflight(keys.ingest_stream(0)), {eid: int(eid.split("-")[0]) for eid in ids})
     client.xack(keys.ingest_stream(0), keys.BRIDGE_GROUP, *ids)
     assert stream.trim(client, 1) == 0  # published but not persisted
 
-    client.zrem(keys.inflight(0), *ids[:4])  # the worker persisted the first four
+    client.zrem(keys.inflight(keys.ingest_stream(0)), *ids[:4])  # the worker persisted four
     assert stream.trim(client, 1) == 4
     assert client.xrange(keys.ingest_stream(0))[0][0] == ids[4]
 

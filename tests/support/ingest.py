@@ -1,4 +1,4 @@
-"""What tests and benches read of the partitioned ingest stream, summed over partitions."""
+"""What tests and benches read of the partitioned ingest stream, summed over its lanes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from backend.notifications import stream
 
 
 def names(client: redis.Redis) -> list[str]:
-    return [keys.ingest_stream(p) for p in range(stream.partitions_in_use(client, 1))]
+    return stream.all_lanes(client, 1)
 
 
 def length(client: redis.Redis) -> int:
@@ -24,7 +24,7 @@ def entries(client: redis.Redis) -> list[tuple[str, dict[str, Any]]]:
 
 
 def in_flight(client: redis.Redis) -> int:
-    return sum(int(client.zcard(keys.inflight(p))) for p in range(len(names(client))))
+    return sum(int(client.zcard(keys.inflight(name))) for name in names(client))
 
 
 def pending(client: redis.Redis) -> int:

@@ -1,0 +1,122 @@
+"""The bridge is the scheduler: it publishes to Celery only while a queue holds a few batches,
+high before low, and tenant by tenant in turn, so a quiet tenant's notifications never wait
+behind another tenant's backlog, nor high ones behind low ones already waiting.
+
+Here the test is the worker: it takes the bridge's messages from Celery's queues itself, in
+the worker's order (high, then default, then low), and looks at whose they are."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from backend.notifications import queues
+from tests.support import ingest
+from tests.support.db import new_tenant
+from tests.support.harness import wait_until
+from tests.support.stack import StartPart
+
+BATCH = 100
+QUEUED_BATCHES = 2
+# As a worker takes them: ``queue_order_strategy: priority``.
+WORKER_ORDER = [queues.HIGH, queues.DEFAULT, queues.LOW]
+
+
+def _side(start_part: StartPart, servers: Any, db: int) -> tuple[redis.Redis, str]:
+    """An API and a bridge on a Redis database of their own, and no worker."""
+    url = servers.redis_url(db)
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=120)
+    client.flushdb()
+    api = start_part("api", name=f"api-db{db}", redis_url=url, tenant_burst="100000")
+    start_part("bridge", name=f"bridge-db{db}", redis_url=url, bridge_consumer=f"bridge-db{db}",
+               batch_size=str(BATCH), bridge_queued_batches=str(QUEUED_BATCHES))
+    return client, f"http://127.0.0.1:{api.port}"
+
+
+def _batch(raw: str) -> list[dict[str, Any]]:
+    """The stream entries one Celery message of the bridge carries."""
+    message = json.loads(raw)
+    args = json.loads(base64.b64decode(message["body"]))[0]
+    return [json.loads(queued["entry"]) for queued in args[0]]
+
+
+def _taken(client: redis.Redis, timeout: float = 30) -> Iterator[list[dict[str, Any]]]:
+    """Messages taken as a worker takes them, until none comes within ``timeout``."""
+    while popped := client.brpop(WORKER_ORDER, timeout=timeout):
+        yield _batch(popped[1])
+
+
+def _read_everything(client: redis.Redis) -> bool:
+    """The bridge has read every entry appended so far (it may not have published them)."""
+    for name in ingest.names(client):
+        if client.exists(name):
+            groups = client.xinfo_groups(name)
+            last = client.xinfo_stream(name)["last-generated-id"]
+            if not groups or groups[0]["last-delivered-id"] != last:
+                return False
+    return True
+
+
+def _send(api: httpx.Client, recipients: list[str], **extra: Any) -> None:
+    answer = api.post("/v1/notifications", json={
+        "recipients": recipients, "channels": ["in_app"], "content": {"title": "t"}, **extra})
+    assert answer.status_code == 202, answer.text
+
+
+@pytest.mark.timeout(180)
+def test_a_quiet_tenants_batch_is_published_before_a_flooding_tenants_backlog(
+    start_part: StartPart, servers: Any
+):
+    client, api_url = _side(start_part, servers, 14)
+    a, b = new_tenant("flooding"), new_tenant("quiet")
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": a.secret_key}, timeout=60) as api:
+        for i in range(15):  # 1,500 of A's, read before any of B's
+            _send(api, [f"a-{i}-{j}" for j in range(BATCH)])
+            # At 200 a second: a flood within the share the old bridge let through at the
+            # tenant's own priority, ahead of everyone else's.
+            time.sleep(0.5)
+    wait_until(lambda: _read_everything(client), 60, "A's backlog read by the bridge")
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": b.secret_key}, timeout=60) as api:
+        _send(api, [f"b-{j}" for j in range(5)])
+    wait_until(lambda: _read_everything(client), 60, "B's notifications read by the bridge")
+
+    tenants = []
+    seen: Counter[str] = Counter()
+    for batch in _taken(client, timeout=5):
+        tenants.append({entry["tenant_id"] for entry in batch})
+        seen.update(entry["id"] for entry in batch)
+    b_at = next(i for i, owners in enumerate(tenants) if b.tenant_id in owners)
+    print(f"B's batch taken {b_at + 1}th of {len(tenants)}")
+    # Two of A's queued before B's arrived, one more of A's in its turn, then B's.
+    assert b_at <= QUEUED_BATCHES + 1, tenants
+    assert len(seen) == 1505 and set(seen.values()) == {1}  # each once, none lost
+
+
+@pytest.mark.timeout(180)
+def test_high_entries_are_published_before_low_ones_already_waiting(
+    start_part: StartPart, servers: Any
+):
+    client, api_url = _side(start_part, servers, 15)
+    tenant = new_tenant()
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant.secret_key},
+                      timeout=60) as api:
+        for i in range(2):
+            _send(api, [f"low-{i}-{j}" for j in range(1000)], priority="low")
+        wait_until(lambda: client.llen(queues.LOW) >= QUEUED_BATCHES, 60,
+                   "the first low batches published")
+        _send(api, [f"high-{j}" for j in range(10)], priority="high")
+    wait_until(lambda: client.llen(queues.HIGH), 60, "the high batch published")
+    low_published = sum(len(_batch(raw)) for raw in client.lrange(queues.LOW, 0, -1))
+    print(f"low entries published before the high ones: {low_published} of 2000")
+    assert low_published < 2000  # the rest of the low ones still wait in Redis, not in Celery
+
+    taken = [entry["priority"] for batch in _taken(client, timeout=5) for entry in batch]
+    assert taken == ["high"] * 10 + ["low"] * 2000
