@@ -23,7 +23,7 @@ BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Pr
 ALL = (HIGH, PERIODIC, DEFAULT, FALLBACK, LOW)
 # What a delivery worker takes when an outbound worker runs beside it (``--delivery``).
 DELIVERY = tuple(q for q in ALL if q != FALLBACK)
-# One queue behind everyone else's: a tenant's entries past its fair share, and retries.
+# One queue behind: in-app retries wait behind first deliveries of their priority.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
 
 # Task names: herald.<module in tasks/>.<task>, the names Flower shows; beat's ticks are all

@@ -54,12 +54,16 @@ TENANT_GROUPS = 8
 PRIORITIES = ("high", "normal", "low")  # the lanes' order: the bridge reads high first
 
 
+def group_of(tenant_id: str) -> int:
+    """The tenant's group: the tenants whose entries of one priority share a lane."""
+    return zlib.crc32(tenant_id.encode()) % TENANT_GROUPS
+
+
 def lane_of(entry: StreamEntry, partitions: int) -> str:
     """The stream an entry is appended to."""
     priority = entry.priority if entry.priority in PRIORITIES else "normal"
-    group = zlib.crc32(entry.tenant_id.encode()) % TENANT_GROUPS
     return keys.ingest_stream(partition_of(entry.tenant_id, entry.recipient, partitions),
-                              priority, group)
+                              priority, group_of(entry.tenant_id))
 
 
 def lanes(partition: int) -> list[str]:
