@@ -9,10 +9,17 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from backend.core.errors import NotFound, TooManyRequests
+from backend.channels.webhooks import RefusedWebhook, WebhookPolicy
+from backend.core.errors import InvalidInput, NotFound, TooManyRequests
 from backend.db.models import User
-from backend.notifications import inbox
-from backend.notifications.schemas import PreferencesUpdate
+from backend.notifications import inbox, push_subscriptions
+from backend.notifications.schemas import (
+    PreferencesUpdate,
+    PushRemoved,
+    PushSubscriptionIn,
+    PushSubscriptionOut,
+    PushSubscriptions,
+)
 from gateway.auth import AuthError, Reader
 from gateway.node import Node, node_of
 from gateway.states import change
@@ -143,3 +150,44 @@ async def put_preferences(body: PreferencesUpdate, reader: ReaderDep, node: Node
     """Replace the reader's preferences (required categories still reach them)."""
     await node.blocking.in_session(_set_preferences, reader.row_id, body.model_dump(mode="json"))
     return body
+
+
+def _stored_subscription(session: Session, reader: Reader, body: PushSubscriptionIn) -> None:
+    push_subscriptions.store(session, reader.row_id, body.endpoint, body.keys.p256dh,
+                             body.keys.auth)
+
+
+def _subscriptions(session: Session, reader: Reader) -> PushSubscriptions:
+    return PushSubscriptions(
+        public_key=push_subscriptions.public_key(session, reader.tenant_id),
+        subscriptions=[PushSubscriptionOut(**s)
+                       for s in push_subscriptions.listing(session, reader.row_id)])
+
+
+@router.get("/push-subscriptions")
+async def list_push_subscriptions(reader: ReaderDep, node: NodeDep) -> PushSubscriptions:
+    """The reader's browsers that take Web Push, and the key to subscribe another with."""
+    return await node.blocking.in_session(_subscriptions, reader)
+
+
+@router.post("/push-subscriptions", status_code=201)
+async def add_push_subscription(body: PushSubscriptionIn, reader: ReaderDep, node: NodeDep
+                                ) -> PushSubscriptions:
+    """Store this browser's ``PushSubscription`` (``subscribePush()`` in herald.js does)."""
+    try:
+        WebhookPolicy.for_events(node.settings).check_url(body.endpoint)
+    except RefusedWebhook as exc:
+        raise InvalidInput(f"push endpoint refused: {exc}", ("body", "endpoint")) from exc
+    await node.blocking.in_session(_stored_subscription, reader, body)
+    return await node.blocking.in_session(_subscriptions, reader)
+
+
+@router.delete("/push-subscriptions")
+async def remove_push_subscriptions(
+    reader: ReaderDep, node: NodeDep,
+    endpoint: Annotated[str | None, Query(max_length=2000, description=(
+        "the subscription to remove; all of the reader's when left out"))] = None,
+) -> PushRemoved:
+    """Stop Web Push to one browser (``unsubscribePush()``), or to all of them."""
+    removed = await node.blocking.in_session(push_subscriptions.remove, reader.row_id, endpoint)
+    return PushRemoved(removed=removed)

@@ -1,4 +1,5 @@
-"""Fallback sends, one task per channel; the step itself is ``backend.notifications.fallback``."""
+"""Fallback sends (Web Push, Slack, email), one task per channel; the step itself is
+``backend.notifications.fallback``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from celery import Task
 
 from backend.notifications import fallback, lifecycle
 from backend.notifications.lifecycle import Channel
-from backend.notifications.queues import FALLBACK_EMAIL, FALLBACK_SLACK
+from backend.notifications.queues import FALLBACK_EMAIL, FALLBACK_SLACK, FALLBACK_WEB_PUSH
 from tasks.app import app
 from tasks.base import HeraldTask
 from tasks.runtime import Runtime, runtime
@@ -44,4 +45,10 @@ def send_email(self: Task, notification_id: str) -> str:
     return _run(self, notification_id, Channel.EMAIL)
 
 
-SENDERS: dict[str, Task] = {Channel.SLACK: send_slack, Channel.EMAIL: send_email}
+@app.task(name=FALLBACK_WEB_PUSH, base=HeraldTask, bind=True)
+def send_web_push(self: Task, notification_id: str) -> str:
+    return _run(self, notification_id, Channel.WEB_PUSH)
+
+
+SENDERS: dict[str, Task] = {Channel.SLACK: send_slack, Channel.EMAIL: send_email,
+                            Channel.WEB_PUSH: send_web_push}

@@ -14,7 +14,7 @@ from backend.channels.webhooks import WebhookPolicy
 from backend.core.config import Settings, get_settings
 from backend.core.redis import connect
 from backend.db.session import Database
-from backend.notifications import backoff
+from backend.notifications import backoff, push_subscriptions
 from backend.notifications.backoff import Backoff
 from backend.notifications.stream import Ingest
 from backend.templates import budget
@@ -36,9 +36,15 @@ class Runtime:
         redis_url, database_url = settings.require_urls()
         # No ping per session: a connection dropped by a database restart fails its task,
         # which Celery retries (``tasks.base``) on a fresh pool.
-        return cls(settings, Database(database_url, ping=False), connect(redis_url),
+        db = Database(database_url, ping=False)
+
+        def forget_push(ids: list[int]) -> None:
+            with db.session() as session:
+                push_subscriptions.forget(session, ids)
+
+        return cls(settings, db, connect(redis_url),
                    GatewayClient(settings.push_url, settings.require_internal_key()),
-                   WebhookPolicy.for_events(settings), fallback_channels(settings))
+                   WebhookPolicy.for_events(settings), fallback_channels(settings, forget_push))
 
     @cached_property
     def slots(self) -> Slots:

@@ -101,6 +101,26 @@ def tenant_jwt_key(
     typer.echo(f"tenant {tenant}: readers' tokens are now verified with {algorithm}")
 
 
+@tenant_app.command("vapid")
+def tenant_vapid(
+    tenant: Annotated[str, typer.Argument(help="tenant id")],
+    default_url: Annotated[str | None, typer.Option(
+        help="where a click on a push opens when a notification has no data.url")] = None,
+) -> None:
+    """Print the tenant's Web Push (VAPID) public key, made now if it has none; the private
+    key stays in the database for the workers."""
+    from backend.tenants.vapid import keys_of
+
+    with _session() as (_, session):
+        row = existing_tenant(session, tenant, "TENANT")
+        if default_url is not None:
+            row.push_default_url = default_url or None
+        public_key = keys_of(session, row.id).public_key
+        url = row.push_default_url
+    typer.echo(f"public key   {public_key}")
+    typer.echo(f"default url  {url or '(the page the reader was on)'}")
+
+
 @templates_app.command("load")
 def templates_load(
     directory: Annotated[Path, typer.Argument(exists=True, file_okay=False,

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     smtp_send_timeout_seconds: float = Field(45.0, gt=0)
     #: The From of Herald's emails.
     email_from: str = "Herald <no-reply@localhost>"
+    #: Whom push services may contact about Herald's Web Push (VAPID ``sub``, a ``mailto:``
+    #: or ``https:`` URL); unset: the address of ``HERALD_EMAIL_FROM``.
+    push_contact: str | None = None
 
     #: A socket must authenticate within this long after opening.
     ws_handshake_timeout_seconds: float = 5.0

@@ -44,6 +44,12 @@ class Tenant(Base):
     # Browser origins whose pages may call the gateway's REST inbox (CORS), e.g.
     # ["https://app.example.com"].
     allowed_origins: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    # Web Push (VAPID, RFC 8292): made on first use. The private key (PEM) stays with the
+    # workers; the public one (base64url, uncompressed point) is what browsers subscribe to.
+    vapid_private_key: Mapped[str | None] = mapped_column(Text)
+    vapid_public_key: Mapped[str | None] = mapped_column(String(100))
+    # Where a click on a push opens when the notification has no ``data.url``.
+    push_default_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -293,6 +299,22 @@ class TopicSubscriber(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(200))
+
+
+class PushSubscription(Base):
+    """One of a reader's browsers (devices) that accepts Web Push: the ``PushSubscription``
+    it made, endpoint and keys (RFC 8291)."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (UniqueConstraint("reader_id", "endpoint",
+                                       name="push_subscriptions_reader_endpoint"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(Text)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TopicSend(Base):

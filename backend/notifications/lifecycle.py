@@ -66,6 +66,7 @@ class Outcome(StrEnum):
 
 class Channel(StrEnum):
     IN_APP = "in_app"
+    WEB_PUSH = "web_push"
     EMAIL = "email"
     SLACK = "slack"
 
@@ -74,6 +75,20 @@ class Priority(StrEnum):
     HIGH = "high"
     NORMAL = "normal"
     LOW = "low"
+
+
+# The chain of a notification that names none; for a reader with a Web Push subscription, the
+# browser's own notification comes between the inbox and email.
+DEFAULT_CHANNELS = (Channel.IN_APP, Channel.EMAIL)
+DEFAULT_WITH_PUSH = (Channel.IN_APP, Channel.WEB_PUSH, Channel.EMAIL)
+
+
+def chain(named: list[str], reader_has_push: bool) -> list[str]:
+    """The channels a notification goes through: as named, or the default chain with
+    ``web_push`` for a reader who subscribed (naming exactly the default is the default)."""
+    if reader_has_push and tuple(named) == DEFAULT_CHANNELS:
+        return list(DEFAULT_WITH_PUSH)
+    return list(named)
 
 
 # Attempt rows of a template that could not be rendered carry this instead of a channel.

@@ -33,7 +33,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from backend.db.arrays import array_text, as_arrays, rows_of, unnested
-from backend.db.models import DeliveryAttempt, Notification, ReaderView, Template, Tenant, User
+from backend.db.models import (
+    DeliveryAttempt,
+    Notification,
+    PushSubscription,
+    ReaderView,
+    Template,
+    Tenant,
+    User,
+)
 from backend.notifications import deliveries, lifecycle, preferences
 from backend.notifications.inbox import notification_frame
 from backend.notifications.lifecycle import RENDER_STEP, Channel, Outcome, Status
@@ -128,9 +136,10 @@ def _rendered(entry: StreamEntry, tenant: Tenant, reader: ReaderView, templates:
 
 
 def _row(entry: StreamEntry, nid: uuid.UUID, tenant: Tenant, reader: ReaderView, seq: int,
-         rendered: compose.Rendered) -> tuple[dict[str, Any], str | None]:
+         rendered: compose.Rendered, pushing: bool) -> tuple[dict[str, Any], str | None]:
     prefs = preferences.effective(tenant, reader)
-    channels = [c for c in entry.channels if prefs.allows(entry.category, c)]
+    channels = [c for c in lifecycle.chain(entry.channels, pushing)
+                if prefs.allows(entry.category, c)]
     status, reason = lifecycle.initial(channels)
     return {
         "id": nid, "group_id": uuid.UUID(entry.group_id),
@@ -172,13 +181,14 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         existing = set(session.scalars(select(Notification.id).where(
             lifecycle.by_ids(list(ids.values())))))
         templates = _Templates(session, tenant.id)
+        pushing = _with_push(session, group, readers)
         for entry in sorted(group, key=lambda e: e.id):
             if (nid := ids[entry.id]) in existing:
                 continue
             reader = readers[entry.recipient]
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
             row, error = _row(entry, nid, tenant, reader, last_seq[reader.id], _rendered(
-                entry, tenant, reader, templates, account, renders))
+                entry, tenant, reader, templates, account, renders), reader.id in pushing)
             new.rows.append(row)
             new.entry_ids.add(entry.id)
             new.readers[reader.id] = reader.external_id
@@ -186,6 +196,17 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
                 new.errors.append((row["id"], error))
     _store_last_seqs(session, last_seq)
     return new
+
+
+def _with_push(session: Session, group: list[StreamEntry], readers: dict[str, ReaderView]
+               ) -> set[int]:
+    """Readers with a push subscription, looked up only when a notification's chain is the
+    default one (which then includes ``web_push``)."""
+    if not any(tuple(e.channels) == lifecycle.DEFAULT_CHANNELS for e in group):
+        return set()
+    ids = [r.id for r in readers.values()]
+    return set(session.scalars(select(PushSubscription.reader_id).distinct().where(
+        PushSubscription.reader_id.in_(ids))))
 
 
 # Readers and their new last seqs.

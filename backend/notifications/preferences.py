@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from backend.db.models import ReaderView, Tenant
 
 # In-app is the inbox itself: quiet hours never hold it, only the channels that interrupt.
-INTERRUPTING = ("email", "slack")
+INTERRUPTING = ("web_push", "email", "slack")
 
 
 @dataclass(frozen=True)

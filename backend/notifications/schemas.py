@@ -3,6 +3,7 @@ preferences, and the OpenAPI page's source."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -19,7 +20,7 @@ from pydantic import (
 )
 
 from backend.core.validation import LocaleTag, LocalTime, Strict, TimeZone, UserId
-from backend.notifications.lifecycle import Channel, Priority, Status
+from backend.notifications.lifecycle import DEFAULT_CHANNELS, Channel, Priority, Status
 from backend.notifications.schedules import check_fields
 from backend.templates.schemas import TemplateKey, TemplateText
 
@@ -43,7 +44,10 @@ class NotificationCreate(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
     category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     priority: Priority = Priority.NORMAL
-    channels: Annotated[list[Channel], Field(min_length=1)] = [Channel.IN_APP, Channel.EMAIL]
+    channels: Annotated[list[Channel], Field(min_length=1, description=(
+        "the chain: in_app first, then its fallbacks in order; by default in_app and email, "
+        "with web_push between them for a reader who subscribed to push"))] = \
+        list(DEFAULT_CHANNELS)
     locale: LocaleTag | None = None
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     send_at: AwareDatetime | None = Field(
@@ -294,3 +298,54 @@ class EventPublic(BaseModel):
 class EventPage(BaseModel):
     items: list[EventPublic]
     next_cursor: str | None = Field(None, description="pass as cursor for older events")
+
+
+def _key_of_length(value: str, size: int, name: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError as exc:
+        raise ValueError(f"{name}: not base64url") from exc
+    if len(raw) != size:
+        raise ValueError(f"{name}: {size} bytes expected, got {len(raw)}")
+    return value
+
+
+class PushKeys(Strict):
+    p256dh: Annotated[str, Field(max_length=200, description=(
+        "the browser's P-256 public key, base64url (65 bytes)"))]
+    auth: Annotated[str, Field(max_length=100, description="the auth secret, base64url (16 bytes)")]
+
+    @field_validator("p256dh")
+    @classmethod
+    def _point(cls, value: str) -> str:
+        return _key_of_length(value, 65, "p256dh")
+
+    @field_validator("auth")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        return _key_of_length(value, 16, "auth")
+
+
+class PushSubscriptionIn(Strict):
+    """What ``PushSubscription.toJSON()`` gives in the browser."""
+
+    endpoint: Annotated[str, Field(min_length=1, max_length=2000, description=(
+        "the push service's URL for this browser (https, public)"))]
+    expirationTime: int | None = None  # noqa: N815 - the browser's own name
+    keys: PushKeys
+
+
+class PushSubscriptionOut(BaseModel):
+    id: int
+    endpoint: str
+    created_at: str
+
+
+class PushSubscriptions(BaseModel):
+    public_key: str = Field(description=(
+        "the tenant's VAPID public key: the applicationServerKey to subscribe with"))
+    subscriptions: list[PushSubscriptionOut]
+
+
+class PushRemoved(BaseModel):
+    removed: int

@@ -102,6 +102,12 @@ export class Herald extends EventTarget {
   list(options?: { archived?: boolean }): HeraldNotification[];
   /** Loads the newest notifications over REST (done by itself when history is gone). */
   reloadInbox(limit?: number): Promise<void>;
+  /** Ask permission, register the service worker (the gateway's /static/herald-sw.js, or
+   * your own copy on your page's origin) and store this browser's push subscription, so the
+   * reader gets the browser's own notification while no tab is open. */
+  subscribePush(options?: { serviceWorker?: string }): Promise<PushSubscription>;
+  /** Stop Web Push to this browser; false when it had no subscription. */
+  unsubscribePush(): Promise<boolean>;
   addEventListener<K extends keyof HeraldEventMap>(
     type: K, listener: (this: Herald, event: HeraldEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions): void;

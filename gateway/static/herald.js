@@ -46,6 +46,7 @@ export class Herald extends EventTarget {
     this.attempt = 0;
     this.stopped = false;
     this._restore();
+    this._listenToPushes();
   }
 
   connect() {
@@ -169,6 +170,7 @@ export class Herald extends EventTarget {
     this._setUnread(frame.unread);
     if (frame.unseen !== undefined) this._setUnseen(frame.unseen);
     this._setState("open");
+    if (this.afterOpen) [this.afterOpen, this.afterOpen] = [null, this.afterOpen()];
     if (!frame.recovered) {
       // History after our seq is gone (or this is the first visit): start from the inbox.
       this.epoch = frame.epoch;
@@ -226,6 +228,7 @@ export class Herald extends EventTarget {
     this.change = Math.max(this.change, frame.change || 0);
     if (frame.type === "deleted") {
       this.notifications.delete(frame.id);
+      this._closeShown([frame.id]).catch(() => {});
       this.dispatchEvent(new CustomEvent("deleted", { detail: frame.id }));
     } else {
       const { type, ...notification } = frame;
@@ -243,6 +246,7 @@ export class Herald extends EventTarget {
       if (n) Object.assign(n, fields, { change });
     }
     this.change = Math.max(this.change, change || 0);
+    if (fields.read || fields.archived) this._closeShown(ids).catch(() => {});
     this._save();
     this.dispatchEvent(new CustomEvent("inboxstate", { detail: frame }));
   }
@@ -272,6 +276,7 @@ export class Herald extends EventTarget {
   }
 
   _read(ids) {
+    this._closeShown(ids).catch(() => {});
     for (const id of ids) {
       const n = this.notifications.get(id);
       if (n) n.read = true;
@@ -304,6 +309,65 @@ export class Herald extends EventTarget {
     for (const [id, n] of this.notifications) if (!fresh.has(id)) fresh.set(id, n);
     this.notifications = fresh;
     this.dispatchEvent(new CustomEvent("inbox", { detail: this.list() }));
+  }
+
+  // --- Web Push: the browser's own notification while no tab of the page is open ----------
+  // The service worker must be served from the page's own origin: the gateway's
+  // /static/herald-sw.js for pages it serves, a copy of it (same npm package) for others.
+  async subscribePush({ serviceWorker = `${this.httpBase}/static/herald-sw.js` } = {}) {
+    if (!("serviceWorker" in navigator) || !("PushManager" in globalThis)) {
+      throw new Error("this browser has no Web Push");
+    }
+    if ((await Notification.requestPermission()) !== "granted") {
+      throw new Error("the reader did not allow notifications");
+    }
+    const { public_key: key } = await this._me("GET", "/push-subscriptions");
+    const registration = await navigator.serviceWorker.register(serviceWorker);
+    await navigator.serviceWorker.ready;
+    const subscription = (await registration.pushManager.getSubscription())
+      || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    await this._me("POST", "/push-subscriptions", subscription.toJSON());
+    return subscription;
+  }
+
+  async unsubscribePush() {
+    const registration = await navigator.serviceWorker?.getRegistration(`${this.httpBase}/static/`);
+    const subscription = await registration?.pushManager.getSubscription();
+    if (!subscription) return false;
+    await this._me("DELETE", `/push-subscriptions?endpoint=${encodeURIComponent(subscription.endpoint)}`);
+    return subscription.unsubscribe();
+  }
+
+  // A push clicked (the service worker says which) is read; one read or retracted here is
+  // taken off the reader's screen if this browser still shows it.
+  _listenToPushes() {
+    const worker = globalThis.navigator?.serviceWorker;
+    if (!worker) return;
+    worker.addEventListener("message", (e) => {
+      if (e.data?.type === "herald-read" && e.data.id) this.markRead([e.data.id]);
+    });
+    const clicked = new URLSearchParams(globalThis.location?.hash.slice(1)).get("herald-read");
+    if (clicked) this.afterOpen = () => this.markRead([clicked]);
+  }
+
+  async _closeShown(ids) {
+    const registration = await globalThis.navigator?.serviceWorker?.getRegistration(`${this.httpBase}/static/`);
+    if (!registration) return;
+    for (const id of ids) {
+      for (const shown of await registration.getNotifications({ tag: id })) shown.close();
+    }
+  }
+
+  async _me(method, path, body) {
+    const response = await fetch(`${this.httpBase}/v1/me${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, "X-API-Key": this.apiKey,
+                 ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(`Herald answered ${response.status}: ${JSON.stringify(answer.detail)}`);
+    return answer;
   }
 
   // --- resume across page loads -------------------------------------------------------
