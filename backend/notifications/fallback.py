@@ -1,9 +1,11 @@
-"""One step of a notification's fallback chain: a Slack or email send, with its own retries.
+"""One step of a notification's fallback chain: a Web Push, Slack or email send, with its own
+retries.
 
 Every send is recorded before and after: an attempt row says "sending" (committed) before
 the message leaves, and "sent" after, so a retry never sends again what was sent, except
 across a crash in the send itself. Preferences are read at send time: an opt-out skips,
-quiet hours defer to the end of the window, a digest reader's email waits for the digest.
+quiet hours defer to the end of the window, a digest reader's email waits for the digest
+(and is not pushed each one).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from backend.notifications.lifecycle import Outcome, Status
 logger = logging.getLogger(__name__)
 
 DIGEST_WAIT = "waiting for the reader's email digest"
+DIGEST_INSTEAD = "the reader takes an email digest instead"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ def _held_back(session: Session, n: Notification, row: Delivery, user: User,
               f"quiet hours until {until.isoformat()}")
         delay = (until - datetime.now(UTC)).total_seconds()
         deliveries.set_step(session, n, row.step, row.attempt, max(delay, 0))
+        return True
+    if row.channel == ChannelName.WEB_PUSH and prefs.digest != "off":
+        # A reader who asked for a digest asked not to be interrupted by each one.
+        _note(session, n.id, row.channel, row.attempt, Outcome.SKIPPED, DIGEST_INSTEAD)
+        deliveries.advance(session, n, row.step)
         return True
     if row.channel == ChannelName.EMAIL and prefs.digest != "off":
         _note(session, n.id, row.channel, row.attempt, Outcome.DIGEST, DIGEST_WAIT)

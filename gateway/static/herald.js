@@ -21,6 +21,15 @@ const TOO_MANY_SOCKETS = 4409; // this reader holds the most sockets allowed (ot
 const TRY_AGAIN_LATER = 1013; // the gateway is busy with this address's handshakes
 const ACK_DELAY_MS = 50; // acknowledgements of a burst are gathered this long
 
+// A registration's worker once it is active (subscribing needs one).
+async function activated(registration) {
+  const worker = registration.installing || registration.waiting || registration.active;
+  if (worker.state === "activated") return;
+  await new Promise((resolve) => worker.addEventListener("statechange", () => {
+    if (worker.state === "activated") resolve();
+  }));
+}
+
 export class Herald extends EventTarget {
   constructor({ url, apiKey, token, getToken, storage, baseDelay = 500, maxDelay = 30000 }) {
     super();
@@ -323,7 +332,7 @@ export class Herald extends EventTarget {
     }
     const { public_key: key } = await this._me("GET", "/push-subscriptions");
     const registration = await navigator.serviceWorker.register(serviceWorker);
-    await navigator.serviceWorker.ready;
+    await activated(registration); // not serviceWorker.ready: that waits for the page's scope
     const subscription = (await registration.pushManager.getSubscription())
       || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     await this._me("POST", "/push-subscriptions", subscription.toJSON());

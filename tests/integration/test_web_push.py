@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, CDPSession, Page, sync_playwright
 
 from tests.support.api import send
 from tests.support.browser import ARGS, CHROMIUM
@@ -151,6 +151,19 @@ def test_an_opted_out_category_is_never_pushed(
     assert push_service.received("laptop", reader.public_key) == []
 
 
+def test_a_reader_on_a_digest_is_not_pushed_each_one(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys, push_service: PushService
+):
+    reader = Reader(stack, tenant, api, "digest-reader")
+    assert api.put("/v1/users/digest-reader/preferences", json={"digest": "hourly"}
+                   ).status_code == 200
+    reader.subscribe(push_service, "laptop")
+    nid = send(api, "digest-reader", "Weekly numbers", "")["id"]
+    wait_until(lambda: ("email", "digest") in attempts(api, nid), 60, "the digest's turn")
+    assert ("web_push", "skipped") in attempts(api, nid)
+    assert push_service.received("laptop", reader.public_key) == []
+
+
 def test_a_subscription_must_be_https_and_public_and_well_formed(
     api: httpx.Client, stack: Stack, tenant: TenantKeys, push_service: PushService
 ):
@@ -204,7 +217,7 @@ def test_in_chromium_a_subscribed_browser_shows_the_push_until_it_is_read(
                   return {{ endpoint: json.endpoint, toJSON: () => json }};
                 }};""")
             page = context.new_page()
-            workers = _worker_registrations(context, page)
+            devtools, workers = _worker_registrations(context, page)
             page.goto(f"{stack.gateway_url}/demo")  # same origin as the service worker
             page.evaluate("""async ([apiKey, token]) => {
                 const { Herald } = await import("/static/herald.js");
@@ -221,7 +234,7 @@ def test_in_chromium_a_subscribed_browser_shows_the_push_until_it_is_read(
             wait_until(lambda: push_service.received("chromium", reader.public_key), 60,
                        "the push at the browser's push service")
             (pushed,) = push_service.received("chromium", reader.public_key)
-            page.context.new_cdp_session(page).send("ServiceWorker.deliverPushMessage", {
+            devtools.send("ServiceWorker.deliverPushMessage", {
                 "origin": stack.gateway_url, "registrationId": workers[-1],
                 "data": json.dumps({k: pushed[k] for k in ("id", "title", "body", "url")})})
             shown = page.wait_for_function("""async () => {
@@ -241,11 +254,12 @@ def test_in_chromium_a_subscribed_browser_shows_the_push_until_it_is_read(
             browser.close()
 
 
-def _worker_registrations(context: BrowserContext, page: Page) -> list[str]:
-    """The page origin's service worker registrations, as they appear."""
+def _worker_registrations(context: BrowserContext, page: Page) -> tuple[CDPSession, list[str]]:
+    """A DevTools session on the page, and its origin's service worker registrations as
+    they appear."""
     found: list[str] = []
     cdp = context.new_cdp_session(page)
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(
         r["registrationId"] for r in event["registrations"] if not r["isDeleted"]))
     cdp.send("ServiceWorker.enable")
-    return found
+    return cdp, found
