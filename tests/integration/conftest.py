@@ -14,6 +14,7 @@ import redis
 from tests.support.db import new_tenant
 from tests.support.harness import Proc, free_port, logged, ready_when
 from tests.support.peers import FAKE_SLACK_POLICY, SlackWebhook, SmtpServer
+from tests.support.push_service import Certificate, certificate
 from tests.support.stack import Servers, SideStack, Stack, StartPart, TenantKeys
 
 
@@ -43,9 +44,17 @@ def slack() -> Iterator[SlackWebhook]:
 
 
 @pytest.fixture(scope="session")
-def base_env(servers: Servers, smtp: SmtpServer) -> dict[str, str]:
+def push_tls(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """The certificate of the tests' own Web Push service, which Herald's parts trust."""
+    return certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def base_env(servers: Servers, smtp: SmtpServer, push_tls: Certificate) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env.update(
+        # The CA bundle of outbound HTTPS (httpx): the tests' push service is its own CA.
+        SSL_CERT_FILE=str(push_tls.cert),
         HERALD_REDIS_URL=servers.redis_url(0),
         HERALD_DATABASE_URL=servers.database_url,
         HERALD_INTERNAL_KEY=secrets.token_urlsafe(16),

@@ -20,14 +20,14 @@ from tests.support.api import send
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.harness import wait_until
 from tests.support.peers import SmtpServer
-from tests.support.push_service import PushService
+from tests.support.push_service import Certificate, PushService
 from tests.support.sockets import token_for
 from tests.support.stack import Stack, TenantKeys
 
 
 @pytest.fixture
-def push_service() -> Iterator[PushService]:
-    service = PushService()
+def push_service(push_tls: Certificate) -> Iterator[PushService]:
+    service = PushService(push_tls)
     yield service
     service.close()
 
