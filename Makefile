@@ -15,8 +15,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(BIN)/.tests: $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The Python client (clients/python) is its own package: the tests use it as its users do.
+$(BIN)/.tests: $(BIN)/.installed clients/python/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e clients/python
 	touch $@
 
 install: $(BIN)/.installed
