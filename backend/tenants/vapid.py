@@ -36,9 +36,13 @@ def _new() -> VapidKeys:
 
 
 def keys_of(session: Session, tenant_id: uuid.UUID) -> VapidKeys:
-    """The tenant's keys, made now if it has none (under its row lock: made once)."""
+    """The tenant's keys, made now if it has none (under its row lock: made once; every
+    later push reads them without the lock)."""
+    tenant = session.get_one(Tenant, tenant_id)
+    if tenant.vapid_private_key is not None and tenant.vapid_public_key is not None:
+        return VapidKeys(tenant.vapid_private_key, tenant.vapid_public_key)
     tenant = session.scalars(select(Tenant).where(Tenant.id == tenant_id)
-                             .with_for_update()).one()
+                             .with_for_update().execution_options(populate_existing=True)).one()
     if tenant.vapid_private_key is None or tenant.vapid_public_key is None:
         made = _new()
         tenant.vapid_private_key, tenant.vapid_public_key = made.private_pem, made.public_key
