@@ -14,6 +14,7 @@ import asyncio
 import statistics
 import threading
 import time
+from typing import Any
 
 import httpx
 import redis
@@ -95,25 +96,30 @@ async def phase(stack: BenchStack, seconds: float, flooding: bool) -> dict[str, 
     return {**summary(timings, missing), "a_accepted_per_s": round(sent[0] / elapsed, 1)}
 
 
+def measure(seconds: float) -> dict[str, Any]:
+    """Both phases on a stack of their own with the default quotas: A gets what its quota
+    lets through, and the bridge's turns keep B apart (``make bench`` runs this too)."""
+    with bench_stack() as stack:
+        for part in ("gateway", "api", "worker", "bridge"):
+            stack.start(part)
+        results: dict[str, Any] = {"quiet": asyncio.run(phase(stack, seconds, False))}
+        results["flood"] = asyncio.run(phase(stack, seconds, flooding=True))
+    results["p99_ratio"] = round(results["flood"]["p99"] / results["quiet"]["p99"], 2)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30, help="of each phase")
     args = parser.parse_args()
-    # Default quotas: A gets what its quota lets through, and the bridge's turns keep B apart.
-    with bench_stack() as stack:
-        stack.start("gateway")
-        stack.start("api")
-        stack.start("worker")
-        stack.start("bridge")
-        results = {"quiet": asyncio.run(phase(stack, args.seconds, flooding=False))}
-        results["flood"] = asyncio.run(phase(stack, args.seconds, flooding=True))
+    results = measure(args.seconds)
     quiet = results["quiet"]["p99"]
-    for name, figures in results.items():
+    for name in ("quiet", "flood"):
+        figures = results[name]
         print(f"{name:8s} B p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms  "
               f"(p99 x{figures['p99'] / quiet:5.1f} quiet)  A accepted "
               f"{figures['a_accepted_per_s']:7.0f}/s")
-    save("neighbours", {"seconds_per_phase": args.seconds, **results,
-                        "p99_ratio": round(results["flood"]["p99"] / quiet, 2)})
+    save("neighbours", {"seconds_per_phase": args.seconds, **results})
 
 
 if __name__ == "__main__":

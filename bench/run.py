@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.config import Settings
-from bench import ceilings, peers, pipeline, sockets
+from bench import ceilings, neighbours, peers, pipeline, sockets, topics
 from bench.clients import open_socketio
 from bench.plot import latency_plot
 from bench.results import RESULTS, allow_many_sockets, fast_event_loop, save, stamp
@@ -39,12 +39,16 @@ class Sizes:
     ratio_count: int = 2000
     sockets: int = 10_000
     messages: int = 5
+    topic_subscribers: int = 100_000
+    topic_online: int = 500
+    neighbour_seconds: float = 30.0
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(readers=100, count=2000, rates=(100, 400), seconds_per_rate=2.0,
                    backlog=1000, urgent=20, storm_readers=200, missed=5, ratio_count=500,
-                   sockets=300, messages=2)
+                   sockets=300, messages=2, topic_subscribers=2000, topic_online=50,
+                   neighbour_seconds=5.0)
 
 
 def phase(name: str) -> float:
@@ -162,7 +166,15 @@ def main() -> None:
         phase(f"gateway: {sizes.sockets} sockets on one process")
         out["gateway"] = asyncio.run(sockets.herald_gateway(
             stack, parts["gateway"].popen.pid, sizes.sockets, sizes.messages))
+        phase(f"topic of {sizes.topic_subscribers:,}, {sizes.topic_online} of them online")
+        parts["beat"] = stack.start("beat")  # a topic send fans out on beat's ticks
+        out["topic"] = {"subscribers": sizes.topic_subscribers, "online": sizes.topic_online,
+                        **asyncio.run(topics.topic_send(stack, sizes.topic_subscribers,
+                                                        sizes.topic_online))}
+        parts["beat"].stop()
         ratios(stack, parts, sizes, out)
+    phase(f"noisy neighbour: B quiet, then A flooding, {sizes.neighbour_seconds:g} s each")
+    out["neighbours"] = neighbours.measure(sizes.neighbour_seconds)
     if not args.no_peers:
         against_peers(sizes, out)
     out["minutes"] = round((time.perf_counter() - begin) / 60, 1)

@@ -52,6 +52,14 @@ def _pipeline_rows(out: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"{_n(ratios['workers_1'])})", ""),
         (f"priority: p99 of {out['priority']['high']} high after "
          f"{out['priority']['backlog_low']:,} low, ms", _n(out["priority"]["p99"]), "≤ 100"),
+        *([(f"topic of {out['topic']['subscribers']:,} ({out['topic']['online']} online): "
+             "last online socket, s", _n(out["topic"]["last_online_socket_seconds"]), "≤ 1"),
+           (f"topic of {out['topic']['subscribers']:,}: all stored, s",
+            _n(out["topic"]["all_stored_seconds"]), "≤ 30")] if "topic" in out else []),
+        *([("tenant B p99 while A floods ÷ B quiet",
+            f"{out['neighbours']['p99_ratio']} ({_n(out['neighbours']['flood']['p99'])} / "
+            f"{_n(out['neighbours']['quiet']['p99'])} ms)", "≤ 2")]
+          if "neighbours" in out else []),
         (f"reconnect storm: {out['storm']['readers']:,} readers × "
          f"{out['storm']['missed_each']} missed, s", _n(out["storm"]["seconds"]), "≤ 10"),
         ("storm: gaps / duplicates / not caught up",
