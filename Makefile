@@ -94,7 +94,8 @@ lint: $(BIN)/.tests
 	npx --yes -p typescript@5 tsc --noEmit --strict --lib es2022,dom --module es2022 \
 		--moduleResolution bundler tests/js/herald_types.ts
 
-# Every performance figure in one run (~10 minutes on 2 cores), beside its target and the
+# Every performance figure in one run (~15 minutes on 2 cores: a topic of 100,000 and the
+# noisy neighbour now run in it too), beside its target and the
 # peers (python-socketio, socket.io on Node.js): a table, bench/results/bench-*.json and .png.
 bench: $(BIN)/.bench
 	$(BIN)/python -m bench.run
