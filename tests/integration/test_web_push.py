@@ -6,6 +6,8 @@ opt-out; a subscription its push service says is gone is forgotten."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -18,7 +20,7 @@ from playwright.sync_api import BrowserContext, CDPSession, Page, sync_playwrigh
 
 from tests.support.api import send
 from tests.support.browser import ARGS, CHROMIUM
-from tests.support.harness import wait_until
+from tests.support.harness import REPO, wait_until
 from tests.support.peers import SmtpServer
 from tests.support.push_service import Certificate, PushService
 from tests.support.sockets import token_for
@@ -180,6 +182,24 @@ def test_a_subscription_must_be_https_and_public_and_well_formed(
     assert reader.me.post("/push-subscriptions", json=good).status_code == 201
     assert reader.me.delete("/push-subscriptions",
                             params={"endpoint": good["endpoint"]}).json() == {"removed": 1}
+
+
+def test_the_cli_shows_the_key_browsers_subscribe_with_and_sets_the_default_url(
+    api: httpx.Client, stack: Stack, tenant: TenantKeys, base_env: dict[str, str],
+    push_service: PushService
+):
+    shown = subprocess.run([sys.executable, "-m", "backend.cli", "tenant", "vapid",
+                            tenant.tenant_id, "--default-url", "https://app.example.test/inbox"],
+                           cwd=REPO, env=base_env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    reader = Reader(stack, tenant, api, "cli-reader")
+    assert f"public key   {reader.public_key}" in shown.stdout
+    assert "PRIVATE" not in shown.stdout and "BEGIN" not in shown.stdout
+    reader.subscribe(push_service, "laptop")
+    nid = send(api, "cli-reader", "No url of its own", "")["id"]
+    wait_until(lambda: push_service.received("laptop", reader.public_key), 60, "the push")
+    (pushed,) = push_service.received("laptop", reader.public_key)
+    assert (pushed["id"], pushed["url"]) == (nid, "https://app.example.test/inbox")
 
 
 def _delivery_waiting(nid: str) -> bool:
