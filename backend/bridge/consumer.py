@@ -47,8 +47,10 @@ Read = list[tuple[str, list[Entry]]]  # per lane, its entries
 # Entries a lane may have read but not published yet, in batches: past it, the lane's
 # entries wait in Redis (so a backlog fills its own lane, not the bridge's memory).
 LANE_BATCHES_READ = 2
-# How often a bridge whose queues are full looks again whether they have room.
+# How often a bridge whose queues are full looks again whether they have room: soon at
+# first, then less often while nothing drains them (no worker running), up to the longest.
 POLL_MS = 20
+LONGEST_POLL_MS = 320
 PUBLISH_ORDER = (queues.HIGH, queues.DEFAULT, queues.LOW)
 
 
@@ -78,6 +80,7 @@ class Bridge:
         self._next_claim = 0.0
         self._next_recovery = 0.0
         self._next_refresh = 0.0
+        self._stalled = 0  # steps in a row in which entries waited and no queue had room
 
     def ensure_group(self) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
@@ -199,11 +202,13 @@ class Bridge:
             for start in range(0, len(batch), self.batch_size):
                 self._send(queue, batch[start:start + self.batch_size])
 
-    def publish(self) -> None:
-        """Fill each queue up to ``queued_batches``, high first, tenants in turn."""
+    def publish(self) -> int:
+        """Fill each queue up to ``queued_batches``, high first, tenants in turn; how many
+        batches went."""
         wanted = [queue for queue in PUBLISH_ORDER if self.waiting[queue]]
         if not wanted:
-            return
+            return 0
+        sent = 0
         with self.redis.pipeline(transaction=False) as pipe:
             for queue in wanted:
                 pipe.llen(queue)
@@ -214,6 +219,8 @@ class Bridge:
                     break
                 self._send(queue, batch)
                 self.read_per_lane.subtract(q.lane for q in batch)
+                sent += 1
+        return sent
 
     def _send(self, queue: str, batch: list[QueuedEntry]) -> None:
         by_lane: dict[str, list[str]] = defaultdict(list)
@@ -297,14 +304,15 @@ class Bridge:
             self.forward(lane, lost)
         readable = {lane: ">" for lane in self.lanes
                     if self.read_per_lane[lane] < LANE_BATCHES_READ * self.batch_size}
-        anything_waiting = any(self.waiting.values())
+        poll = min(POLL_MS << self._stalled, LONGEST_POLL_MS)
         if readable:
             for lane, entries in self._read(
-                    readable, POLL_MS if anything_waiting else self.block_ms):
+                    readable, poll if any(self.waiting.values()) else self.block_ms):
                 self.take(lane, entries)
         else:
-            self.stopping.wait(POLL_MS / 1000)
-        self.publish()
+            self.stopping.wait(poll / 1000)
+        stalled = not self.publish() and any(self.waiting.values())
+        self._stalled = min(self._stalled + 1, 8) if stalled else 0
         self.refresh()
 
     def run(self) -> None:

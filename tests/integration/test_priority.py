@@ -38,4 +38,5 @@ async def test_high_overtakes_20000_queued_low(side_stack, stack: Stack, tenant:
     assert done_before_high < LOW_COUNT / 2
     await sock.close()
     side.worker.stop()  # the backlog is not this suite's business any more
+    side.bridge.stop()  # nor its bridge's waiting for a queue with room
     forget_waits(tenant.tenant_id)  # nor are its 60,000 retries, which the main beat would send
