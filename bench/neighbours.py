@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -98,7 +102,7 @@ async def phase(stack: BenchStack, seconds: float, flooding: bool) -> dict[str, 
 
 def measure(seconds: float) -> dict[str, Any]:
     """Both phases on a stack of their own with the default quotas: A gets what its quota
-    lets through, and the bridge's turns keep B apart (``make bench`` runs this too)."""
+    lets through, and the bridge's turns keep B apart."""
     with bench_stack() as stack:
         for part in ("gateway", "api", "worker", "bridge"):
             stack.start(part)
@@ -119,7 +123,16 @@ def main() -> None:
         print(f"{name:8s} B p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms  "
               f"(p99 x{figures['p99'] / quiet:5.1f} quiet)  A accepted "
               f"{figures['a_accepted_per_s']:7.0f}/s")
-    save("neighbours", {"seconds_per_phase": args.seconds, **results})
+    saved = save("neighbours", {"seconds_per_phase": args.seconds, **results})
+    print(f"results: {saved}")
+
+
+def in_a_process_of_its_own(seconds: float) -> dict[str, Any]:
+    """``make bench`` runs it so: its stack and database sessions are its own."""
+    done = subprocess.run([sys.executable, "-m", "bench.neighbours", "--seconds",
+                           str(seconds)], capture_output=True, text=True, check=True)
+    saved = next(line for line in done.stdout.splitlines() if line.startswith("results: "))
+    return json.loads(Path(saved.removeprefix("results: ")).read_text())
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ def main() -> None:
         parts["beat"].stop()
         ratios(stack, parts, sizes, out)
     phase(f"noisy neighbour: B quiet, then A flooding, {sizes.neighbour_seconds:g} s each")
-    out["neighbours"] = neighbours.measure(sizes.neighbour_seconds)
+    out["neighbours"] = neighbours.in_a_process_of_its_own(sizes.neighbour_seconds)
     if not args.no_peers:
         against_peers(sizes, out)
     out["minutes"] = round((time.perf_counter() - begin) / 60, 1)

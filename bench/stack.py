@@ -43,6 +43,9 @@ def _ready(part: str, env: dict[str, str]) -> Callable[[Proc], bool]:
         return lambda _proc: worker_answers(env["HERALD_REDIS_URL"])
     if part == "bridge":
         return _bridge_reading(env["HERALD_REDIS_URL"])
+    if part == "beat":  # it holds the lock that keeps beat to one instance
+        client = redis.Redis.from_url(env["HERALD_REDIS_URL"])
+        return lambda _proc: bool(client.exists(redis_keys.BEAT_LOCK))
     return ready_when(part, env)
 
 

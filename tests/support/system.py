@@ -83,7 +83,8 @@ class HeraldUp:
                        "herald up to run every part")
             assert self.process.poll() is None, self.output()[-3000:]
             wait_until(lambda: port_open(self.ports["API"]) and port_open(self.ports["GATEWAY"])
-                       and READY_LINE in self.output(), 60, "the api, gateway and worker to serve")
+                       and READY_LINE in self.output(), timeout,
+                       "the api, gateway and worker to serve")
         except BaseException:
             self.stop()
             raise
