@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install up test test-unit test-integration test-faults test-cluster cluster haproxy browser lint bench bench-online bench-topics bench-sockets \
+.PHONY: axe install up test test-unit test-integration test-faults test-cluster cluster haproxy browser lint bench bench-online bench-topics bench-sockets \
 	bench-neighbours chaos \
 	i18n docs clean
 
@@ -35,7 +35,7 @@ up: $(BIN)/.installed
 # (parts of a running `herald up` killed under traffic, each ending with a ledger check), then
 # the cluster suite (Herald on hosts made of network namespaces, failovers and partitions).
 # About 15 minutes on 2 cores; pytest prints each file's progress.
-test: $(BIN)/.tests browser haproxy
+test: $(BIN)/.tests browser axe haproxy
 	@echo "make test: unit, integration, faults and cluster suites (about 15 minutes on 2 cores)"
 	$(BIN)/pytest tests/unit tests/integration tests/faults tests/cluster
 
@@ -59,6 +59,13 @@ test-cluster: $(BIN)/.tests haproxy
 # a host off and heal it; Ctrl-C removes it all. Root (network namespaces).
 cluster: $(BIN)/.tests haproxy
 	$(BIN)/python -m tests.cluster
+
+# The accessibility audit of <herald-inbox> runs axe-core, from the npm registry.
+AXE := tests/js/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/js/package.json
+	npm install --silent --no-audit --no-fund --prefix tests/js
+	touch $@
 
 # The browser tests drive Debian's Chromium; CJK and Arabic fonts, so that glyphs render.
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core
@@ -92,7 +99,7 @@ lint: $(BIN)/.tests
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	npx --yes -p typescript@5 tsc --noEmit --strict --lib es2022,dom --module es2022 \
-		--moduleResolution bundler tests/js/herald_types.ts
+		--moduleResolution bundler tests/js/herald_types.ts tests/js/herald_inbox_types.ts
 
 # Every performance figure in one run (~15 minutes on 2 cores: a topic of 100,000 and the
 # noisy neighbour now run in it too), beside its target and the
@@ -131,6 +138,7 @@ i18n: $(BIN)/.installed
 		-o backend/templates/locale/herald.pot .
 	$(BIN)/pybabel update -D herald -i backend/templates/locale/herald.pot -d backend/templates/locale
 	$(BIN)/pybabel compile -D herald -d backend/templates/locale --statistics
+	$(BIN)/python -m gateway.inbox_messages
 
 clean:
 	rm -rf $(VENV) .herald .pytest_cache

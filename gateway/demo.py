@@ -1,11 +1,11 @@
-"""``/demo``: the inbox page built on herald.js, in the visitor's language."""
+"""``/demo``: the <herald-inbox> element on a page of its own, in the visitor's language."""
 
 from __future__ import annotations
 
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from babel import negotiate_locale
 from fastapi import APIRouter, Header, Query, Request
@@ -50,21 +50,15 @@ def _policy(nonce: str, host: str) -> str:
 
 @router.get("/demo", response_class=HTMLResponse)
 def demo(request: Request, lang: Annotated[str | None, Query(max_length=35)] = None,
+         layout: Literal["page", "dropdown"] = "page",
          accept_language: Annotated[str | None, Header()] = None) -> HTMLResponse:
+    """The inbox is the <herald-inbox> element; the page picks its language and layout."""
     tag = _language(lang, accept_language)
     env = _environment().overlay()
     env.install_gettext_translations(translations(tag), newstyle=True)  # type: ignore[attr-defined]
-    _ = translations(tag).gettext
-    states = {"idle": _("idle"), "connecting": _("connecting"), "open": _("connected"),
-              "reconnecting": _("reconnecting"), "closed": _("closed"),
-              "unauthorized": _("not signed in")}
-    labels = {"archive": _("Archive"), "unarchive": _("Back to inbox"), "snooze": _("Snooze…"),
-              "seconds": _("for 10 seconds"), "hour": _("for an hour"),
-              "tomorrow": _("until tomorrow 9:00")}
     nonce = secrets.token_urlsafe(16)
     html = env.get_template("demo.html").render(
-        lang=tag, direction="rtl" if is_rtl(tag) else "ltr", states=states, labels=labels,
-        nonce=nonce)
+        lang=tag, direction="rtl" if is_rtl(tag) else "ltr", layout=layout, nonce=nonce)
     host = request.headers.get("host", "").replace(";", "").replace(" ", "")
     return HTMLResponse(html, headers={"Content-Security-Policy": _policy(nonce, host),
                                        "X-Frame-Options": "DENY",

@@ -49,7 +49,7 @@ def test_demo_inbox_live_read_and_gateway_restart(
 
     item.click()
     expect(page.get_by_test_id("badge")).to_have_text("2")
-    expect(item).to_have_class("read")
+    expect(item).to_have_class("item read")
 
     node.stop()
     expect(page.get_by_test_id("state")).to_have_attribute("data-state", "reconnecting")
@@ -68,17 +68,31 @@ def test_demo_inbox_live_read_and_gateway_restart(
     assert api.get(f"/v1/notifications/{meanwhile}").json()["status"] == "read"
 
 
-@pytest.mark.parametrize(("query", "header", "text", "direction"), [
-    ("?lang=de", None, "Alle als gelesen markieren", "ltr"),
-    ("", "ja,en;q=0.5", "すべて既読にする", "ltr"),
-    ("?lang=ar", None, "تعليم الكل كمقروء", "rtl"),
-    ("", "xx", "Mark all read", "ltr"),
+@pytest.mark.parametrize(("query", "header", "tag", "direction"), [
+    ("?lang=de", None, "de", "ltr"),
+    ("", "ja,en;q=0.5", "ja", "ltr"),
+    ("?lang=ar", None, "ar", "rtl"),
+    ("", "pt-BR,pt;q=0.9", "pt-BR", "ltr"),
+    ("", "xx", "en", "ltr"),
 ])
-def test_demo_page_speaks_the_visitors_language(stack: Stack, query, header, text, direction):
+def test_demo_page_speaks_the_visitors_language(stack: Stack, query, header, tag, direction):
+    """The page says which language it is in; <herald-inbox> takes it from there."""
     headers = {"Accept-Language": header} if header else {}
     page = httpx.get(f"{stack.gateway_url}/demo{query}", headers=headers)
     assert page.status_code == 200
-    assert text in page.text and f'dir="{direction}"' in page.text
+    assert f'<html lang="{tag}" dir="{direction}">' in page.text
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("de", "Alle als gelesen markieren"), ("ja", "すべて既読にする"),
+    ("pt-BR", "Marcar tudo como lido"), ("fr-CA", "Tout marquer comme lu"),
+    ("es", "Marcar todo como leído"), ("ar", "تعليم الكل كمقروء"), ("xx", "Mark all read"),
+])
+def test_the_inbox_element_speaks_the_pages_language(page: Page, stack: Stack, lang, text):
+    page.goto(f"{stack.gateway_url}/demo?lang=en")
+    page.evaluate("(lang) => document.querySelector('herald-inbox').setAttribute('lang', lang)",
+                  lang)
+    expect(page.get_by_test_id("read-all")).to_have_text(text)
 
 
 def test_a_burst_of_300_keeps_the_socket_open(page: Page, stack: Stack, tenant: TenantKeys,
@@ -137,7 +151,7 @@ def test_demo_inbox_follows_edits_retractions_and_states_on_two_tabs(
     expect(item(other, third)).to_contain_text("Meeting moved")
     other.get_by_test_id("show-inbox").click()
 
-    item(page, first).get_by_test_id("snooze").select_option(label="for 10 seconds")
+    item(page, first).get_by_test_id("snooze").select_option(label="in 10 seconds")
     expect(item(other, first)).to_have_count(0)
     expect(item(other, first)).to_have_count(1, timeout=30_000)
-    expect(item(other, first)).to_have_class("unread")
+    expect(item(other, first)).to_have_class("item unread")

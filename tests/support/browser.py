@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, Route, sync_playwright
@@ -15,11 +16,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 
 @contextmanager
-def chromium_page(locale: str | None = None) -> Iterator[Page]:
+def chromium_page(locale: str | None = None, **options: Any) -> Iterator[Page]:
+    """A page of a fresh Chromium; ``options`` go to playwright's ``new_page`` (timezone_id,
+    bypass_csp for a test that injects a script of its own, ...)."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield browser.new_page(locale=locale) if locale else browser.new_page()
+            yield browser.new_page(**({"locale": locale} if locale else {}), **options)
         finally:
             browser.close()
 
