@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from backend.core import collector, http_errors, openapi_examples
+from backend.core import collector, http_errors, openapi_examples, tracing
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 from backend.core.metrics import GATEWAY_SOCKETS
@@ -67,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi_examples.install(app, EXAMPLES)
+    tracing.setup("gateway", app, instrument=("sqlalchemy",))
     return app

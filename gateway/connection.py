@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
+from backend.core import tracing
 from backend.core.metrics import DELIVERED, DELIVERY_SECONDS, GATEWAY_CLOSED_SLOW
 from backend.notifications import frames, inbox
 from backend.notifications.frames import StoredFrame
@@ -143,10 +144,19 @@ class Connection:
             await self.replay(*gap)
         if not self.sequence.due(seq):
             return  # already sent: a replayed or re-pushed duplicate
-        await self.websocket.send_json(frame)
+        if tracing.FRAME_KEY in frame:
+            await self._send_traced(frame)
+        else:
+            await self.websocket.send_json(frame)
         self.sequence.sent(seq, created)
         if created:
             _count_delivered(frame, created, self.sequence.phase)
+
+    async def _send_traced(self, frame: Mapping[str, Any]) -> None:
+        sent = {k: v for k, v in frame.items() if k != tracing.FRAME_KEY}
+        with tracing.span("herald.gateway.frame", frame[tracing.FRAME_KEY],
+                          {"herald.notification_id": str(frame["id"]), "herald.seq": frame["seq"]}):
+            await self.websocket.send_json(sent)
 
     async def send_loop(self) -> None:
         while True:

@@ -48,7 +48,9 @@ def parse_items(body: object) -> list[PushItem]:
             raise InvalidInput("tenant_id and external_id must be strings", where)
         if not isinstance(frame, dict) or not isinstance(frame.get("id"), str):
             raise InvalidInput("frame must be an object with a string id", [*where, "frame"])
-        parsed.append(PushItem(tenant_id, external_id, cast(NotificationFrame, frame)))
+        traceparent = item.get("traceparent")
+        parsed.append(PushItem(tenant_id, external_id, cast(NotificationFrame, frame),
+                               traceparent if isinstance(traceparent, str) else None))
     return parsed
 
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
-from backend.core import redis_keys
+from backend.core import redis_keys, tracing
 from backend.notifications.frames import ServerFrame
 from backend.notifications.messages import LiveFrames, PushItem
 from gateway.batcher import Batcher
@@ -137,7 +137,7 @@ class Routing:
         nodes = await self._nodes(list({item.reader for item in items}))
         remote: dict[str, list[PushItem]] = defaultdict(list)
         for item in items:
-            results[item.notification_id] = self.hub.send(item.reader, item.frame)
+            results[item.notification_id] = self._send_local(item)
             for node in nodes[item.reader]:
                 remote[node].append(item)
         answers = await asyncio.gather(*(self._ask(node, batch) for node, batch in remote.items()))
@@ -145,6 +145,20 @@ class Routing:
             for nid, taken in answer.items():
                 results[nid] = results.get(nid, False) or taken
         return results
+
+    def _send_local(self, item: PushItem) -> bool:
+        """Offer to this node's sockets; with tracing on, the frame carries this node's span
+        (``tracing.FRAME_KEY``) to the socket's writer, which takes it off before sending."""
+        if item.traceparent is None or not tracing.on():
+            return self.hub.send(item.reader, item.frame)
+        with tracing.span("herald.gateway.push", item.traceparent,
+                          {"herald.notification_id": item.notification_id}) as span:
+            frame = {**item.frame, tracing.FRAME_KEY: tracing.traceparent_of(span)} \
+                if span else item.frame
+            taken = self.hub.send(item.reader, frame)
+            if span:
+                span.set_attribute("herald.taken", taken)
+            return taken
 
     async def _ask(self, node: str, items: list[PushItem]) -> dict[str, bool]:
         rid = uuid.uuid4().hex

@@ -10,7 +10,7 @@ from celery import Celery
 from celery.signals import beat_init, setup_logging, worker_init, worker_process_init
 
 import celeryconfig
-from backend.core import collector
+from backend.core import collector, tracing
 from backend.core.config import get_settings
 from backend.core.logs import configure
 
@@ -52,6 +52,13 @@ def _metrics(**_: Any) -> None:
 def _settle(**_: Any) -> None:
     """The worker's parent before it forks its pool, and each pool process once started."""
     collector.settle(get_settings())
+
+
+@worker_process_init.connect
+def _tracing(**_: Any) -> None:
+    """Each pool process exports its own spans (the exporter's thread does not survive a
+    fork): set up after it, as Celery's instrumentation asks."""
+    tracing.setup("worker", instrument=("celery", "sqlalchemy", "httpx"))
 
 
 @beat_init.connect

@@ -7,11 +7,13 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from celery import Task
+from opentelemetry.trace import Span
 
-from backend.core import bulkhead, metrics, redis_keys
+from backend.core import bulkhead, metrics, redis_keys, tracing
 from backend.core.logs import journey
 from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
@@ -162,6 +164,28 @@ def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
         pipe.execute()
 
 
+def _traced(batch: list[QueuedEntry], items: list[PushItem], started: int
+            ) -> tuple[list[PushItem], list[tuple[str, Span, Span]]]:
+    """Each notification's part of the batch, in its own trace: ``herald.deliver`` with the
+    batch's ``herald.persist`` (render included) and ``herald.push`` stages. The push span
+    travels with the item, so the gateway continues it."""
+    parents = {q.entry.id: q.trace for q in batch}
+    persisted = tracing.now()
+    traced, spans = [], []
+    for item in items:
+        nid = item.notification_id
+        about = {"herald.notification_id": nid, "herald.tenant_id": item.tenant_id}
+        deliver = tracing.start("herald.deliver", parents.get(nid), started, about)
+        if deliver is None:
+            traced.append(item)
+            continue
+        tracing.child("herald.persist", deliver, started, about).end(persisted)
+        push = tracing.child("herald.push", deliver, persisted, about)
+        traced.append(replace(item, traceparent=tracing.traceparent_of(push)))
+        spans.append((nid, deliver, push))
+    return traced, spans
+
+
 @app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)
 def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
     """Persist, push and record one batch of stream entries; safe to run more than once."""
@@ -174,12 +198,20 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         metrics.DEAD_LETTERS.inc(len(queued))
         _release(rt, queued)
         return 0
+    started = tracing.now()
     with metrics.BATCH_STAGES.labels(stage="persist").time():
         items = _persist(rt, queued)
     for priority, stored in Counter(i.frame["priority"] for i in items).items():
         metrics.STORED.labels(priority=priority).inc(stored)
     _release(rt, queued)
+    spans: list[tuple[str, Span, Span]] = []
+    if tracing.on():
+        items, spans = _traced(queued, items, started)
     outcomes = offer_and_record(rt, items, self)
+    for notification_id, deliver, push in spans:
+        push.set_attribute("herald.delivered", outcomes.get(notification_id, False))
+        push.end()
+        deliver.end()
     for delivered in (True, False):
         journey(logger, "pushed: a socket took it" if delivered
                 else "pushed: reader offline, retry scheduled",

@@ -23,7 +23,7 @@ from backend.api.routes import (
     users,
     webhooks,
 )
-from backend.core import collector, http_errors, openapi_examples
+from backend.core import collector, http_errors, openapi_examples, tracing
 from backend.core.body_limit import BodyLimit
 from backend.core.config import Settings, get_settings
 
@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    webhooks, dead_letters, tenant, health):
         app.include_router(module.router)
     openapi_examples.install(app, EXAMPLES)
+    tracing.setup("api", app, instrument=("redis", "sqlalchemy"))
     return app

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 import kombu.exceptions
@@ -31,7 +32,7 @@ from celery import Celery
 
 from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.bridge.rotation import Rotation
-from backend.core import collector
+from backend.core import collector, tracing
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
@@ -223,6 +224,8 @@ class Bridge:
         return sent
 
     def _send(self, queue: str, batch: list[QueuedEntry]) -> None:
+        if tracing.on():
+            batch = [_traced(queued, queue) for queued in batch]
         by_lane: dict[str, list[str]] = defaultdict(list)
         for queued in batch:
             by_lane[queued.lane].append(queued.stream_id)
@@ -331,6 +334,15 @@ class Bridge:
                 self.stopping.wait(1)
 
 
+def _traced(queued: QueuedEntry, queue: str) -> QueuedEntry:
+    """The entry's time in Redis and the bridge, from its append to its publish, as a span."""
+    traceparent = tracing.stage("herald.bridge", queued.entry.traceparent,
+                                entry_ms(queued.stream_id) * 1_000_000,
+                                {"herald.notification_id": queued.entry.id,
+                                 "herald.queue": queue, "herald.lane": queued.lane})
+    return replace(queued, traceparent=traceparent)
+
+
 def _priority(fields: dict[str, str]) -> str:
     try:
         return StreamEntry.decode(fields["n"]).priority
@@ -358,6 +370,7 @@ def run_bridge(client: redis.Redis, settings: Settings) -> None:
     them died, so its supervisor starts the bridge again."""
     redis_url, _ = settings.require_urls()
     collector.settle(settings)
+    tracing.setup("bridge")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -373,6 +386,7 @@ def run_bridge(client: redis.Redis, settings: Settings) -> None:
         stopping.wait(PARTITIONS_CHECK_SECONDS)
     for thread in threads:
         thread.join()
+    tracing.flush()
 
 
 def _partitions(client: redis.Redis, settings: Settings) -> int:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from backend.core import metrics
+from backend.core import metrics, tracing
 from backend.core.errors import InvalidInput, NotFound
 from backend.core.logs import journey
 from backend.db.models import ScheduledSend
@@ -36,7 +36,7 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
     entries = [
         StreamEntry(**common, id=str(nid), group_id=str(group_id), tenant_id=str(tenant_id),
                     recipient=recipient, idempotency_key=body.idempotency_key,
-                    created_at=created_at)
+                    created_at=created_at, traceparent=tracing.current())
         for nid, recipient in zip(ids, body.recipients, strict=True)
     ]
     answer = NotificationAccepted(

@@ -109,8 +109,10 @@ def start_part(base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     started: list[Proc] = []
 
     def start(part: str, name: str | None = None, ready_text: str | None = None,
-              args: tuple[str, ...] = (), **settings: str) -> Proc:
-        env = {**base_env, **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
+              args: tuple[str, ...] = (), environ: dict[str, str] | None = None,
+              **settings: str) -> Proc:
+        env = {**base_env, **(environ or {}),
+               **{f"HERALD_{k.upper()}": str(v) for k, v in settings.items()}}
         name = name or part
         if part in ("api", "gateway"):
             port = int(settings.get(f"{part}_port") or free_port())
