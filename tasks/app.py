@@ -23,6 +23,9 @@ app.config_from_object(celeryconfig)
 app.add_defaults(lambda: celeryconfig.from_settings(get_settings()))
 
 
+TRACED_LIBRARIES = ("celery", "sqlalchemy", "httpx")
+
+
 @setup_logging.connect
 def _logging(**_: Any) -> None:
     """Workers and beat log as every other part does (``HERALD_LOG_*``), not as Celery would."""
@@ -58,7 +61,14 @@ def _settle(**_: Any) -> None:
 def _tracing(**_: Any) -> None:
     """Each pool process exports its own spans (the exporter's thread does not survive a
     fork): set up after it, as Celery's instrumentation asks."""
-    tracing.setup("worker", instrument=("celery", "sqlalchemy", "httpx"))
+    tracing.setup("worker", instrument=TRACED_LIBRARIES)
+
+
+@worker_init.connect
+def _tracing_in_threads(sender: Any, **_: Any) -> None:
+    """The outbound worker's pool is threads: no fork, so its one process sets up here."""
+    if "prefork" not in str(getattr(sender, "pool_cls", "prefork")):
+        tracing.setup("outbound", instrument=TRACED_LIBRARIES)
 
 
 @beat_init.connect

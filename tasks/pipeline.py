@@ -112,14 +112,17 @@ def _storable(rt: Runtime, batch: list[QueuedEntry]) -> list[QueuedEntry]:
     return good
 
 
-def _persist(rt: Runtime, batch: list[QueuedEntry]) -> list[PushItem]:
+def _persist(rt: Runtime, batch: list[QueuedEntry], renders: dict[str, tuple[int, int]]
+             ) -> list[PushItem]:
     """Persist the batch within each tenant's render allowance; remember who ran out of
-    render time (``fairness``), whatever became of the batch."""
+    render time (``fairness``), whatever became of the batch. ``renders`` gets the render
+    times of traced notifications."""
     batch = _storable(rt, batch)
     erased = erasure.erased_before(rt.redis, [q.entry for q in batch])
     batch = [q for q in batch if q.entry.id not in erased]  # released all the same
     account = RenderAccount(RENDER_SECONDS_PER_TENANT * rt.settings.render_timeout_seconds,
-                            fairness.demoted(rt.redis, (q.entry.tenant_id for q in batch)))
+                            fairness.demoted(rt.redis, (q.entry.tenant_id for q in batch)),
+                            timings=renders)
     try:
         return _persist_isolating_poison(rt, batch, account)
     finally:
@@ -164,26 +167,40 @@ def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
         pipe.execute()
 
 
-def _traced(batch: list[QueuedEntry], items: list[PushItem], started: int
-            ) -> tuple[list[PushItem], list[tuple[str, Span, Span]]]:
-    """Each notification's part of the batch, in its own trace: ``herald.deliver`` with the
-    batch's ``herald.persist`` (render included) and ``herald.push`` stages. The push span
-    travels with the item, so the gateway continues it."""
-    parents = {q.entry.id: q.trace for q in batch}
-    persisted = tracing.now()
-    traced, spans = [], []
+Traced = list[tuple[str, Span, Span]]  # per notification: its id, its span, its push span
+
+
+def traced(items: list[PushItem], name: str, started: int, parents: dict[str, str | None],
+           persisted: int | None = None, renders: dict[str, tuple[int, int]] | None = None
+           ) -> tuple[list[PushItem], Traced]:
+    """Each notification's part of a batch, in its own trace: a ``name`` span (delivery or
+    retry) with the batch's stages, ``herald.persist`` (and ``herald.render`` in it) when it
+    was stored here, then ``herald.push``. The push span travels with the item, so the
+    gateway continues it; ``finish`` ends the spans after the push."""
+    out, spans = [], []
     for item in items:
         nid = item.notification_id
         about = {"herald.notification_id": nid, "herald.tenant_id": item.tenant_id}
-        deliver = tracing.start("herald.deliver", parents.get(nid), started, about)
-        if deliver is None:
-            traced.append(item)
+        span = tracing.start(name, parents.get(nid) or item.traceparent, started, about)
+        if span is None:
+            out.append(item)
             continue
-        tracing.child("herald.persist", deliver, started, about).end(persisted)
-        push = tracing.child("herald.push", deliver, persisted, about)
-        traced.append(replace(item, traceparent=tracing.traceparent_of(push)))
-        spans.append((nid, deliver, push))
-    return traced, spans
+        if persisted is not None:
+            persist = tracing.child("herald.persist", span, started, about)
+            if renders and (render := renders.get(nid)):
+                tracing.child("herald.render", persist, render[0], about).end(render[1])
+            persist.end(persisted)
+        push = tracing.child("herald.push", span, persisted or started, about)
+        out.append(replace(item, traceparent=tracing.traceparent_of(push)))
+        spans.append((nid, span, push))
+    return out, spans
+
+
+def finish(spans: Traced, outcomes: dict[str, bool]) -> None:
+    for notification_id, span, push in spans:
+        push.set_attribute("herald.delivered", outcomes.get(notification_id, False))
+        push.end()
+        span.end()
 
 
 @app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)
@@ -198,20 +215,18 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         metrics.DEAD_LETTERS.inc(len(queued))
         _release(rt, queued)
         return 0
-    started = tracing.now()
+    started, renders = tracing.now(), dict[str, tuple[int, int]]()
     with metrics.BATCH_STAGES.labels(stage="persist").time():
-        items = _persist(rt, queued)
+        items = _persist(rt, queued, renders)
     for priority, stored in Counter(i.frame["priority"] for i in items).items():
         metrics.STORED.labels(priority=priority).inc(stored)
     _release(rt, queued)
-    spans: list[tuple[str, Span, Span]] = []
+    spans: Traced = []
     if tracing.on():
-        items, spans = _traced(queued, items, started)
+        items, spans = traced(items, "herald.deliver", started,
+                              {q.entry.id: q.trace for q in queued}, tracing.now(), renders)
     outcomes = offer_and_record(rt, items, self)
-    for notification_id, deliver, push in spans:
-        push.set_attribute("herald.delivered", outcomes.get(notification_id, False))
-        push.end()
-        deliver.end()
+    finish(spans, outcomes)
     for delivered in (True, False):
         journey(logger, "pushed: a socket took it" if delivered
                 else "pushed: reader offline, retry scheduled",

@@ -152,6 +152,8 @@ class Notification(Base):
     channels: Mapped[list[str]] = mapped_column(JSONB, server_default='["in_app", "email"]')
     locale: Mapped[str | None] = mapped_column(String(35))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The sending request's span (W3C), when tracing was on: retries and fallbacks continue it.
+    traceparent: Mapped[str | None] = mapped_column(String(55))
     status: Mapped[str] = mapped_column(String(20))
     # Why the status is what it is, e.g. the last fallback's error for "failed".
     status_reason: Mapped[str | None] = mapped_column(Text)

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backend.core import tracing
 from backend.db.arrays import array_text, as_arrays, rows_of, unnested
 from backend.db.models import (
     DeliveryAttempt,
@@ -89,6 +90,8 @@ class RenderAccount:
     demoted_seconds: float = 0.05  # per render; honest templates take well under 1 ms
     spent: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     overran: set[str] = field(default_factory=set)  # tenants with a render out of time
+    # Traced notifications' renders, by id: (start, end) in ns, for their "herald.render" span.
+    timings: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def skip_reason(self, tenant_id: str) -> str | None:
         if self.spent[tenant_id] <= self.seconds_per_tenant:
@@ -150,6 +153,7 @@ def _row(entry: StreamEntry, nid: uuid.UUID, tenant: Tenant, reader: ReaderView,
         "channels": channels, "locale": rendered.locale,
         "idempotency_key": entry.idempotency_key, "status": status, "status_reason": reason,
         "created_at": datetime.fromisoformat(entry.created_at),
+        "traceparent": entry.traceparent,
     }, rendered.error
 
 
@@ -187,8 +191,12 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
                 continue
             reader = readers[entry.recipient]
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
-            row, error = _row(entry, nid, tenant, reader, last_seq[reader.id], _rendered(
-                entry, tenant, reader, templates, account, renders), reader.id in pushing)
+            started = tracing.now() if entry.traceparent else 0
+            rendered = _rendered(entry, tenant, reader, templates, account, renders)
+            if started:
+                account.timings[entry.id] = (started, tracing.now())
+            row, error = _row(entry, nid, tenant, reader, last_seq[reader.id], rendered,
+                              reader.id in pushing)
             new.rows.append(row)
             new.entry_ids.add(entry.id)
             new.readers[reader.id] = reader.external_id
@@ -227,7 +235,7 @@ def _store_last_seqs(session: Session, last_seq: dict[int, int]) -> None:
 # What ``_row`` gives a new notification (the other columns take their defaults).
 _NEW_COLUMNS = ("id", "group_id", "tenant_id", "reader_id", "seq", "category", "priority",
                 "template", "template_id", "title", "body", "data", "channels", "locale",
-                "idempotency_key", "status", "status_reason", "created_at")
+                "idempotency_key", "status", "status_reason", "created_at", "traceparent")
 # One cached statement, the rows as one array per column: the multi-row VALUES list it
 # replaces cost the worker a fifth of its time in parameters alone.
 _INSERT_NOTIFICATIONS = rows_of(NOTIFICATIONS, _NEW_COLUMNS).on_conflict_do_nothing()
@@ -263,7 +271,8 @@ def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushIte
                     and r["channels"][0] == Channel.IN_APP),
                    key=lambda r: (r["reader_id"], r["seq"]))
     return [PushItem(str(r["tenant_id"]), readers[r["reader_id"]],
-                     notification_frame(SimpleNamespace(**r, **UNCHANGED))) for r in fresh]
+                     notification_frame(SimpleNamespace(**r, **UNCHANGED)), r["traceparent"])
+            for r in fresh]
 
 
 def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
@@ -276,7 +285,7 @@ def pending_pushes(session: Session, ids: list[uuid.UUID]) -> list[PushItem]:
                Notification.deleted_at.is_(None))
         .order_by(Notification.reader_id, Notification.seq)
     ).all()
-    return [PushItem(str(n.tenant_id), external_id, notification_frame(n))
+    return [PushItem(str(n.tenant_id), external_id, notification_frame(n), n.traceparent)
             for n, external_id in pending]
 
 

@@ -1,7 +1,8 @@
 """One trace per notification: with ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, the API, the bridge,
-the worker and the gateway each export their spans to a real OTLP/HTTP receiver, and one
+the workers and the gateway each export their spans to a real OTLP/HTTP receiver, and one
 notification's spans, from the API's request to the frame written to the reader's socket,
-share one trace id with each span the child of the one before."""
+share one trace id with each span the child of the one before. A fallback sent later (here
+an email, through the real SMTP server) continues the trace of the request that sent it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import redis
 
 from tests.support.db import new_tenant
 from tests.support.harness import free_port, wait_until
-from tests.support.otlp import Receiver, otlp_receiver
+from tests.support.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.support.sockets import connect, token_for
 from tests.support.stack import StartPart
 
@@ -25,10 +26,22 @@ PATH = [("herald-bridge", "herald.bridge"), ("herald-worker", "herald.deliver"),
         ("herald-gateway", "herald.gateway.frame")]
 
 
-@pytest.fixture
+def of(receiver: Receiver, name: str, nid: str) -> list[ReceivedSpan]:
+    """The spans of one name about one notification."""
+    return [s for s in receiver.named(name) if s.attributes.get("herald.notification_id") == nid]
+
+
+def request_span(receiver: Receiver, trace_id: str) -> ReceivedSpan:
+    (root,) = [s for s in receiver.of_trace(trace_id) if s.service == "herald-api"
+               and s.name == "POST /v1/notifications" and not s.parent_id]
+    return root
+
+
+@pytest.fixture(scope="module")
 def traced(start_part: StartPart, servers: Any) -> Iterator[tuple[Receiver, str, str]]:
-    """An API, a bridge, a worker and a gateway exporting traces, on a Redis database of
-    their own; the receiver, the API's URL and the gateway's."""
+    """An API, a bridge, the workers, beat and a gateway exporting traces, on a Redis database
+    of their own; the receiver, the API's URL and the gateway's. Stopped after this module's
+    tests (the session's other parts do not trace)."""
     with otlp_receiver() as receiver:
         url = servers.redis_url(3)
         redis.Redis.from_url(url).flushdb()
@@ -36,12 +49,23 @@ def traced(start_part: StartPart, servers: Any) -> Iterator[tuple[Receiver, str,
                    "OTEL_BSP_SCHEDULE_DELAY": "100"}
         gateway = start_part("gateway", name="gateway-traced", redis_url=url, environ=environ)
         gateway_url = f"http://127.0.0.1:{gateway.port}"
-        api = start_part("api", name="api-traced", redis_url=url, environ=environ)
-        start_part("worker", name="worker-traced", redis_url=url, gateway_url=gateway_url,
-                   worker_metrics_port=str(free_port()), args=("--delivery",), environ=environ)
-        start_part("bridge", name="bridge-traced", redis_url=url,
-                   bridge_consumer="bridge-traced", environ=environ)
-        yield receiver, f"http://127.0.0.1:{api.port}", gateway_url
+        parts = [gateway, start_part("api", name="api-traced", redis_url=url, environ=environ)]
+        parts += [
+            start_part("worker", name="worker-traced", redis_url=url, gateway_url=gateway_url,
+                       worker_metrics_port=str(free_port()), args=("--delivery",),
+                       environ=environ),
+            start_part("bridge", name="bridge-traced", redis_url=url,
+                       bridge_consumer="bridge-traced", environ=environ),
+            start_part("outbound", name="outbound-traced", redis_url=url,
+                       gateway_url=gateway_url, outbound_metrics_port=str(free_port()),
+                       environ=environ),
+            start_part("beat", name="beat-traced", redis_url=url, gateway_url=gateway_url,
+                       environ=environ)]
+        try:
+            yield receiver, f"http://127.0.0.1:{parts[1].port}", gateway_url
+        finally:
+            for part in reversed(parts):
+                part.stop()
 
 
 async def test_one_notifications_spans_share_a_trace_from_api_to_socket(traced):
@@ -59,25 +83,42 @@ async def test_one_notifications_spans_share_a_trace_from_api_to_socket(traced):
     assert not any(key.startswith("_") for key in frame), "nothing of the trace reaches readers"
     await sock.close()
 
-    def ours(name: str) -> list:
-        return [s for s in receiver.named(name)
-                if s.attributes.get("herald.notification_id") == nid]
+    def ours(name: str) -> list[ReceivedSpan]:
+        return of(receiver, name, nid)
 
     await asyncio.to_thread(wait_until, lambda: all(ours(name) for _, name in PATH),
                             timeout=30, what="every part's span of the notification")
-    request = [s for s in receiver.spans if s.service == "herald-api"
-               and s.name == "POST /v1/notifications" and not s.parent_id]
     trace_id = ours("herald.bridge")[0].trace_id
-    root = [s for s in request if s.trace_id == trace_id]
-    assert len(root) == 1, "the API's request span starts the notification's trace"
-    parent = root[0]
+    parent = request_span(receiver, trace_id)  # the API's request span starts the trace
     for service, name in PATH:
         (span,) = ours(name)
         assert (span.service, span.trace_id) == (service, trace_id), span
         if name == "herald.deliver":
-            assert [s.parent_id for s in ours("herald.persist")] == [span.span_id]
+            (persist,) = ours("herald.persist")
+            assert persist.parent_id == span.span_id
+            assert [s.parent_id for s in ours("herald.render")] == [persist.span_id]
         assert span.parent_id == parent.span_id, f"{name}'s parent is {parent.name}"
         parent = span
     # The official instrumentations join in where they fit: the API's XADD to the stream.
     assert any(s.service == "herald-api" and s.parent_id and "XADD" in s.name
                for s in receiver.of_trace(trace_id)), {s.name for s in receiver.of_trace(trace_id)}
+
+
+def test_a_fallback_sent_later_continues_the_trace_of_its_request(traced, smtp):
+    receiver, api_url, _ = traced
+    tenant = new_tenant("traced-mail")
+    headers = {"X-API-Key": tenant.secret_key}
+    assert httpx.put(f"{api_url}/v1/users/mila", headers=headers,
+                     json={"email": "mila@example.test"}).status_code == 200
+    answer = httpx.post(f"{api_url}/v1/notifications", headers=headers, json={
+        "recipients": ["mila"], "channels": ["email"], "content": {"title": "By email"}})
+    assert answer.status_code == 202
+    nid = answer.json()["notifications"][0]["id"]
+    wait_until(lambda: smtp.received("mila@example.test"), timeout=60, what="the email")
+    wait_until(lambda: of(receiver, "herald.fallback.email", nid), timeout=30,
+               what="the fallback's span")
+    (fallback,) = of(receiver, "herald.fallback.email", nid)
+    assert fallback.service == "herald-outbound"
+    assert fallback.attributes["herald.outcome"] == "sent"
+    assert fallback.parent_id == request_span(receiver, fallback.trace_id).span_id
+    assert of(receiver, "herald.bridge", nid)[0].trace_id == fallback.trace_id
