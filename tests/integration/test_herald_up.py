@@ -60,7 +60,7 @@ async def test_herald_up_runs_the_tour_and_stops_cleanly(tmp_path):
         demo_link = _printed_demo_link(output())
         assert demo_link == creds["demo_url"]
         demo = httpx.get(demo_link, timeout=30)
-        assert demo.status_code == 200 and "herald.js" in demo.text
+        assert demo.status_code == 200 and "herald-inbox" in demo.text
 
         # The tour: mint a token, open a socket, send with curl-like POST, receive it.
         token = httpx.post(f"{api}/v1/tokens", headers={"X-API-Key": creds["secret_key"]},
