@@ -7,7 +7,10 @@ an email, through the real SMTP server) continues the trace of the request that 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -15,10 +18,10 @@ import pytest
 import redis
 
 from tests.support.db import new_tenant
-from tests.support.harness import free_port, wait_until
+from tests.support.harness import Proc, free_port, wait_until
 from tests.support.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.support.sockets import connect, token_for
-from tests.support.stack import StartPart
+from tests.support.stack import Stack, StartPart
 
 # Each span of the path, by the process that exports it, in order: each the next's parent.
 PATH = [("herald-bridge", "herald.bridge"), ("herald-worker", "herald.deliver"),
@@ -37,12 +40,25 @@ def request_span(receiver: Receiver, trace_id: str) -> ReceivedSpan:
     return root
 
 
+@contextmanager
+def paused(proc: Proc) -> Iterator[None]:
+    """The session's beat frozen meanwhile: it shares the database, and a fallback due there
+    would as well be dispatched by it, to its own (untraced) outbound worker."""
+    assert proc.popen is not None
+    os.killpg(proc.popen.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(proc.popen.pid, signal.SIGCONT)
+
+
 @pytest.fixture(scope="module")
-def traced(start_part: StartPart, servers: Any) -> Iterator[tuple[Receiver, str, str]]:
+def traced(start_part: StartPart, servers: Any, stack: Stack
+           ) -> Iterator[tuple[Receiver, str, str]]:
     """An API, a bridge, the workers, beat and a gateway exporting traces, on a Redis database
     of their own; the receiver, the API's URL and the gateway's. Stopped after this module's
     tests (the session's other parts do not trace)."""
-    with otlp_receiver() as receiver:
+    with otlp_receiver() as receiver, paused(stack.procs["beat"]):
         url = servers.redis_url(3)
         redis.Redis.from_url(url).flushdb()
         environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
