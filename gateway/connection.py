@@ -20,6 +20,7 @@ from backend.notifications import frames, inbox
 from backend.notifications.frames import StoredFrame
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
+from gateway.direct_write import DirectWriter
 from gateway.outbox import Outbox
 from gateway.rate_limit import RateLimit
 from gateway.recovery import REPLAY_PAGE
@@ -73,6 +74,8 @@ class Connection:
         self.reader = reader
         self.expires_at = reader.expires_at
         self.outbox: Outbox[Outgoing] = Outbox(node.settings.ws_send_queue_size)
+        # Starlette keeps the server's ASGI ``send`` as ``_send``: uvicorn's protocol method.
+        self.direct = DirectWriter.for_socket(getattr(websocket, "_send", None))
         self.sequence = Sequence()
         self.budget: RateLimit | None = None  # made at its first frame that costs any
         self._timer: asyncio.TimerHandle | None = None
@@ -95,9 +98,13 @@ class Connection:
             self._token_due()
 
     def offer(self, item: Outgoing) -> bool:
-        """Queue a frame without waiting; a client too slow to keep up is dropped, not buffered."""
+        """Queue a frame without waiting (or write it at once when nothing is queued before
+        it); a client too slow to keep up is dropped, not buffered."""
         if self.sequence.closing:
             return False
+        if (self.direct is not None and self.outbox.idle and not isinstance(item, Resync)
+                and self._write_now(item)):
+            return True
         if self.outbox.put(item):
             return True
         seq = None if isinstance(item, Resync) or item.get("type") != "notification" \
@@ -105,6 +112,24 @@ class Connection:
         if self.sequence.when_full(seq) is Full.OVERFLOW:
             self._overflow()
         return False
+
+    def _write_now(self, frame: Mapping[str, Any]) -> bool:
+        """The next notification of a live socket whose sender waits for work, written by the
+        push that brought it; False leaves it to the sender (a gap to fill first, a replay
+        running, a traced frame, a full write buffer)."""
+        if frame.get("type") != "notification" or tracing.FRAME_KEY in frame:
+            return False
+        seq = frame["seq"]
+        if self.sequence.phase is not Phase.LIVE or seq != self.sequence.next_seq:
+            return False
+        assert self.direct is not None
+        if not self.direct.write(frame):
+            return False
+        created = frame.get("created_at")
+        self.sequence.sent(seq, created)
+        if created:
+            _count_delivered(frame, created, Phase.LIVE)
+        return True
 
     @contextlib.asynccontextmanager
     async def catching_up(self) -> AsyncIterator[None]:

@@ -22,6 +22,12 @@ class Outbox(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing is waiting and the sender is parked in ``get``: a frame written now goes
+        out in its turn."""
+        return self._waiter is not None and not self._waiter.done()
+
     def put(self, item: T) -> bool:
         """Add without waiting; False (nothing added) when ``limit`` items are waiting."""
         if len(self._items) >= self._limit:
