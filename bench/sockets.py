@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import secrets
 import time
 import uuid
@@ -46,9 +47,12 @@ PUSH_CHUNK = 1000  # items per /internal/push, as a worker's batch
 async def measure_server(pid: int, count: int, messages: int,
                          open_one: Callable[[int], Awaitable[Any]],
                          blast: Callable[[int], Awaitable[None]],
-                         opening: Callable[[], object] = lambda: None) -> dict[str, float]:
+                         opening: Callable[[], object] = lambda: None,
+                         fanning: Callable[[], object] = lambda: None,
+                         prepare: Callable[[int], object] = lambda _: None) -> dict[str, float]:
     """Open ``count`` sockets, then send one message to all, then ``messages`` more;
-    ``opening`` is called as the sockets start opening."""
+    ``opening`` is called as the sockets start opening, ``fanning`` as the messages start,
+    ``prepare(n)`` before the clock starts for ``n`` messages."""
     server = psutil.Process(pid)
     await close_all((await open_many(AT_ONCE, open_one))[0])  # warm-up: pools, imports
     opening()
@@ -59,11 +63,14 @@ async def measure_server(pid: int, count: int, messages: int,
     tally = Tally()
     tasks = [asyncio.create_task(s.run(tally)) for s in sockets]
     tally.expect(count)
+    prepare(1)
     begin = time.perf_counter()
     await blast(1)
     await tally.wait(120)
     one_to_all = time.perf_counter() - begin
     tally.expect(count * messages)
+    prepare(messages)
+    fanning()
     begin = time.perf_counter()
     await blast(messages)
     await tally.wait(600)
@@ -85,33 +92,53 @@ class HeraldGateway:
         self.ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
         self.sent = itertools.count(1)
         self.names = [f"s{i}" for i in range(len(tokens))]
+        self.ready: list[list[bytes]] = []
 
     async def open_one(self, index: int) -> HeraldReader:
         return await open_herald(self.ws_url, self.tenant.publishable_key,
                                  self.tokens[index % len(self.tokens)], since=None, ack=False)
 
+    def bodies(self, messages: int) -> list[list[bytes]]:
+        """The push requests of ``messages`` messages, encoded before the clock starts: the
+        frames are the workers' to build (the peers get one small request per message), and
+        the bench process, which also holds every client socket, is the one that would pay."""
+        made = []
+        for _ in range(messages):
+            seq = next(self.sent)
+            items = [{"tenant_id": self.tenant.tenant_id, "external_id": name,
+                      "frame": {**FRAME, "id": str(uuid.uuid4()), "seq": seq}}
+                     for name in self.names]
+            made.append([json.dumps({"items": items[at:at + PUSH_CHUNK]}).encode()
+                         for at in range(0, len(items), PUSH_CHUNK)])
+        return made
+
+    def prepare(self, messages: int) -> None:
+        self.ready = self.bodies(messages)
+
     async def blast(self, messages: int) -> None:
-        headers = {"X-Internal-Key": self.stack.env["HERALD_INTERNAL_KEY"]}
+        bodies = self.ready if len(self.ready) == messages else self.bodies(messages)
+        self.ready = []
+        await self.send(bodies)
+
+    async def send(self, bodies: list[list[bytes]]) -> None:
+        headers = {"X-Internal-Key": self.stack.env["HERALD_INTERNAL_KEY"],
+                   "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=self.stack.gateway_url, headers=headers,
                                      timeout=300) as gateway:
-            for _ in range(messages):
-                seq = next(self.sent)
-                items = [{"tenant_id": self.tenant.tenant_id, "external_id": name,
-                          "frame": {**FRAME, "id": str(uuid.uuid4()), "seq": seq}}
-                         for name in self.names]
-                await asyncio.gather(*(
-                    gateway.post("/internal/push", json={"items": items[at:at + PUSH_CHUNK]})
-                    for at in range(0, len(items), PUSH_CHUNK)))
+            for chunks in bodies:
+                await asyncio.gather(*(gateway.post("/internal/push", content=chunk)
+                                       for chunk in chunks))
 
 
 async def herald_gateway(stack: BenchStack, gateway_pid: int, count: int, messages: int,
-                         opening: Callable[[], object] = lambda: None) -> dict[str, float]:
+                         opening: Callable[[], object] = lambda: None,
+                         fanning: Callable[[], object] = lambda: None) -> dict[str, float]:
     tenant = new_tenant(f"bench-{secrets.token_hex(3)}")
     names = [f"s{i}" for i in range(count)]
     herald = HeraldGateway(stack, tenant, await reader_tokens(stack.api_url,
                                                                tenant.secret_key, names))
     return await measure_server(gateway_pid, count, messages, herald.open_one, herald.blast,
-                                opening)
+                                opening, fanning, herald.prepare)
 
 
 async def reconnect_storm(stack: BenchStack, tenant: TenantKeys, names: list[str],
@@ -148,6 +175,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--profile", type=int, metavar="SECONDS",
                         help="record the gateway with py-spy for the first SECONDS (the opens)")
+    parser.add_argument("--profile-fanout", type=int, metavar="SECONDS",
+                        help="record the gateway for the first SECONDS of the fan-out instead")
     args = parser.parse_args()
     allow_many_sockets()
     fast_event_loop()
@@ -161,8 +190,12 @@ def main() -> None:
             if args.profile:
                 spies.append(profile.record(gateway.popen.pid, args.profile, folded))
 
+        def fanning() -> None:
+            if args.profile_fanout:
+                spies.append(profile.record(gateway.popen.pid, args.profile_fanout, folded))
+
         figures = asyncio.run(herald_gateway(stack, gateway.popen.pid, args.sockets,
-                                             args.messages, opening))
+                                             args.messages, opening, fanning))
         for spy in spies:
             spy.wait()
             figures["profile_top_frames"] = profile.report(folded, "gateway")
