@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .PHONY: axe install up test test-unit test-integration test-faults test-cluster cluster haproxy browser lint bench bench-online bench-topics bench-sockets \
-	bench-neighbours chaos \
+	bench-neighbours bench-priority chaos \
 	i18n docs clean
 
 # What running needs (`make up`, `./herald`); the test tooling (pytest, playwright, mypy,
@@ -122,6 +122,10 @@ bench-topics: $(BIN)/.bench
 # Tenant B's latency while tenant A floods, as ratios to B's quiet latency (docs/SECURITY.md).
 bench-neighbours: $(BIN)/.bench
 	$(BIN)/python -m bench.neighbours
+
+# 100 high notifications sent after 20,000 low ones: their latency, three runs on one stack.
+bench-priority: $(BIN)/.bench
+	$(BIN)/python -m bench.priority
 
 # The soak (outside CI): 10 minutes of steady traffic with random kills, then the ledger.
 chaos: $(BIN)/.tests

@@ -67,6 +67,9 @@ class Bridge:
         self.lanes = stream.lanes(partition)
         self.celery = celery
         self.batch_size = settings.batch_size
+        # A batch per queue: the low queue's smaller, so that a high one waits less for it.
+        self.sizes = {queue: settings.low_batch_size if queue == queues.LOW
+                      else settings.batch_size for queue in PUBLISH_ORDER}
         self.block_ms = settings.bridge_block_ms
         self.consumer = settings.bridge_consumer
         self.claim_idle_ms = settings.bridge_claim_idle_ms
@@ -74,7 +77,7 @@ class Bridge:
         self.dead_letters_kept = settings.dead_letters_per_tenant
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
         self.queued_batches = settings.bridge_queued_batches
-        self.waiting = {queue: Rotation[QueuedEntry](self.batch_size, settings.tenant_weights)
+        self.waiting = {queue: Rotation[QueuedEntry](self.sizes[queue], settings.tenant_weights)
                         for queue in PUBLISH_ORDER}
         self.read_per_lane: Counter[str] = Counter()  # read, not published yet
         self.stopping = stopping or threading.Event()
@@ -200,8 +203,9 @@ class Bridge:
         for queue, queued in self._decode(lane, entries):
             by_queue[queue].append(queued)
         for queue, batch in by_queue.items():
-            for start in range(0, len(batch), self.batch_size):
-                self._send(queue, batch[start:start + self.batch_size])
+            size = self.sizes[queue]
+            for start in range(0, len(batch), size):
+                self._send(queue, batch[start:start + size])
 
     def publish(self) -> int:
         """Fill each queue up to ``queued_batches``, high first, tenants in turn; how many
@@ -216,7 +220,7 @@ class Bridge:
             depths = pipe.execute()
         for queue, depth in zip(wanted, depths, strict=True):
             for _ in range(self.queued_batches - int(depth)):
-                if not (batch := self.waiting[queue].fill(self.batch_size)):
+                if not (batch := self.waiting[queue].fill(self.sizes[queue])):
                     break
                 self._send(queue, batch)
                 self.read_per_lane.subtract(q.lane for q in batch)

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     #: deliver under load; a batch is only as large as what is waiting, so light traffic
     #: still goes out in small ones.
     batch_size: int = Field(500, ge=1, le=5000)
+    #: Notifications per Celery task on the low queue. A worker process cannot put down a
+    #: batch it holds: a high notification waits for the end of one, so low batches (the
+    #: backlogs) stay short and the process that takes one is soon free again.
+    low_batch_size: int = Field(100, ge=1, le=5000)
     #: Partitions of the ingest stream, each a stream of its own (a Redis Cluster hash tag
     #: apiece) read by its own bridge consumer; a reader's notifications keep one partition.
     #: More spread the ingest over shards and hosts, but each partition makes its own batches.
