@@ -152,9 +152,12 @@ async def put_preferences(body: PreferencesUpdate, reader: ReaderDep, node: Node
     return body
 
 
-def _stored_subscription(session: Session, reader: Reader, body: PushSubscriptionIn) -> None:
+def _stored_subscription(session: Session, reader: Reader, body: PushSubscriptionIn
+                         ) -> PushSubscriptions:
+    """Stored, and the reader's browsers as they are now: one session, one thread hand-off."""
     push_subscriptions.store(session, reader.row_id, body.endpoint, body.keys.p256dh,
                              body.keys.auth)
+    return _subscriptions(session, reader)
 
 
 def _subscriptions(session: Session, reader: Reader) -> PushSubscriptions:
@@ -178,8 +181,7 @@ async def add_push_subscription(body: PushSubscriptionIn, reader: ReaderDep, nod
         WebhookPolicy.for_events(node.settings).check_url(body.endpoint)
     except RefusedWebhook as exc:
         raise InvalidInput(f"push endpoint refused: {exc}", ("body", "endpoint")) from exc
-    await node.blocking.in_session(_stored_subscription, reader, body)
-    return await node.blocking.in_session(_subscriptions, reader)
+    return await node.blocking.in_session(_stored_subscription, reader, body)
 
 
 @router.delete("/push-subscriptions")

@@ -7,11 +7,10 @@ import json
 import logging
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy.orm import Session
 
-from backend.channels.base import NoAddress, PermanentError, TransientError
-from backend.channels.webhooks import RefusedWebhook, WebhookPolicy, post
+from backend.channels.base import NoAddress
+from backend.channels.webhooks import WebhookPolicy, judge, post_for
 from backend.db.models import Notification, User
 from backend.templates import compose
 
@@ -23,22 +22,7 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 def send(webhook_url: str | None, text: str, policy: WebhookPolicy) -> None:
     if not webhook_url:
         raise NoAddress("reader has no slack_webhook_url")
-    try:
-        answer = post(policy, webhook_url, json.dumps({"text": text}).encode())
-    except RefusedWebhook as exc:
-        raise PermanentError(str(exc)) from exc
-    except TimeoutError as exc:
-        raise TransientError(f"slack did not answer within the {policy.timeout_seconds:g} s "
-                             "deadline (HERALD_WEBHOOK_TIMEOUT_SECONDS)") from exc
-    except (httpx.TransportError, OSError) as exc:
-        raise TransientError(f"slack unreachable: {type(exc).__name__}") from exc
-    said = f"slack answered {answer.status} {answer.reason}".strip()
-    if answer.status == 429:
-        raise TransientError(said, answer.retry_after)
-    if answer.status >= 500:
-        raise TransientError(said)
-    if answer.status >= 300:
-        raise PermanentError(said)
+    judge("slack", post_for("slack", policy, webhook_url, json.dumps({"text": text}).encode()))
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,13 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.channels.base import NoAddress, PermanentError, TransientError
-from backend.channels.webhooks import RefusedWebhook, WebhookPolicy, post
+from backend.channels.webhooks import WebhookPolicy, judge, post_for
 from backend.db.models import Notification, PushSubscription, Tenant, User
 from backend.tenants import vapid
 
@@ -37,6 +36,7 @@ MAX_PLAINTEXT = 4096 - 86 - 1 - 16
 TTL_SECONDS = 24 * 3600  # a push service keeps it this long for a device that is off
 ELLIPSIS = "…"
 GONE = (404, 410)
+SERVICE = "the push service"  # as the errors name it
 
 
 def payload(n: Notification, url: str | None) -> bytes:
@@ -107,10 +107,11 @@ class WebPushChannel:
             PushSubscription.reader_id == reader.id).order_by(PushSubscription.id)).all()
         tenant = session.get_one(Tenant, n.tenant_id)
         keys = vapid.keys_of(session, n.tenant_id)
-        url = (n.data or {}).get("url") if isinstance((n.data or {}).get("url"), str) else None
+        url = (n.data or {}).get("url")
         return PushMessage(
             [Subscription(s.id, s.endpoint, s.p256dh, s.auth) for s in found],
-            payload(n, url or tenant.push_default_url), keys.private_pem,
+            payload(n, url if isinstance(url, str) and url else tenant.push_default_url),
+            keys.private_pem,
             "high" if n.priority == "high" else "normal")
 
     def send(self, message: PushMessage) -> None:
@@ -148,22 +149,10 @@ class WebPushChannel:
         headers = {**Vapid02.from_pem(message.private_pem.encode()).sign(claims),
                    "Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
                    "TTL": str(TTL_SECONDS), "Urgency": message.urgency}
-        try:
-            answer = post(self.policy, subscription.endpoint, body, headers)
-        except RefusedWebhook as exc:
-            raise PermanentError(f"push endpoint refused: {exc}") from exc
-        except TimeoutError as exc:
-            raise TransientError(f"the push service did not answer within the "
-                                 f"{self.policy.timeout_seconds:g} s deadline") from exc
-        except (httpx.TransportError, OSError) as exc:
-            raise TransientError(f"push service unreachable: {type(exc).__name__}") from exc
-        said = f"the push service answered {answer.status} {answer.reason}".strip()
+        answer = post_for(SERVICE, self.policy, subscription.endpoint, body, headers)
         if answer.status in GONE:
-            raise _Gone(said)
-        if answer.status == 429 or answer.status >= 500:
-            raise TransientError(said, answer.retry_after)
-        if answer.status >= 300:
-            raise PermanentError(said)
+            raise _Gone(f"{SERVICE} answered {answer.status} {answer.reason}".strip())
+        judge(SERVICE, answer)
 
 
 class _Gone(PermanentError):

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from backend.channels.base import PermanentError, TransientError
 from backend.core.config import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -169,6 +170,31 @@ def post(policy: WebhookPolicy, url: str, body: bytes, headers: dict[str, str] |
     Raises ``RefusedWebhook``, ``TimeoutError`` or ``httpx.TransportError``/``OSError``."""
     target = policy.resolve(url)
     return asyncio.run(_post(target, body, headers or {}, policy.timeout_seconds))
+
+
+def post_for(who: str, policy: WebhookPolicy, url: str, body: bytes,
+             headers: dict[str, str] | None = None) -> Answer:
+    """``post`` for a channel: an address refused is a ``PermanentError`` (its rule in the
+    message), no answer in time or no connection a ``TransientError`` naming ``who``."""
+    try:
+        return post(policy, url, body, headers)
+    except RefusedWebhook as exc:
+        raise PermanentError(str(exc)) from exc
+    except TimeoutError as exc:
+        raise TransientError(f"{who} did not answer within the {policy.timeout_seconds:g} s "
+                             "deadline (HERALD_WEBHOOK_TIMEOUT_SECONDS)") from exc
+    except (httpx.TransportError, OSError) as exc:
+        raise TransientError(f"{who} unreachable: {type(exc).__name__}") from exc
+
+
+def judge(who: str, answer: Answer) -> None:
+    """A 2xx is sent; 429 and 5xx are tried again (after ``Retry-After`` when given), any
+    other answer is final."""
+    said = f"{who} answered {answer.status} {answer.reason}".strip()
+    if answer.status == 429 or answer.status >= 500:
+        raise TransientError(said, answer.retry_after)
+    if answer.status >= 300:
+        raise PermanentError(said)
 
 
 NOT_PUBLIC = ("webhook address is not public (loopback, private, link-local or reserved; "
