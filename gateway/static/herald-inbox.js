@@ -25,8 +25,9 @@ const STYLE = `
 :host([layout="page"]) { display: block; }
 button, select { font: inherit; color: inherit; }
 :focus-visible { outline: 2px solid var(--herald-accent); outline-offset: 2px; }
-.bell { position: relative; background: none; border: 0; padding: 6px; cursor: pointer; }
-.badge { position: absolute; top: -2px; inset-inline-end: -4px; min-width: 18px; padding: 1px 5px;
+.bell { position: relative; background: none; border: 0; padding: 6px; margin-inline-end: 12px;
+  cursor: pointer; }
+.badge { position: absolute; top: -6px; inset-inline-end: -12px; min-width: 18px; padding: 1px 5px;
   border-radius: 10px; background: var(--herald-badge); color: #fff; font-size: 12px; }
 .badge[data-count="0"] { display: none; }
 .panel { position: absolute; inset-inline-end: 0; top: 100%; z-index: 10; color: var(--herald-text);
