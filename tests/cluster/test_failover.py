@@ -246,7 +246,7 @@ async def _lose_with_min_replicas(cluster: Cluster, api0: str, primary: str,
                             "a replica promoted")
     bridge.send(signal.SIGCONT)
     client = connect(cluster.redis_url)
-    await asyncio.to_thread(wait_for, lambda: ingest.drained(client), 120,
+    await asyncio.to_thread(wait_for, lambda: ingest.drained(client), 240,
                             "the new primary's stream drained")
     accepted_0 = [i for i in answered_0 if i]
     accepted_1 = [i for i in answered_1 if i]
