@@ -125,11 +125,15 @@ class Connection:
         assert self.direct is not None
         if not self.direct.write(frame):
             return False
-        created = frame.get("created_at")
-        self.sequence.sent(seq, created)
-        if created:
-            _count_delivered(frame, created, Phase.LIVE)
+        self._sent(frame)
         return True
+
+    def _sent(self, frame: Mapping[str, Any]) -> None:
+        """The client has ``frame``: the sequence moves on, and it counts as delivered."""
+        created = frame.get("created_at")
+        self.sequence.sent(frame["seq"], created)
+        if created:
+            _count_delivered(frame, created, self.sequence.phase)
 
     @contextlib.asynccontextmanager
     async def catching_up(self) -> AsyncIterator[None]:
@@ -164,7 +168,7 @@ class Connection:
             after = (page[-1]["change"], page[-1]["seq"])
 
     async def _send_notification(self, frame: Mapping[str, Any]) -> None:
-        seq, created = frame["seq"], frame.get("created_at")
+        seq = frame["seq"]
         if (gap := self.sequence.gap_before(seq)) is not None:
             await self.replay(*gap)
         if not self.sequence.due(seq):
@@ -173,9 +177,7 @@ class Connection:
             await self._send_traced(frame)
         else:
             await self.websocket.send_json(frame)
-        self.sequence.sent(seq, created)
-        if created:
-            _count_delivered(frame, created, self.sequence.phase)
+        self._sent(frame)
 
     async def _send_traced(self, frame: Mapping[str, Any]) -> None:
         sent = {k: v for k, v in frame.items() if k != tracing.FRAME_KEY}
