@@ -30,13 +30,13 @@ def build_entries(tenant_id: uuid.UUID, body: NotificationCreate,
     """The stream entries for a request (one per recipient) and the API's answer to it."""
     ids = [new_id() for _ in body.recipients]
     group_id = ids[0] if len(ids) == 1 else new_id()
-    created_at = datetime.now(UTC).isoformat()
+    created_at, traceparent = datetime.now(UTC).isoformat(), tracing.current()
     common = body.model_dump(mode="json",
                              exclude={"recipients", "topic", "idempotency_key", "send_at"})
     entries = [
         StreamEntry(**common, id=str(nid), group_id=str(group_id), tenant_id=str(tenant_id),
                     recipient=recipient, idempotency_key=body.idempotency_key,
-                    created_at=created_at, traceparent=tracing.current())
+                    created_at=created_at, traceparent=traceparent)
         for nid, recipient in zip(ids, body.recipients, strict=True)
     ]
     answer = NotificationAccepted(
