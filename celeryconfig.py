@@ -40,13 +40,14 @@ def _every(seconds: float, task: str) -> dict[str, Any]:
 def from_settings(settings: Settings) -> dict[str, Any]:
     tick = settings.dispatch_interval_seconds
     redis_url = settings.require_urls()[0]
-    broker, sentinel_options = celery_broker(redis_url)
+    broker, transport_options = celery_broker(redis_url)
     return {
         "broker_url": broker,
         "broker_transport": celery_transport(redis_url),
         "broker_transport_options": {
-            # Through the Sentinels (HERALD_REDIS_URL=redis+sentinel://...): master_name.
-            **sentinel_options,
+            # Through the Sentinels (HERALD_REDIS_URL=redis+sentinel://...) master_name; and
+            # how a cut-off server is found gone (backend/core/redis.py).
+            **transport_options,
             # A message whose worker died comes back after this long (late acknowledgement).
             # Tasks never wait with long countdowns (waits are rows), so this only bounds
             # crash recovery.

@@ -12,6 +12,7 @@ Two kinds of URL, and this is the one place that reads them:
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -27,6 +28,17 @@ SENTINEL_SCHEME = "redis+sentinel"
 # long, so that a client asks the Sentinels again instead of waiting on a dead socket.
 SOCKET_TIMEOUT_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 3.0
+# A connection that waits on a blocking read no socket timeout covers (kombu's BRPOP in the
+# worker's event loop only learns the socket is readable) would wait on a cut-off primary
+# until the partition heals. The kernel finds the peer gone instead: probes after 2 s idle,
+# and a connection with anything unanswered for 10 s is dropped; a live server answers both.
+KEEPALIVE_OPTIONS = {getattr(socket, name): value for name, value in (
+    ("TCP_KEEPIDLE", 2), ("TCP_KEEPINTVL", 1), ("TCP_KEEPCNT", 3),
+    ("TCP_USER_TIMEOUT", int(SOCKET_TIMEOUT_SECONDS * 1000))) if hasattr(socket, name)}
+KEEPALIVE: dict[str, Any] = {"socket_keepalive": True,
+                             "socket_keepalive_options": KEEPALIVE_OPTIONS}
+# kombu drops a BRPOP connection whose answer is this much overdue (its own check).
+BROKER_HEALTH_CHECK_SECONDS = 5
 ASYNC_CONNECTIONS = 64  # per gateway node; more commands at once wait for one
 
 
@@ -59,16 +71,26 @@ def sentinel_target(url: str) -> SentinelTarget | None:
                           int(path[1]) if len(path) == 2 else 0)
 
 
+def _sentinel_kwargs(target: SentinelTarget) -> dict[str, Any]:
+    """How every client talks to the Sentinels themselves: a Sentinel on a cut-off host
+    (often the old primary's) must not hold a reconnect for the kernel's minutes of SYN
+    retries, or for ever on a pooled connection that was open when the cut came."""
+    auth = {"password": target.password} if target.password else {}
+    return {**auth, "socket_timeout": CONNECT_TIMEOUT_SECONDS,
+            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, **KEEPALIVE}
+
+
 def _options(target: SentinelTarget) -> dict[str, Any]:
     auth = {"password": target.password} if target.password else {}
-    return {"sentinel_kwargs": {**auth, "socket_timeout": CONNECT_TIMEOUT_SECONDS},
+    return {"sentinel_kwargs": _sentinel_kwargs(target),
             "db": target.db, "socket_timeout": SOCKET_TIMEOUT_SECONDS,
-            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, **auth}
+            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, **KEEPALIVE, **auth}
 
 
 def connect(url: str) -> redis.Redis:
     if (target := sentinel_target(url)) is None:
-        return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                                    **KEEPALIVE)
     sentinel = Sentinel(list(target.sentinels), **_options(target))
     return sentinel.master_for(target.service, decode_responses=True, health_check_interval=30)
 
@@ -83,7 +105,7 @@ def connect_async(url: str) -> aioredis.Redis:
     if (target := sentinel_target(url)) is None:
         pool = aioredis.BlockingConnectionPool.from_url(
             url, decode_responses=True, health_check_interval=30,
-            max_connections=ASYNC_CONNECTIONS, timeout=30)
+            max_connections=ASYNC_CONNECTIONS, timeout=30, **KEEPALIVE)
         return aioredis.Redis.from_pool(pool)
     sentinel = AsyncSentinel(list(target.sentinels), **_options(target))
     return sentinel.master_for(target.service, connection_pool_class=_BlockingSentinelPool,
@@ -101,18 +123,19 @@ def celery_transport(url: str) -> str | None:
 
 def celery_broker(url: str) -> tuple[str, dict[str, Any]]:
     """Celery's broker URL and the transport options it needs: kombu's Sentinel transport
-    (one URL per Sentinel, ``;``-separated) with ``master_name``."""
+    (one URL per Sentinel, ``;``-separated) with ``master_name``, and for either kind a
+    connection that finds a cut-off server gone within seconds."""
+    found_gone: dict[str, Any] = {**KEEPALIVE,
+                                  "health_check_interval": BROKER_HEALTH_CHECK_SECONDS}
     if (target := sentinel_target(url)) is None:
-        return url, {}
+        return url, found_gone
     auth = f":{quote(target.password, safe='')}@" if target.password else ""
     broker = ";".join(f"sentinel://{auth}{host}:{port}/{target.db}"
                       for host, port in target.sentinels)
-    options: dict[str, Any] = {"master_name": target.service,
-                               "socket_timeout": SOCKET_TIMEOUT_SECONDS,
-                               "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    if target.password:
-        options["sentinel_kwargs"] = {"password": target.password}
-    return broker, options
+    return broker, {"master_name": target.service, **found_gone,
+                    "socket_timeout": SOCKET_TIMEOUT_SECONDS,
+                    "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                    "sentinel_kwargs": _sentinel_kwargs(target)}
 
 
 def limits_storage(url: str) -> Any:
@@ -124,4 +147,6 @@ def limits_storage(url: str) -> Any:
     hosts = ",".join(f"{host}:{port}" for host, port in target.sentinels)
     auth = f":{quote(target.password, safe='')}@" if target.password else ""
     return RedisSentinelStorage(f"{SENTINEL_SCHEME}://{auth}{hosts}/{target.service}",
-                                db=target.db, socket_timeout=SOCKET_TIMEOUT_SECONDS)
+                                sentinel_kwargs=_sentinel_kwargs(target), db=target.db,
+                                socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVE)

@@ -29,6 +29,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         built.stop()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report ends with the last lines each of Herald's parts logged: on a
+    CI machine they are the only witness of which part stopped moving."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    built = getattr(item, "funcargs", {}).get("cluster")
+    if report.failed and isinstance(built, Cluster):
+        parts = [n for n in built.processes if n.split("-")[0] in HERALD_PARTS]
+        report.sections.append(("Herald's parts, last lines", built.logs(*parts)))
+
+
+HERALD_PARTS = {"api", "bridge", "worker", "beat", "gateway"}
+
+
 def _haproxy_missing() -> str | None:
     if shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin"):
         return None

@@ -149,6 +149,11 @@ class Flow:
         target = len(self.accepted) + count
         await asyncio.wait_for(self._until(lambda: len(self.accepted) >= target), timeout)
 
+    async def more_shown(self, count: int = 20, timeout: float = 60) -> None:
+        """Until the readers' sockets show ``count`` more: delivery, not only intake, goes on."""
+        target = self.shown() + count
+        await asyncio.wait_for(self._until(lambda: self.shown() >= target), timeout)
+
     @staticmethod
     async def _until(predicate: Callable[[], bool]) -> None:
         while not predicate():

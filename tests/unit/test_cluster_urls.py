@@ -4,6 +4,8 @@ several hosts for PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pydantic import ValidationError
 
@@ -33,8 +35,27 @@ def test_celery_uses_kombus_sentinel_transport_with_the_master_name():
     broker, options = celery_broker("redis+sentinel://:pw@a:26379,b:26379/herald/1")
     assert broker == "sentinel://:pw@a:26379/1;sentinel://:pw@b:26379/1"
     assert options["master_name"] == "herald"
-    assert options["sentinel_kwargs"] == {"password": "pw"}
-    assert celery_broker("redis://x:6379/0") == ("redis://x:6379/0", {})
+    assert options["sentinel_kwargs"]["password"] == "pw"
+    assert celery_broker("redis://x:6379/0")[0] == "redis://x:6379/0"
+
+
+@pytest.mark.parametrize("url", ["redis+sentinel://a:26379/herald", "redis://x:6379/0"])
+def test_the_brokers_connection_finds_a_cut_off_server_gone(url: str):
+    """A partition sends no reset: the kernel's probes, a bound on unanswered data and kombu's
+    check of an overdue BRPOP are what end a connection to a server that is cut off."""
+    options = celery_broker(url)[1]
+    assert options["socket_keepalive"] is True
+    assert options["socket_keepalive_options"][socket.TCP_USER_TIMEOUT] == 10_000
+    assert options["socket_keepalive_options"][socket.TCP_KEEPIDLE] == 2
+    assert options["health_check_interval"] == 5
+
+
+def test_a_sentinel_on_a_cut_off_host_is_given_up_on():
+    """The Sentinels are asked on every reconnect; one that is cut off (often beside the old
+    primary) must cost seconds, not the kernel's minutes or a read that never ends."""
+    sentinels = celery_broker("redis+sentinel://:pw@a:26379,b:26379/herald")[1]["sentinel_kwargs"]
+    assert sentinels["socket_timeout"] == sentinels["socket_connect_timeout"] == 3
+    assert sentinels["socket_keepalive"] is True
 
 
 def test_several_postgresql_hosts_as_libpq_writes_them():
