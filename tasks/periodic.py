@@ -39,27 +39,38 @@ logger = logging.getLogger(__name__)
 
 @app.task(name=queues.DISPATCH_DUE, base=PeriodicTask)
 def dispatch_due() -> int:
-    """Hand due delivery rows to tasks: in-app retries in batches, fallbacks one by one."""
+    """Hand due delivery rows to tasks: in-app retries in batches, fallbacks one by one;
+    high first and tenants in turn, and retries only while their queue has room."""
     rt = runtime()
+    size = rt.settings.batch_size
+    retry_rows = {queue: batches * size for queue, batches in _retry_rooms(rt).items()}
     with rt.db.session() as session:
         rows = deliveries.claim_due(session, rt.settings.dispatch_batch,
-                                    rt.settings.dispatch_lease_seconds)
+                                    rt.settings.dispatch_lease_seconds, retry_rows,
+                                    rt.settings.tenant_weights)
         due = [(str(r.notification_id), r.channel, r.priority) for r in rows]
     # Published after the commit: a failed publish leaves the rows leased, and they come back.
     in_app: dict[str, list[str]] = defaultdict(list)
     for nid, channel, priority in due:
         if channel == Channel.IN_APP:
-            in_app[priority].append(nid)
+            in_app[queues.RETRY_QUEUE[priority]].append(nid)
         else:
             SENDERS[channel].apply_async(args=[nid], queue=queues.FALLBACK)
-    size = rt.settings.batch_size
-    for priority, ids in in_app.items():
-        # A retry is for a reader who was away: first deliveries to readers who are there (of
-        # every tenant) go before it, one queue up.
-        queue = queues.STEP_DOWN[queues.BY_PRIORITY[priority]]
+    for queue, ids in in_app.items():
         for start in range(0, len(ids), size):
             retry_in_app.apply_async(args=[ids[start:start + size]], queue=queue)
     return len(due)
+
+
+def _retry_rooms(rt: Runtime) -> dict[str, int]:
+    """Batches of retries each retry queue takes now, from how many messages it holds."""
+    retry_queues = list(dict.fromkeys(queues.RETRY_QUEUE.values()))
+    with rt.redis.pipeline(transaction=False) as pipe:
+        for queue in retry_queues:
+            pipe.llen(queue)
+        depths = pipe.execute()
+    return {queue: deliveries.retry_room(int(depth), rt.settings.bridge_queued_batches)
+            for queue, depth in zip(retry_queues, depths, strict=True)}
 
 
 @app.task(name=queues.SEND_SCHEDULED, base=PeriodicTask)
@@ -155,7 +166,8 @@ def dispatch_events() -> int:
     rt = runtime()
     with rt.db.session() as session:
         ids = webhook_events.claim_due(session, rt.settings.dispatch_batch,
-                                       rt.settings.dispatch_lease_seconds)
+                                       rt.settings.dispatch_lease_seconds,
+                                       rt.settings.tenant_weights)
     # Published after the commit: a failed publish leaves the events leased; they come back.
     for start in range(0, len(ids), EVENTS_PER_TASK):
         send_events.apply_async(args=[[str(i) for i in ids[start:start + EVENTS_PER_TASK]]],

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     #: Batches a Celery queue may hold before the bridge publishes more to it. The rest wait
     #: in Redis's streams, where the bridge still chooses what goes next (high first, then
     #: tenants in turn); a queue deeper than this makes everything behind it wait its turn.
+    #: Beat's dispatch of in-app retries keeps to it too (the rest stay due rows).
     bridge_queued_batches: int = Field(4, ge=1)
     #: This bridge's consumer name in the stream's group (default: the host name).
     bridge_consumer: str = Field(default_factory=socket.gethostname)
@@ -219,7 +220,8 @@ class Settings(BaseSettings):
     tenant_rate_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
     #: Each tenant's share of the queues against the others' while they wait on each other,
     #: e.g. ``{"<tenant id>": 2}``: the bridge publishes tenants' batches in turn (deficit
-    #: round robin), twice as much per turn for a weight of 2. Unnamed tenants weigh 1.
+    #: round robin), twice as much per turn for a weight of 2, and beat hands out due
+    #: retries, fallbacks and webhook events in the same turns. Unnamed tenants weigh 1.
     tenant_weights: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
     #: Time one template field may take to render.

@@ -223,7 +223,8 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "due_at"),)
+    __table_args__ = (Index("ix_deliveries_due", "due_at"),
+                      Index("ix_deliveries_tenant_due", "tenant_id", "due_at"))
 
     # No foreign key (notifications is partitioned): see DeliveryAttempt.
     notification_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -368,6 +369,8 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
         Index("ix_webhook_events_due", "next_at",
+              postgresql_where="delivered_at IS NULL AND failed_at IS NULL"),
+        Index("ix_webhook_events_tenant_due", "tenant_id", "next_at",
               postgresql_where="delivered_at IS NULL AND failed_at IS NULL"),
         Index("ix_webhook_events_webhook", "webhook_id", "created_at"),
     )

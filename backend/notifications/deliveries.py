@@ -8,12 +8,12 @@ reports back here, which moves the row on: another attempt, the next channel, or
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import ColumnElement, Table, delete, select
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,9 @@ from backend.core import metrics
 from backend.db import leases
 from backend.db.arrays import as_arrays, rows_of
 from backend.db.models import Delivery, DeliveryAttempt, Notification
-from backend.notifications import lifecycle
+from backend.notifications import lifecycle, queues
 from backend.notifications.backoff import Backoff
-from backend.notifications.lifecycle import DONE, Channel, Status
+from backend.notifications.lifecycle import DONE, Channel, Priority, Status
 
 DELIVERIES = cast(Table, Delivery.__table__)
 
@@ -142,7 +142,46 @@ def after_in_app(session: Session, outcomes: dict[str, bool], attempts: dict[uui
     finish(session, done)
 
 
-def claim_due(session: Session, limit: int, lease_seconds: float) -> list[Delivery]:
-    """Take due rows no other dispatcher holds, and lease them so nobody takes them again."""
-    return leases.claim(session, Delivery, Delivery.due_at, Delivery.notification_id, limit,
-                        lease_seconds)
+PRIORITIES = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
+
+
+def claim_due(session: Session, limit: int, lease_seconds: float,
+              retry_rows: Mapping[str, int] | None = None,
+              weights: Mapping[str, float] | None = None, now: datetime | None = None
+              ) -> list[Delivery]:
+    """Take up to ``limit`` due rows no other dispatcher holds, and lease them so nobody
+    takes them again: high first, then normal, then low; in each, fallback sends, then
+    in-app retries while their queue has room (``retry_rows``: rows each retry queue takes
+    now; no bound if None); and tenants in turn, weighted as the bridge weighs them."""
+    room = dict(retry_rows) if retry_rows is not None else None
+    rows: list[Delivery] = []
+    for priority in PRIORITIES:
+        for in_app in (False, True):
+            queue = queues.RETRY_QUEUE[priority]
+            take = limit - len(rows)
+            if in_app and room is not None:
+                take = min(take, room.get(queue, 0))
+            if take <= 0:
+                continue
+            found = leases.claim(session, Delivery, Delivery.due_at, Delivery.notification_id,
+                                 take, lease_seconds, *_waiting(priority, in_app),
+                                 tenant=Delivery.tenant_id, weights=weights, now=now)
+            if in_app and room is not None:
+                room[queue] -= len(found)
+            rows += found
+    return rows
+
+
+def _waiting(priority: str, in_app: bool) -> tuple[ColumnElement[bool], ...]:
+    is_in_app = Delivery.channel == Channel.IN_APP
+    return Delivery.priority == priority, is_in_app if in_app else ~is_in_app
+
+
+def retry_room(depth: int, queued_batches: int) -> int:
+    """Batches of in-app retries one dispatch adds to a queue holding ``depth`` messages. As
+    the bridge fills it: up to ``queued_batches``, the rest staying due rows. Past that one
+    batch while it holds less than twice as many, so a flood of first deliveries slows
+    retries but never stops them; none beyond (nothing is draining it)."""
+    if depth < queued_batches:
+        return queued_batches - depth
+    return 1 if depth < 2 * queued_batches else 0

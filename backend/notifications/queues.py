@@ -25,6 +25,9 @@ ALL = (HIGH, PERIODIC, DEFAULT, FALLBACK, LOW)
 DELIVERY = tuple(q for q in ALL if q != FALLBACK)
 # One queue behind: in-app retries wait behind first deliveries of their priority.
 STEP_DOWN = {HIGH: DEFAULT, DEFAULT: LOW, LOW: LOW}
+# Where a priority's in-app retries go: a retry is for a reader who was away, so first
+# deliveries to readers who are there (of every tenant) go before it.
+RETRY_QUEUE = {priority: STEP_DOWN[queue] for priority, queue in BY_PRIORITY.items()}
 
 # Task names: herald.<module in tasks/>.<task>, the names Flower shows; beat's ticks are all
 # herald.periodic.*, whatever module holds them.

@@ -18,6 +18,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -74,11 +75,15 @@ class Outgoing:
     headers: dict[str, str]
 
 
-def claim_due(session: Session, limit: int, lease_seconds: float) -> list[uuid.UUID]:
-    """Due events no other dispatcher holds, leased so that nobody takes them again soon."""
+def claim_due(session: Session, limit: int, lease_seconds: float,
+              weights: Mapping[str, float] | None = None, now: datetime | None = None
+              ) -> list[uuid.UUID]:
+    """Due events no other dispatcher holds, tenants in turn, leased so that nobody takes
+    them again soon."""
     events = leases.claim(session, WebhookEvent, WebhookEvent.next_at, WebhookEvent.id, limit,
                           lease_seconds, WebhookEvent.delivered_at.is_(None),
-                          WebhookEvent.failed_at.is_(None))
+                          WebhookEvent.failed_at.is_(None), tenant=WebhookEvent.tenant_id,
+                          weights=weights, now=now)
     return [e.id for e in events]
 
 
