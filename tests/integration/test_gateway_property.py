@@ -44,10 +44,10 @@ class Client:
             seq += 1
         return seq
 
-    async def read(self) -> None:
+    async def read(self, sock: Socket) -> None:
         with contextlib.suppress(Exception):
             while True:
-                frame = await self.sock.next_of("notification", timeout=3600)
+                frame = await sock.next_of("notification", timeout=3600)
                 if frame["seq"] in self.held:
                     self.duplicates.append(frame["seq"])
                 self.held[frame["seq"]] = frame["id"]
@@ -56,12 +56,17 @@ class Client:
         if self.sock is None:
             self.sock = await connect(stack.ws_url, tenant.publishable_key, token,
                                       since=self.contiguous)
-            self.reader = asyncio.create_task(self.read())
+            self.reader = asyncio.create_task(self.read(self.sock))
 
     async def disconnect(self) -> None:
+        """Close, then let the reader take what the socket had already received. Cancelling
+        the reader instead raced the reconnect: Python 3.11's ``wait_for`` drops a cancel
+        that finds a frame already there, so the old reader could record a frame after the
+        new socket had been asked for everything past ``contiguous``, and that frame came
+        twice (the rare "duplicate seq" hypothesis could not reproduce)."""
         if self.sock is not None:
-            self.reader.cancel()
             await self.sock.close()
+            await self.reader  # ends on the closed socket (``read`` stops on any error)
             self.sock = None
 
 
