@@ -14,7 +14,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.db.models import Base
@@ -30,7 +41,22 @@ def claim(session: Session, model: type[Row], due: InstrumentedAttribute[Any],
     """Up to ``limit`` rows of ``model`` due by ``due``, in turns of ``tenant`` (a weight of
     2 takes two rows a turn), locked and leased. Needs an index on ``(tenant, due)``."""
     now = now or datetime.now(UTC)
-    waiting = (due <= now, *where)
+    picked = _in_turns(key, due, tenant, (due <= now, *where), limit, weights or {})
+    # Locked above the window function (they may not share a query level); a row another
+    # dispatcher holds is skipped: this claim is one short, not blocked.
+    rows = list(session.scalars(
+        select(model).join(picked, key == picked.c.key)
+        .order_by(picked.c.turn, picked.c.due).with_for_update(of=model, skip_locked=True)))
+    if rows:
+        session.execute(update(model).where(key.in_([getattr(r, key.key) for r in rows]))
+                        .values({due.key: now + timedelta(seconds=lease_seconds)}))
+    return rows
+
+
+def _in_turns(key: InstrumentedAttribute[Any], due: InstrumentedAttribute[Any],
+              tenant: InstrumentedAttribute[Any], waiting: tuple[ColumnElement[bool], ...],
+              limit: int, weights: Mapping[str, float]) -> Subquery:
+    """The keys of the first ``limit`` waiting rows in tenants' turns, with their turn."""
     # The tenants with due rows, by skipping through the (tenant, due) index: a few reads
     # per tenant, where a window over every due row sorted a backlog of 200,000 for 1.3 s.
     # (ORDER BY ... LIMIT 1, as PostgreSQL has no min() of a uuid.)
@@ -43,21 +69,11 @@ def claim(session: Session, model: type[Row], due: InstrumentedAttribute[Any],
     oldest = (select(key.label("key"), due.label("due"), tenant.label("tenant"))
               .where(tenant == tenants.c.id, *waiting).order_by(due).limit(limit)
               .lateral("oldest"))
-    # FOR UPDATE may not share a query level with a window function: pick below, lock above
-    # (a row another dispatcher holds is skipped: this claim is one short, not blocked).
     turn = (cast(func.row_number().over(partition_by=oldest.c.tenant, order_by=oldest.c.due),
-                 Float) / _weight(oldest.c.tenant, weights or {}))
+                 Float) / _weight(oldest.c.tenant, weights))
     ranked = select(oldest.c.key, oldest.c.due, turn.label("turn")).select_from(
         tenants.join(oldest, true())).subquery()
-    picked = (select(ranked).order_by(ranked.c.turn, ranked.c.due).limit(limit)
-              .subquery("picked"))
-    rows = list(session.scalars(
-        select(model).join(picked, key == picked.c.key)
-        .order_by(picked.c.turn, picked.c.due).with_for_update(of=model, skip_locked=True)))
-    if rows:
-        session.execute(update(model).where(key.in_([getattr(r, key.key) for r in rows]))
-                        .values({due.key: now + timedelta(seconds=lease_seconds)}))
-    return rows
+    return select(ranked).order_by(ranked.c.turn, ranked.c.due).limit(limit).subquery("picked")
 
 
 def _weight(tenant: ColumnElement[Any], weights: Mapping[str, float]) -> ColumnElement[Any]:
