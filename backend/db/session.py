@@ -14,9 +14,12 @@ T = TypeVar("T")
 
 
 # A server that stops answering (a partition, a promoted standby's old primary) is given up
-# on, not waited for: libpq then tries the next host of a multi-host URL.
-CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
-                "keepalives_interval": 3, "keepalives_count": 3}
+# on, not waited for: libpq then tries the next host of a multi-host URL. Keepalives find an
+# idle connection's server gone; ``tcp_user_timeout`` bounds a statement whose packets go
+# unanswered, which otherwise waited for the kernel's minutes of retransmissions, past a
+# task's time limits (a pool process killed mid-write could wedge Celery's worker).
+CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5,
+                "keepalives_interval": 2, "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 
 class Database:

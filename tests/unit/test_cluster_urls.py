@@ -74,3 +74,14 @@ def test_one_offset_moves_every_default_port_and_leaves_a_set_one():
     moved = Settings(port_offset=100, api_port=9000)
     assert (moved.api_port, moved.gateway_port, moved.flower_port, moved.embedded_redis_port,
             moved.embedded_postgres_port) == (9000, 8101, 5655, 16479, 15532)
+
+
+def test_a_statement_to_a_cut_off_postgresql_ends_before_a_tasks_time_limit():
+    """Its packets unanswered, a statement waited for the kernel's minutes of retransmission,
+    past the soft and hard time limits: the pool process was killed mid-write."""
+    from backend.db.session import CONNECT_ARGS
+
+    assert CONNECT_ARGS["tcp_user_timeout"] == 10_000
+    idle_found_gone = (CONNECT_ARGS["keepalives_idle"]
+                       + CONNECT_ARGS["keepalives_interval"] * CONNECT_ARGS["keepalives_count"])
+    assert idle_found_gone <= 12
