@@ -71,16 +71,22 @@ async def measure_server(pid: int, count: int, messages: int,
     tally.expect(count * messages)
     prepare(messages)
     fanning()
+    me = psutil.Process()
+    cpu_before = (sum(server.cpu_times()[:2]), sum(me.cpu_times()[:2]))
     begin = time.perf_counter()
     await blast(messages)
     await tally.wait(600)
-    per_second = count * messages / (time.perf_counter() - begin)
+    elapsed = time.perf_counter() - begin
+    per_second = count * messages / elapsed
+    busy = (sum(server.cpu_times()[:2]) - cpu_before[0]) / elapsed
+    clients_busy = (sum(me.cpu_times()[:2]) - cpu_before[1]) / elapsed
     for task in tasks:
         task.cancel()
     await close_all(sockets)
     return {"kib_per_socket": round(kib, 1), "opens_per_second": round(opens),
             "one_to_all_seconds": round(one_to_all, 3),
-            "fanout_frames_per_second": round(per_second)}
+            "fanout_frames_per_second": round(per_second),
+            "fanout_server_cpu": round(busy, 2), "fanout_clients_cpu": round(clients_busy, 2)}
 
 
 class HeraldGateway:

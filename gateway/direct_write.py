@@ -12,11 +12,12 @@ queued path waits for it to drain).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from websockets.exceptions import InvalidState
+
+from backend.core import fast_json
 
 
 class DirectWriter:
@@ -40,10 +41,8 @@ class DirectWriter:
         if (protocol.close_sent or protocol.disconnected or not protocol.writable.is_set()
                 or protocol.transport.is_closing()):
             return False
-        # As Starlette's ``send_json`` encodes it.
-        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-        try:
-            protocol.conn.send_text(text.encode())
+        try:  # the text Starlette's ``send_json`` would send
+            protocol.conn.send_text(fast_json.dumps(frame))
         except InvalidState:
             return False
         protocol.transport.write(b"".join(protocol.conn.data_to_send()))

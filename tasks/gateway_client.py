@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from backend.core import fast_json
 from backend.core.errors import HeraldError
 from backend.notifications.messages import PushItem
 
@@ -18,7 +19,7 @@ class GatewayRefused(HeraldError):
 class GatewayClient:
     def __init__(self, push_url: str, internal_key: str, timeout: float = 10.0) -> None:
         self.push_url = push_url
-        self.headers = {"X-Internal-Key": internal_key}
+        self.headers = {"X-Internal-Key": internal_key, "Content-Type": "application/json"}
         # One keep-alive connection pool per worker process, not a TCP handshake per batch.
         self.http = httpx.Client(timeout=timeout)
 
@@ -29,12 +30,12 @@ class GatewayClient:
         """
         if not items:
             return {}
-        response = self.http.post(self.push_url, json={"items": [i.to_dict() for i in items]},
-                                  headers=self.headers)
+        body = fast_json.dumps({"items": [i.to_dict() for i in items]})
+        response = self.http.post(self.push_url, content=body, headers=self.headers)
         if response.status_code >= 500:
             raise httpx.HTTPStatusError("gateway error", request=response.request,
                                         response=response)
         if response.status_code >= 400:
             raise GatewayRefused(f"push API answered {response.status_code}: "
                                  f"{response.text[:300]}")
-        return {r["id"]: r["delivered"] for r in response.json()["results"]}
+        return {r["id"]: r["delivered"] for r in fast_json.loads(response.content)["results"]}

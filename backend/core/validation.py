@@ -98,8 +98,42 @@ def unstorable(value: Any, where: str) -> tuple[str, str] | None:
     return None
 
 
+def _all_storable(value: Any) -> bool:
+    """True when ``unstorable`` would find nothing: the same walk, level by level, without
+    naming places, and one search over all the text at once. Naming every place as it went
+    was a sixth of a worker storing notifications (py-spy, ``bench.online``); when this says
+    False, ``unstorable`` walks again to name the place."""
+    texts: list[Any] = []
+    level: list[Any] = [value]
+    for depth in range(MAX_DEPTH + 1):
+        below: list[Any] = []
+        containers = 0
+        for item in level:
+            if isinstance(item, str):
+                texts.append(item)
+            elif isinstance(item, dict):
+                containers += 1
+                texts.extend(item)
+                below.extend(item.values())
+            elif isinstance(item, list):
+                containers += 1
+                below.extend(item)
+        if containers and depth == MAX_DEPTH:
+            return False  # a container at the depth where none may be
+        if not below:
+            break
+        level = below
+    try:
+        # Joined, no two texts make one character: a lone surrogate stays a code point.
+        return is_storable_text("".join(texts))
+    except TypeError:
+        return False  # a key that is not text: the full walk judges
+
+
 def find_unstorable(value: Any, where: str) -> str | None:
     """Where ``unstorable`` finds a problem, or None."""
+    if _all_storable(value):
+        return None
     found = unstorable(value, where)
     return found[0] if found else None
 

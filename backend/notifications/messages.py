@@ -21,6 +21,7 @@ from typing import Any
 
 import uuid6
 
+from backend.core import fast_json
 from backend.core import redis_keys as keys
 from backend.core.validation import find_unstorable
 from backend.notifications.frames import NotificationFrame, ServerFrame
@@ -57,7 +58,7 @@ class StreamEntry:
         return fields
 
     def encode(self) -> str:
-        return json.dumps(self.to_dict(), default=str)
+        return fast_json.dumps(self.to_dict(), default=str).decode()
 
     def unstorable(self) -> str | None:
         """The first field no store can hold (a lone surrogate, NUL), or None. The API never
@@ -70,7 +71,7 @@ class StreamEntry:
 
     @classmethod
     def decode(cls, raw: str) -> StreamEntry:
-        fields = json.loads(raw)
+        fields = fast_json.loads(raw)
         if not isinstance(fields, dict):
             raise ValueError("a stream entry is a JSON object")
         return cls.from_dict(fields)
