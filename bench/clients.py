@@ -1,6 +1,7 @@
 """The benchmark's WebSocket clients: Herald's readers (acking as herald.js does) and
-socket.io clients for the peers (engine.io v4 over a plain WebSocket), on the same library,
-so that every server is measured with the same client."""
+socket.io clients for the peers (engine.io v4 over a plain WebSocket), on the same library
+and the same JSON decoder (orjson: the clients share two cores with the servers they
+measure), so that every server is measured with the same client."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 import websockets
 
 ACK_DELAY = 0.05  # herald.js: one cumulative ack per burst
@@ -77,7 +79,7 @@ class HeraldReader:
 
     async def run(self, tally: Tally) -> None:
         async for raw in self.ws:
-            frame = json.loads(raw)
+            frame = orjson.loads(raw)
             if frame["type"] != "notification":
                 continue
             seq = frame["seq"]
@@ -136,7 +138,7 @@ class SocketIOClient:
             if raw == "2":
                 await self.ws.send("3")
             elif isinstance(raw, str) and raw.startswith("42"):
-                tally.took(json.loads(raw[2:])[1])
+                tally.took(orjson.loads(raw[2:])[1])
 
 
 async def open_socketio(base_url: str) -> SocketIOClient:

@@ -3,7 +3,6 @@ many rows a call brings (a VALUES list is compiled anew for every count)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -26,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.types import TypeEngine
+
+from backend.core import fast_json
 
 
 def unnested(alias: str, **columns: TypeEngine[Any]) -> Subquery:
@@ -73,7 +74,7 @@ def rows_of(table: Table, columns: Sequence[str]) -> Insert:
 def as_arrays(table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]
               ) -> dict[str, list[Any] | str]:
     """The parameters of ``rows_of``: each column's values in row order."""
-    return {f"{c}s": [json.dumps(row[c]) for row in rows] if _is_json(table, c)
+    return {f"{c}s": [fast_json.dumps(row[c]).decode() for row in rows] if _is_json(table, c)
             else array_text(row[c] for row in rows) if _needs_no_quotes(table, c)
             else [row[c] for row in rows] for c in columns}
 
