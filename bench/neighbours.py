@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import redis
 
+from backend.notifications.stream import group_of
 from bench.results import save
 from bench.stack import BenchStack, bench_stack
 from tests.support import ingest
@@ -95,15 +96,19 @@ async def phase(stack: BenchStack, seconds: float, flooding: bool) -> dict[str, 
     await sock.close()
     # A's backlog is stored before the next phase starts from an idle system.
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
+    draining = time.perf_counter()
     await asyncio.to_thread(wait_until, lambda: ingest.drained(client), 900,
                             "tenant A's backlog to drain", 0.5)
-    return {**summary(timings, missing), "a_accepted_per_s": round(sent[0] / elapsed, 1)}
+    return {**summary(timings, missing), "a_accepted_per_s": round(sent[0] / elapsed, 1),
+            "a_backlog_drained_s": round(time.perf_counter() - draining, 1),
+            "same_lane": group_of(a.tenant_id) == group_of(b.tenant_id)}
 
 
-def measure(seconds: float) -> dict[str, Any]:
+def measure(seconds: float, settings: dict[str, str] | None = None) -> dict[str, Any]:
     """Both phases on a stack of their own with the default quotas: A gets what its quota
-    lets through, and the bridge's turns keep B apart."""
-    with bench_stack() as stack:
+    lets through, and the bridge's turns keep B apart. ``settings``: Herald's, lowercase
+    without ``HERALD_``, to try another value."""
+    with bench_stack(**(settings or {})) as stack:
         for part in ("gateway", "api", "worker", "bridge"):
             stack.start(part)
         results: dict[str, Any] = {"quiet": asyncio.run(phase(stack, seconds, False))}
@@ -115,15 +120,21 @@ def measure(seconds: float) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30, help="of each phase")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Herald setting for this run (bridge_queued_batches=1)")
     args = parser.parse_args()
-    results = measure(args.seconds)
+    settings = dict(pair.split("=", 1) for pair in args.set)
+    results = measure(args.seconds, settings)
     quiet = results["quiet"]["p99"]
     for name in ("quiet", "flood"):
         figures = results[name]
         print(f"{name:8s} B p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms  "
               f"(p99 x{figures['p99'] / quiet:5.1f} quiet)  A accepted "
-              f"{figures['a_accepted_per_s']:7.0f}/s")
-    saved = save("neighbours", {"seconds_per_phase": args.seconds, **results})
+              f"{figures['a_accepted_per_s']:7.0f}/s, its backlog drained "
+              f"{figures['a_backlog_drained_s']:.1f} s after"
+              f"{'  (A and B share a lane)' if figures['same_lane'] else ''}")
+    saved = save("neighbours", {"seconds_per_phase": args.seconds, "settings": settings,
+                                **results})
     print(f"results: {saved}")
 
 

@@ -48,9 +48,13 @@ Read = list[tuple[str, list[Entry]]]  # per lane, its entries
 # Entries a lane may have read but not published yet, in batches: past it, the lane's
 # entries wait in Redis (so a backlog fills its own lane, not the bridge's memory).
 LANE_BATCHES_READ = 2
-# How often a bridge whose queues are full looks again whether they have room: soon at
-# first, then less often while nothing drains them (no worker running), up to the longest.
+# How often a bridge whose queues are full looks again whether they have room: every 20 ms
+# for the first second (workers free up that often under load, and a queue left empty
+# meanwhile leaves a worker idle), then less often while nothing drains them (no worker
+# running), up to the longest. Doubling from the first stall left a full queue's room unseen
+# for up to 320 ms: a quiet tenant's entry waited that much longer.
 POLL_MS = 20
+FAST_POLLS = 50
 LONGEST_POLL_MS = 320
 PUBLISH_ORDER = (queues.HIGH, queues.DEFAULT, queues.LOW)
 
@@ -311,7 +315,7 @@ class Bridge:
             self.forward(lane, lost)
         readable = {lane: ">" for lane in self.lanes
                     if self.read_per_lane[lane] < LANE_BATCHES_READ * self.batch_size}
-        poll = min(POLL_MS << self._stalled, LONGEST_POLL_MS)
+        poll = min(POLL_MS << max(0, self._stalled - FAST_POLLS), LONGEST_POLL_MS)
         if readable:
             for lane, entries in self._read(
                     readable, poll if any(self.waiting.values()) else self.block_ms):
@@ -319,7 +323,7 @@ class Bridge:
         else:
             self.stopping.wait(poll / 1000)
         stalled = not self.publish() and any(self.waiting.values())
-        self._stalled = min(self._stalled + 1, 8) if stalled else 0
+        self._stalled = min(self._stalled + 1, FAST_POLLS + 4) if stalled else 0
         self.refresh()
 
     def run(self) -> None:

@@ -6,9 +6,9 @@ Both give what the standard library gives. ``dumps`` writes what
 ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` writes, as UTF-8 bytes, and
 hands what orjson refuses (an integer past 64 bits, a key that is not a string, a lone
 surrogate) to the standard library, which writes it as ASCII with escapes (the same JSON
-value: a lone surrogate has no UTF-8). ``loads`` leaves text with a run of 19 or more digits to the standard
-library: orjson would read an integer past 64 bits as a float, silently, and a tenant's
-``data`` may hold one."""
+value: a lone surrogate has no UTF-8). ``loads`` leaves text with a run of 19 or more
+digits to the standard library: orjson would read an integer past 64 bits as a float,
+silently, and a tenant's ``data`` may hold one."""
 
 from __future__ import annotations
 

@@ -70,3 +70,21 @@ def pipeline_idle(stack: Stack) -> bool:
     """Every entry accepted so far was read by the bridge and persisted by a worker."""
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
     return ingest.drained(client)
+
+
+async def test_data_reaches_the_socket_exactly_as_sent(stack: Stack, tenant: TenantKeys,
+                                                       api: httpx.Client):
+    """Integers past 64 bits, text beyond ASCII and U+2028 arrive live and by replay as they
+    were sent: the hot paths' faster JSON never turns a long integer into a float."""
+    data = {"order": 123456789012345678901234567890, "debt": -9223372036854775809,
+            "max": 18446744073709551615, "name": "Grüße 😀 \u2028 \"q\"", "n": [1, 2.5, None]}
+    token = token_for(stack.api_url, tenant.secret_key, "reader-data")
+    sock = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    sent = send(api, "reader-data", "Exact", data=data)
+    live = await sock.next_of("notification")
+    assert (live["id"], live["data"]) == (sent["id"], data)
+    await sock.close()
+    sock = await connect(stack.ws_url, tenant.publishable_key, token, since=0)
+    replayed = await sock.next_of("notification")
+    assert (replayed["id"], replayed["data"]) == (sent["id"], data)
+    await sock.close()
