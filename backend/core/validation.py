@@ -75,8 +75,14 @@ MAX_DEPTH = 32  # levels of nesting a body's values may have (data, payloads)
 
 def unstorable(value: Any, where: str) -> tuple[str, str] | None:
     """The first place in ``value`` no store can hold, with why: text with a lone surrogate or
-    NUL, or nesting deeper than ``MAX_DEPTH`` (walked without recursion: a hostile depth
-    cannot exhaust the stack)."""
+    NUL, or nesting deeper than ``MAX_DEPTH``. Checked quickly first; the place is named
+    only when there is one (every request body and every entry a worker takes come here)."""
+    return None if _all_storable(value) else _first_unstorable(value, where)
+
+
+def _first_unstorable(value: Any, where: str) -> tuple[str, str] | None:
+    """``unstorable``'s answer, naming each place as it walks (without recursion: a hostile
+    depth cannot exhaust the stack)."""
     stack: list[tuple[str, Any, int]] = [(where, value, 0)]
     while stack:
         path, item, depth = stack.pop()
@@ -99,10 +105,9 @@ def unstorable(value: Any, where: str) -> tuple[str, str] | None:
 
 
 def _all_storable(value: Any) -> bool:
-    """True when ``unstorable`` would find nothing: the same walk, level by level, without
-    naming places, and one search over all the text at once. Naming every place as it went
-    was a sixth of a worker storing notifications (py-spy, ``bench.online``); when this says
-    False, ``unstorable`` walks again to name the place."""
+    """True when ``_first_unstorable`` would find nothing: the same walk, level by level,
+    without naming places, and one search over all the text at once. Naming every place as it
+    went was a sixth of a worker storing notifications (py-spy, ``bench.online``)."""
     texts: list[Any] = []
     level: list[Any] = [value]
     for depth in range(MAX_DEPTH + 1):
@@ -132,8 +137,6 @@ def _all_storable(value: Any) -> bool:
 
 def find_unstorable(value: Any, where: str) -> str | None:
     """Where ``unstorable`` finds a problem, or None."""
-    if _all_storable(value):
-        return None
     found = unstorable(value, where)
     return found[0] if found else None
 

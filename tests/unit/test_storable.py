@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.core import fast_json
-from backend.core.validation import MAX_DEPTH, find_unstorable, unstorable
+from backend.core.validation import (
+    MAX_DEPTH,
+    _all_storable,
+    _first_unstorable,
+    find_unstorable,
+    unstorable,
+)
 
 TEXT = st.text(alphabet=st.sampled_from(["a", "é", "\x00", "\ud800", "\udfff", "z", "😀"]),
                max_size=4)
@@ -28,7 +34,8 @@ def nested(depth: int) -> Any:
 @given(st.recursive(LEAF, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(TEXT, inner, max_size=3), max_leaves=25))
 def test_the_quick_check_agrees_with_the_walk(value: Any) -> None:
-    assert (find_unstorable(value, "body") is None) == (unstorable(value, "body") is None)
+    assert _all_storable(value) == (_first_unstorable(value, "body") is None)
+    assert unstorable(value, "body") == _first_unstorable(value, "body")
 
 
 def test_text_anywhere_is_found_and_named() -> None:
