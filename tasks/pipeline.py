@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from backend.core.logs import journey
 from backend.notifications import dead_letters, deliveries, erasure, fairness
 from backend.notifications.messages import PushItem, QueuedEntry
 from backend.notifications.persist import (
+    Persisted,
     RenderAccount,
     pending_pushes,
     persist_batch,
@@ -113,7 +115,7 @@ def _storable(rt: Runtime, batch: list[QueuedEntry]) -> list[QueuedEntry]:
 
 
 def _persist(rt: Runtime, batch: list[QueuedEntry], renders: dict[str, tuple[int, int]]
-             ) -> list[PushItem]:
+             ) -> Persisted:
     """Persist the batch within each tenant's render allowance; remember who ran out of
     render time (``fairness``), whatever became of the batch. ``renders`` gets the render
     times of traced notifications."""
@@ -131,12 +133,15 @@ def _persist(rt: Runtime, batch: list[QueuedEntry], renders: dict[str, tuple[int
 
 
 def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: RenderAccount
-                              ) -> list[PushItem]:
+                              ) -> Persisted:
     """Persist the batch; if it fails for a reason retrying cannot fix, persist it in halves
-    down to the bad entries alone, so that only they become dead letters."""
+    down to the bad entries alone, so that only they become dead letters (then nothing
+    waits for a reader's earlier notification)."""
+    now = time.time()
+    waits = {q.entry.id: after for q in batch if (after := q.waits_for(now))}
     try:
         with rt.db.session() as session:
-            return persist_batch(session, [q.entry for q in batch], account)
+            return persist_batch(session, [q.entry for q in batch], account, waits)
     except Exception as failure:
         if classify(failure) is not Failure.POISON:
             raise
@@ -151,8 +156,8 @@ def _persist_isolating_poison(rt: Runtime, batch: list[QueuedEntry], account: Re
         _dead_letter(rt, queued, f"could not persist: {exc!r}"[:2000])
     failed = {q.entry.id for q, _ in bad}
     with rt.db.session() as session:
-        return pending_pushes(session, [uuid.UUID(q.entry.id) for q in batch
-                                        if q.entry.id not in failed])
+        return Persisted(pending_pushes(session, [uuid.UUID(q.entry.id) for q in batch
+                                                  if q.entry.id not in failed]), set())
 
 
 def _release(rt: Runtime, batch: list[QueuedEntry]) -> None:
@@ -203,6 +208,23 @@ def finish(spans: Traced, outcomes: dict[str, bool]) -> None:
         span.end()
 
 
+# How soon entries waiting for their reader's earlier notification (stored by another worker
+# process at this moment, as a rule) are tried again.
+WAIT_FOR_EARLIER_SECONDS = 0.05
+
+
+def _wait_for_earlier(task: Task, waiting: list[QueuedEntry], batch: list[QueuedEntry]
+                      ) -> list[QueuedEntry]:
+    """Publish the waiting entries again, shortly, on this task's queue (they stay in flight);
+    returns the rest of the batch, to release."""
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    task.app.send_task(DELIVER_BATCH, args=[[q.to_dict() for q in waiting]], queue=queue,
+                       countdown=WAIT_FOR_EARLIER_SECONDS)
+    logger.info("%d entries wait for their readers' earlier notifications", len(waiting))
+    held = {q.entry.id for q in waiting}
+    return [q for q in batch if q.entry.id not in held]
+
+
 @app.task(name=DELIVER_BATCH, bind=True, base=HeraldTask)
 def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
     """Persist, push and record one batch of stream entries; safe to run more than once."""
@@ -217,9 +239,11 @@ def deliver_batch(self: Task, batch: list[dict[str, Any]]) -> int:
         return 0
     started, renders = tracing.now(), dict[str, tuple[int, int]]()
     with metrics.BATCH_STAGES.labels(stage="persist").time():
-        items = _persist(rt, queued, renders)
+        items, waiting = _persist(rt, queued, renders)
     for priority, stored in Counter(i.frame["priority"] for i in items).items():
         metrics.STORED.labels(priority=priority).inc(stored)
+    if waiting:
+        queued = _wait_for_earlier(self, [q for q in queued if q.entry.id in waiting], queued)
     _release(rt, queued)
     spans: Traced = []
     if tracing.on():

@@ -57,6 +57,12 @@ POLL_MS = 20
 FAST_POLLS = 50
 LONGEST_POLL_MS = 320
 PUBLISH_ORDER = (queues.HIGH, queues.DEFAULT, queues.LOW)
+# How long a reader's entry may wait for the reader's one before it (published in an earlier
+# batch, likely held by the other worker process) to be stored first; past it (that one was
+# lost with its worker, or dead-lettered), it is stored anyway.
+ORDER_WAIT_SECONDS = 5.0
+# Readers whose last published entry the bridge remembers, before it forgets the stale ones.
+REMEMBERED_READERS = 100_000
 
 
 def entry_ms(entry_id: str) -> int:
@@ -89,6 +95,9 @@ class Bridge:
         self._next_recovery = 0.0
         self._next_refresh = 0.0
         self._stalled = 0  # steps in a row in which entries waited and no queue had room
+        self._batches = 0
+        # (lane, tenant, reader) -> the batch, id and time of the reader's last entry sent
+        self._last_sent: dict[tuple[str, str, str], tuple[int, str, float]] = {}
 
     def ensure_group(self) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
@@ -231,7 +240,25 @@ class Bridge:
                 sent += 1
         return sent
 
+    def _in_order(self, batch: list[QueuedEntry]) -> list[QueuedEntry]:
+        """Each entry whose reader's previous one in the lane went in another batch, a moment
+        ago, names it: the worker stores it after that one (``after``)."""
+        self._batches += 1
+        now, out = time.time(), []
+        if len(self._last_sent) > REMEMBERED_READERS:
+            self._last_sent = {key: last for key, last in self._last_sent.items()
+                               if now - last[2] < ORDER_WAIT_SECONDS}
+        for queued in batch:
+            key = (queued.lane, queued.entry.tenant_id, queued.entry.recipient)
+            last = self._last_sent.get(key)
+            self._last_sent[key] = (self._batches, queued.entry.id, now)
+            if last is not None and last[0] != self._batches and now - last[2] < ORDER_WAIT_SECONDS:
+                queued = replace(queued, after=last[1], after_until=now + ORDER_WAIT_SECONDS)
+            out.append(queued)
+        return out
+
     def _send(self, queue: str, batch: list[QueuedEntry]) -> None:
+        batch = self._in_order(batch)
         if tracing.on():
             batch = [_traced(queued, queue) for queued in batch]
         by_lane: dict[str, list[str]] = defaultdict(list)

@@ -84,15 +84,21 @@ class QueuedEntry:
     lane: str  # the ingest stream it was read from
     raw: str | None = None  # the entry's JSON as the stream holds it
     traceparent: str | None = None  # the bridge's span of this entry, when tracing is on
+    # The reader's entry before this one in the lane, when it went in another batch: this
+    # one is stored after it (its seq comes next), waiting for it until ``after_until``.
+    after: str | None = None
+    after_until: float | None = None  # seconds since the epoch
 
     def to_dict(self) -> dict[str, Any]:
         """The entry travels as its JSON text: the bridge forwards the text it read rather
         than encoding the entry again (a fifth of its time), and the worker's Celery decodes
         one string per entry rather than each of its objects through kombu's hook."""
-        fields = {"stream_id": self.stream_id, "lane": self.lane,
+        fields: dict[str, Any] = {"stream_id": self.stream_id, "lane": self.lane,
                   "entry": self.entry.encode() if self.raw is None else self.raw}
         if self.traceparent is not None:
             fields["traceparent"] = self.traceparent
+        if self.after is not None:
+            fields["after"], fields["after_until"] = self.after, self.after_until
         return fields
 
     @property
@@ -106,7 +112,14 @@ class QueuedEntry:
         # Queued before lanes: a partition's one stream, whose name its normal lane kept.
         lane = fields.get("lane") or keys.ingest_stream(fields.get("partition", 0))
         return cls(fields["stream_id"], StreamEntry.decode(entry) if isinstance(entry, str)
-                   else StreamEntry.from_dict(entry), lane, traceparent=fields.get("traceparent"))
+                   else StreamEntry.from_dict(entry), lane, traceparent=fields.get("traceparent"),
+                   after=fields.get("after"), after_until=fields.get("after_until"))
+
+    def waits_for(self, now: float) -> str | None:
+        """The notification to be stored before this one, while it is still worth waiting."""
+        if self.after is None or self.after_until is None or now >= self.after_until:
+            return None
+        return self.after
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -163,11 +163,19 @@ class _NewRows:
     errors: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # render errors by id
     readers: dict[int, str] = field(default_factory=dict)  # reader row id -> external id
     entry_ids: set[str] = field(default_factory=set)  # the entries these rows are of
+    waiting: set[str] = field(default_factory=set)  # entries left for later (``waits``)
 
 
-def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderAccount
-              ) -> _NewRows:
-    """Rows for entries not stored yet, with seqs handed out under the readers' row locks."""
+def _after_stored(earlier: uuid.UUID | None, existing: set[uuid.UUID], new: _NewRows) -> bool:
+    return earlier is None or earlier in existing or str(earlier) in new.entry_ids
+
+
+def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderAccount,
+              waits: Mapping[str, str]) -> _NewRows:
+    """Rows for entries not stored yet, with seqs handed out under the readers' row locks.
+    An entry whose reader's earlier one (``waits``: entry id -> that one's id) is not stored
+    yet waits (``waiting``), and so do the reader's later entries: seqs follow the order the
+    API accepted them in, also when two workers hold consecutive ones of a reader."""
     by_tenant: dict[str, list[StreamEntry]] = defaultdict(list)
     for entry in {e.id: e for e in entries}.values():
         by_tenant[entry.tenant_id].append(entry)
@@ -182,14 +190,20 @@ def _new_rows(session: Session, entries: Iterable[StreamEntry], account: RenderA
         # then sees our rows, so no seq is ever handed out twice or skipped.
         readers = lock_readers(session, tenant.id, (e.recipient for e in group))
         ids = {e.id: uuid.UUID(e.id) for e in group}
+        before = {e.id: uuid.UUID(after) for e in group if (after := waits.get(e.id))}
         existing = set(session.scalars(select(Notification.id).where(
-            lifecycle.by_ids(list(ids.values())))))
+            lifecycle.by_ids([*ids.values(), *before.values()]))))
         templates = _Templates(session, tenant.id)
         pushing = _with_push(session, group, readers)
+        held: set[int] = set()  # readers whose earlier notification is not stored yet
         for entry in sorted(group, key=lambda e: e.id):
             if (nid := ids[entry.id]) in existing:
                 continue
             reader = readers[entry.recipient]
+            if reader.id in held or not _after_stored(before.get(entry.id), existing, new):
+                held.add(reader.id)
+                new.waiting.add(entry.id)
+                continue
             last_seq[reader.id] = last_seq.get(reader.id, reader.last_seq) + 1
             started = tracing.now() if entry.traceparent else 0
             rendered = _rendered(entry, tenant, reader, templates, account, renders)
@@ -241,13 +255,19 @@ _NEW_COLUMNS = ("id", "group_id", "tenant_id", "reader_id", "seq", "category", "
 _INSERT_NOTIFICATIONS = rows_of(NOTIFICATIONS, _NEW_COLUMNS).on_conflict_do_nothing()
 
 
+class Persisted(NamedTuple):
+    pushes: list[PushItem]  # for every one stored and not yet taken by a socket
+    waiting: set[str]  # entries not stored: their reader's earlier one is not yet (``waits``)
+
+
 def persist_batch(session: Session, entries: list[StreamEntry],
-                  account: RenderAccount | None = None) -> list[PushItem]:
-    """Store a batch idempotently; returns push items for every one not yet taken by a socket.
+                  account: RenderAccount | None = None,
+                  waits: Mapping[str, str] | None = None) -> Persisted:
+    """Store a batch idempotently.
 
     Notifications without the in-app channel start their chain of fallback channels instead.
     """
-    new = _new_rows(session, entries, account or RenderAccount())
+    new = _new_rows(session, entries, account or RenderAccount(), waits or {})
     rows = new.rows
     if rows:
         session.execute(_INSERT_NOTIFICATIONS, as_arrays(NOTIFICATIONS, rows, _NEW_COLUMNS))
@@ -261,8 +281,10 @@ def persist_batch(session: Session, entries: list[StreamEntry],
         deliveries.start(session, session.scalars(
             select(Notification).where(lifecycle.by_ids(skipping_in_app))))
     # Rows stored by an earlier run of this batch are read back; the new ones are at hand.
-    earlier = [uuid.UUID(e.id) for e in entries if e.id not in new.entry_ids]
-    return (pending_pushes(session, earlier) if earlier else []) + _pushes(rows, new.readers)
+    earlier = [uuid.UUID(e.id) for e in entries
+               if e.id not in new.entry_ids and e.id not in new.waiting]
+    return Persisted((pending_pushes(session, earlier) if earlier else [])
+                     + _pushes(rows, new.readers), new.waiting)
 
 
 def _pushes(rows: list[dict[str, Any]], readers: dict[int, str]) -> list[PushItem]:

@@ -82,7 +82,7 @@ def create(tenant: TenantKeys, user: str, count: int) -> list[PushItem]:
             {"recipients": [user], "content": {"title": "p"}, "channels": ["in_app"]})
         entries += build_entries(uuid.UUID(tenant.tenant_id), request)[0]
     with session_scope() as session:
-        return persist_batch(session, entries)
+        return persist_batch(session, entries).pushes
 
 
 async def scenario(ops: list[Op], stack: Stack, tenant: TenantKeys) -> None:

@@ -1,10 +1,18 @@
-"""A stream entry on its way from the bridge to a worker (``QueuedEntry``)."""
+"""A stream entry on its way from the bridge to a worker (``QueuedEntry``), naming the
+reader's entry before it when that one went in another batch."""
 
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import replace
 
+import redis
+from celery import Celery
+
+from backend.bridge.consumer import ORDER_WAIT_SECONDS, Bridge
 from backend.core import redis_keys as keys
+from backend.core.config import Settings
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
 ENTRY = StreamEntry(id="0193", group_id="0193", tenant_id="t1", recipient="ada",
@@ -30,3 +38,34 @@ def test_a_message_queued_by_an_earlier_version_is_read() -> None:
     earlier = {"stream_id": "1-0", "partition": 1, "entry": ENTRY.to_dict()}
     assert QueuedEntry.from_dict(earlier) == QueuedEntry("1-0", ENTRY, keys.ingest_stream(1))
     assert keys.ingest_stream(1) == "herald:{ingest:1}"
+
+
+def test_the_reader_s_earlier_entry_travels_and_is_waited_for_until_its_time() -> None:
+    waiting = QueuedEntry("2-0", ENTRY, keys.ingest_stream(0), after="0192", after_until=100.0)
+    message = json.loads(json.dumps(waiting.to_dict()))
+    assert QueuedEntry.from_dict(message) == waiting
+    assert waiting.waits_for(now=99.9) == "0192"
+    assert waiting.waits_for(now=100.0) is None  # lost or dead-lettered: stored anyway
+    assert QueuedEntry("2-0", ENTRY, keys.ingest_stream(0)).waits_for(now=0.0) is None
+
+
+def _entry(nid: str, recipient: str) -> QueuedEntry:
+    return QueuedEntry(f"{nid}-0", replace(ENTRY, id=nid, recipient=recipient),
+                       keys.ingest_stream(0))
+
+
+def test_the_bridge_names_the_reader_s_entry_sent_in_an_earlier_batch() -> None:
+    bridge = Bridge(redis.Redis(), Celery(), Settings())
+    first = bridge._in_order([_entry("01", "ada"), _entry("02", "ada"), _entry("03", "bob")])
+    assert [q.after for q in first] == [None, None, None]  # one batch: stored in its order
+    second = bridge._in_order([_entry("04", "ada"), _entry("05", "cy"), _entry("06", "ada")])
+    assert [q.after for q in second] == ["02", None, None]
+    assert all(q.after_until for q in second[:1])
+
+
+def test_an_entry_sent_long_after_its_reader_s_last_waits_for_nothing(monkeypatch) -> None:
+    bridge = Bridge(redis.Redis(), Celery(), Settings())
+    bridge._in_order([_entry("01", "ada")])
+    later = time.time() + ORDER_WAIT_SECONDS
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert bridge._in_order([_entry("02", "ada")])[0].after is None
