@@ -221,6 +221,7 @@ def _wait_for_earlier(task: Task, waiting: list[QueuedEntry], batch: list[Queued
     task.app.send_task(DELIVER_BATCH, args=[[q.to_dict() for q in waiting]], queue=queue,
                        countdown=WAIT_FOR_EARLIER_SECONDS)
     logger.info("%d entries wait for their readers' earlier notifications", len(waiting))
+    metrics.WAITED_FOR_EARLIER.inc(len(waiting))
     held = {q.entry.id for q in waiting}
     return [q for q in batch if q.entry.id not in held]
 

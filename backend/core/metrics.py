@@ -74,6 +74,10 @@ FALLBACKS = _in(Counter(
 FAILED = _in(Counter(
     "herald_notifications_failed_total", "Notifications no channel could deliver",
     ["priority"], registry=None), WORKER, priority=PRIORITIES)
+WAITED_FOR_EARLIER = _in(Counter(
+    "herald_entries_waited_total",
+    "Stream entries a worker put back for 50 ms: their reader's earlier one was not stored yet",
+    registry=None), WORKER)
 DEAD_LETTERS = _in(Counter(
     "herald_dead_letters_total", "Stream entries a worker could not store, kept as dead letters",
     registry=None), WORKER)
