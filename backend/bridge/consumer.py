@@ -57,6 +57,12 @@ POLL_MS = 20
 FAST_POLLS = 50
 LONGEST_POLL_MS = 320
 PUBLISH_ORDER = (queues.HIGH, queues.DEFAULT, queues.LOW)
+# A tenant with at most this many normal entries waiting at the bridge is not flooding: they
+# go on the quiet queue, taken before the default queue's batches.
+QUIET_MOST = 50
+# A tenant seen with more than that waiting counts as flooding for this long after: between
+# its batches it has a few left, and those are not a quiet tenant's.
+FLOODING_SECONDS = 5.0
 # How long a reader's entry may wait for the reader's one before it (published in an earlier
 # batch, likely held by the other worker process) to be stored first; past it (that one was
 # lost with its worker, or dead-lettered), it is stored anyway.
@@ -96,6 +102,7 @@ class Bridge:
         self._next_refresh = 0.0
         self._stalled = 0  # steps in a row in which entries waited and no queue had room
         self._batches = 0
+        self._flooding: dict[str, float] = {}  # tenant -> until when it counts as flooding
         # (lane, tenant, reader) -> the batch, id and time of the reader's last entry sent
         self._last_sent: dict[tuple[str, str, str], tuple[int, str, float]] = {}
 
@@ -204,9 +211,15 @@ class Bridge:
 
     def take(self, lane: str, entries: list[Entry]) -> None:
         """Newly read entries wait their turn."""
+        tenants: set[str] = set()
         for queue, queued in self._decode(lane, entries):
             self.waiting[queue].add(queued.entry.tenant_id, queued)
             self.read_per_lane[lane] += 1
+            tenants.add(queued.entry.tenant_id)
+        default, until = self.waiting[queues.DEFAULT], time.monotonic() + FLOODING_SECONDS
+        for tenant in tenants:
+            if default.waiting_of(tenant) > QUIET_MOST:
+                self._flooding[tenant] = until
 
     def forward(self, lane: str, entries: list[Entry], replayed: bool = False) -> None:
         """Publish at once: entries replayed, claimed or lost waited their turn before."""
@@ -228,9 +241,11 @@ class Bridge:
             return 0
         sent = 0
         with self.redis.pipeline(transaction=False) as pipe:
-            for queue in wanted:
+            for queue in [*wanted, queues.QUIET]:
                 pipe.llen(queue)
-            depths = pipe.execute()
+            *depths, quiet_depth = pipe.execute()
+        if int(dict(zip(wanted, depths, strict=True)).get(queues.DEFAULT, 0)):
+            sent += self._publish_quiet(int(quiet_depth))  # a line to pass: the quiet lane
         for queue, depth in zip(wanted, depths, strict=True):
             for _ in range(self.queued_batches - int(depth)):
                 if not (batch := self.waiting[queue].fill(self.sizes[queue])):
@@ -238,6 +253,20 @@ class Bridge:
                 self._send(queue, batch)
                 self.read_per_lane.subtract(q.lane for q in batch)
                 sent += 1
+        return sent
+
+    def _publish_quiet(self, depth: int) -> int:
+        """While batches wait in the default queue, normal entries of tenants with few
+        waiting go on the quiet queue, taken before it; how many batches went."""
+        sent, now = 0, time.monotonic()
+        self._flooding = {t: until for t, until in self._flooding.items() if until > now}
+        waiting = self.waiting[queues.DEFAULT]
+        for _ in range(self.queued_batches - depth):
+            if not (batch := waiting.take_light(QUIET_MOST, self.batch_size, self._flooding)):
+                break
+            self._send(queues.QUIET, batch)
+            self.read_per_lane.subtract(q.lane for q in batch)
+            sent += 1
         return sent
 
     def _in_order(self, batch: list[QueuedEntry]) -> list[QueuedEntry]:
@@ -304,6 +333,8 @@ class Bridge:
         waiting = {q for q, n in zip(queues.ALL, found[len(stale):], strict=True) if n}
         if queues.LOW in waiting:  # a demoted tenant's entries wait there, whatever priority
             waiting |= set(queues.BY_PRIORITY.values())
+        if queues.QUIET in waiting:  # so do normal entries of tenants with few waiting
+            waiting.add(queues.DEFAULT)
         held_text = held_messages_text(held)
         by_lane: dict[str, dict[str, dict[str, str] | None]] = defaultdict(dict)
         for (lane, sid), rows in zip(stale, found, strict=False):

@@ -10,7 +10,7 @@ entries leave in the order they came: a reader's order is kept.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -64,6 +64,24 @@ class Rotation(Generic[T]):
         batch: list[T] = []
         while len(batch) < size and (turn := self.next_batch(size - len(batch))):
             batch += turn
+        return batch
+
+    def waiting_of(self, tenant: str) -> int:
+        return len(self._waiting.get(tenant, ()))
+
+    def take_light(self, most: int, size: int, besides: Container[str] = ()) -> list[T]:
+        """Every entry of the tenants with at most ``most`` waiting, up to ``size`` (whole
+        tenants, in turn order), ``besides`` those: tenants not flooding, whose few entries
+        need no turn."""
+        batch: list[T] = []
+        for tenant in [t for t, items in self._waiting.items()
+                       if len(items) <= most and t not in besides]:
+            if len(batch) + len(self._waiting[tenant]) > size:
+                break
+            items = self._waiting.pop(tenant)
+            self._deficit.pop(tenant, None)
+            self._count -= len(items)
+            batch += items
         return batch
 
     def clear(self) -> None:

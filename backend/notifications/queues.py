@@ -9,6 +9,10 @@ from backend.notifications.lifecycle import Priority
 HIGH = "notifications.high"
 DEFAULT = "notifications.default"
 LOW = "notifications.low"
+# Normal-priority batches of tenants with only a few entries waiting at the bridge: taken
+# before the default queue, so a quiet tenant's notification never queues behind the batches
+# of a tenant who floods (those wait in ``DEFAULT``, and in the stream, their turn).
+QUIET = "notifications.quiet"
 FALLBACK = "fallback"
 # Beat's ticks (due retries, scheduled sends, schedules, digests, trimming): housekeeping, apart
 # from notifications in Flower and in queue depths. After high, before the rest: a tick is
@@ -20,7 +24,7 @@ BY_PRIORITY: dict[str, str] = {Priority.HIGH: HIGH, Priority.NORMAL: DEFAULT, Pr
 # Fallback before low: a fallback send is the last say of a notification that already waited
 # through its retries, while low holds bulk work and in-app retries that can stay queued for
 # minutes; behind them, an email waited until every one of them was done.
-ALL = (HIGH, PERIODIC, DEFAULT, FALLBACK, LOW)
+ALL = (HIGH, PERIODIC, QUIET, DEFAULT, FALLBACK, LOW)
 # What a delivery worker takes when an outbound worker runs beside it (``--delivery``).
 DELIVERY = tuple(q for q in ALL if q != FALLBACK)
 # One queue behind: in-app retries wait behind first deliveries of their priority.

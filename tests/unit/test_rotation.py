@@ -82,3 +82,27 @@ def test_every_entry_leaves_once_in_its_tenants_order(arrivals, batch_size):
     assert len(rotation) == 0
     for tenant, count in sent.items():
         assert [i for t, i in out if t == tenant] == list(range(count))
+
+
+def test_the_light_tenants_entries_leave_whole_and_the_flood_keeps_its_turns():
+    rotation: Rotation[tuple[str, int]] = Rotation(batch_size=10)
+    _filled(rotation, {"a": 1000, "b": 3, "c": 5, "d": 6})
+    light = rotation.take_light(most=5, size=10)
+    assert light == [("b", 0), ("b", 1), ("b", 2), *(("c", i) for i in range(5))]
+    assert len(rotation) == 1000 + 6  # "d" has more than 5 waiting: it takes its turn
+    assert [_owners(rotation.next_batch()) for _ in range(2)] == [["a"], ["d"]]
+
+
+def test_light_tenants_past_the_batch_wait_for_the_next_one():
+    rotation: Rotation[tuple[str, int]] = Rotation(batch_size=10)
+    _filled(rotation, {"b": 4, "c": 4, "d": 4})
+    assert _owners(rotation.take_light(most=5, size=10)) == ["b", "c"]
+    assert _owners(rotation.take_light(most=5, size=10)) == ["d"]
+    assert rotation.take_light(most=5, size=10) == [] and len(rotation) == 0
+
+
+def test_a_flooding_tenant_s_few_left_between_batches_are_not_light():
+    rotation: Rotation[tuple[str, int]] = Rotation(batch_size=10)
+    _filled(rotation, {"a": 3, "b": 2})
+    assert _owners(rotation.take_light(most=5, size=10, besides={"a"})) == ["b"]
+    assert rotation.waiting_of("a") == 3 and rotation.waiting_of("b") == 0
