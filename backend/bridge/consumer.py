@@ -22,8 +22,9 @@ import signal
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any, cast
 
 import kombu.exceptions
@@ -247,24 +248,24 @@ class Bridge:
         if int(dict(zip(wanted, depths, strict=True)).get(queues.DEFAULT, 0)):
             sent += self._publish_quiet(int(quiet_depth))  # a line to pass: the quiet lane
         for queue, depth in zip(wanted, depths, strict=True):
-            for _ in range(self.queued_batches - int(depth)):
-                if not (batch := self.waiting[queue].fill(self.sizes[queue])):
-                    break
-                self._send(queue, batch)
-                self.read_per_lane.subtract(q.lane for q in batch)
-                sent += 1
+            sent += self._fill(queue, self.queued_batches - int(depth),
+                               partial(self.waiting[queue].fill, self.sizes[queue]))
         return sent
 
     def _publish_quiet(self, depth: int) -> int:
         """While batches wait in the default queue, normal entries of tenants with few
         waiting go on the quiet queue, taken before it; how many batches went."""
-        sent, now = 0, time.monotonic()
+        now = time.monotonic()
         self._flooding = {t: until for t, until in self._flooding.items() if until > now}
         waiting = self.waiting[queues.DEFAULT]
-        for _ in range(self.queued_batches - depth):
-            if not (batch := waiting.take_light(QUIET_MOST, self.batch_size, self._flooding)):
-                break
-            self._send(queues.QUIET, batch)
+        return self._fill(queues.QUIET, self.queued_batches - depth, lambda: waiting.take_light(
+            QUIET_MOST, self.batch_size, self._flooding))
+
+    def _fill(self, queue: str, room: int, take: Callable[[], list[QueuedEntry]]) -> int:
+        """Up to ``room`` batches of ``take()`` published on ``queue``; how many went."""
+        sent = 0
+        while sent < room and (batch := take()):
+            self._send(queue, batch)
             self.read_per_lane.subtract(q.lane for q in batch)
             sent += 1
         return sent
