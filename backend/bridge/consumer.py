@@ -4,8 +4,9 @@ chooses what goes first.
 Each partition's lanes (a stream per priority and group of tenants) are read through a
 consumer group into waiting lines, one per Celery queue, where tenants take turns (deficit
 round robin, ``rotation``). A queue is given the next batch only while it holds fewer than
-``bridge_queued_batches``: the rest of a backlog waits in Redis, so high entries overtake low
-ones already waiting, and a quiet tenant's batch goes before a flooding tenant's backlog.
+``bridge_queued_batches`` (the high queue ``bridge_queued_high_batches``): the rest of a
+backlog waits in Redis, so high entries overtake low ones already waiting, and a quiet
+tenant's batch goes before a flooding tenant's backlog.
 
 Entries are acknowledged only after their batch was published, so a bridge killed in between
 re-reads them from its pending list on start (and publishes those at once: they waited their
@@ -94,6 +95,8 @@ class Bridge:
         self.dead_letters_kept = settings.dead_letters_per_tenant
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
         self.queued_batches = settings.bridge_queued_batches
+        self.rooms = {queue: settings.bridge_queued_high_batches if queue == queues.HIGH
+                      else settings.bridge_queued_batches for queue in PUBLISH_ORDER}
         self.waiting = {queue: Rotation[QueuedEntry](self.sizes[queue], settings.tenant_weights)
                         for queue in PUBLISH_ORDER}
         self.read_per_lane: Counter[str] = Counter()  # read, not published yet
@@ -248,7 +251,7 @@ class Bridge:
         if int(dict(zip(wanted, depths, strict=True)).get(queues.DEFAULT, 0)):
             sent += self._publish_quiet(int(quiet_depth))  # a line to pass: the quiet lane
         for queue, depth in zip(wanted, depths, strict=True):
-            sent += self._fill(queue, self.queued_batches - int(depth),
+            sent += self._fill(queue, self.rooms[queue] - int(depth),
                                partial(self.waiting[queue].fill, self.sizes[queue]))
         return sent
 

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     #: tenants in turn); a queue deeper than this makes everything behind it wait its turn.
     #: Beat's dispatch of in-app retries keeps to it too (the rest stay due rows).
     bridge_queued_batches: int = Field(4, ge=1)
+    #: Batches the high queue may hold before the bridge publishes more to it. While every
+    #: worker process is busy, high notifications gather into the one batch that goes next,
+    #: not into many small ones that each pay a batch's cost (a dozen statements and a push)
+    #: before the one behind them is taken.
+    bridge_queued_high_batches: int = Field(1, ge=1)
     #: This bridge's consumer name in the stream's group (default: the host name).
     bridge_consumer: str = Field(default_factory=socket.gethostname)
     # In-app delivery retries while the reader is offline: delay = min(cap, base * 2^(n-1)),

@@ -31,14 +31,19 @@ QUEUED_BATCHES = 2
 WORKER_ORDER = [queues.HIGH, queues.QUIET, queues.DEFAULT, queues.LOW]
 
 
-def _side(start_part: StartPart, servers: Any, db: int) -> tuple[redis.Redis, str]:
-    """An API and a bridge on a Redis database of their own, and no worker."""
+def _side(start_part: StartPart, servers: Any, db: int, high_batches: int = QUEUED_BATCHES
+          ) -> tuple[redis.Redis, str]:
+    """An API and a bridge on a Redis database of their own, and no worker. The high queue
+    holds as many batches as the others unless ``high_batches`` says otherwise: one request's
+    entries may be read in two parts, and the test takes the first before the bridge looks
+    again for room."""
     url = servers.redis_url(db)
     client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=120)
     client.flushdb()
     api = start_part("api", name=f"api-db{db}", redis_url=url, tenant_burst="100000")
     start_part("bridge", name=f"bridge-db{db}", redis_url=url, bridge_consumer=f"bridge-db{db}",
-               batch_size=str(BATCH), bridge_queued_batches=str(QUEUED_BATCHES))
+               batch_size=str(BATCH), bridge_queued_batches=str(QUEUED_BATCHES),
+               bridge_queued_high_batches=str(high_batches))
     return client, f"http://127.0.0.1:{api.port}"
 
 
@@ -135,3 +140,26 @@ def test_high_entries_are_published_before_low_ones_already_waiting(
 
     taken = [entry["priority"] for batch in _taken(client, timeout=5) for entry in batch]
     assert taken == ["high"] * 10 + ["low"] * 2000
+
+
+@pytest.mark.timeout(180)
+def test_high_entries_gather_into_one_batch_while_one_waits(
+    start_part: StartPart, servers: Any
+):
+    """The high queue holds one batch: while no worker takes it, the high notifications that
+    follow, one request each, wait at the bridge and go together in the next batch, not as
+    a queue of single ones that each cost a batch."""
+    client, api_url = _side(start_part, servers, 11, high_batches=1)
+    tenant = new_tenant()
+    lane = keys.ingest_stream(0, "high", stream.group_of(tenant.tenant_id))
+    with httpx.Client(base_url=api_url, headers={"X-API-Key": tenant.secret_key},
+                      timeout=60) as api:
+        _send(api, ["first"], priority="high")
+        wait_until(lambda: client.llen(queues.HIGH) == 1, 60, "the first one published")
+        for i in range(9):
+            _send(api, [f"next-{i}"], priority="high")
+    wait_until(lambda: _read(client, lane), 60, "the next nine read by the bridge")
+    assert [len(_batch(raw)) for raw in client.lrange(queues.HIGH, 0, -1)] == [1]
+
+    taken = [[entry["recipient"] for entry in batch] for batch in _taken(client, timeout=5)]
+    assert taken == [["first"], [f"next-{i}" for i in range(9)]]
