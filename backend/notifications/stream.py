@@ -48,9 +48,12 @@ def partition_of(tenant_id: str, recipient: str, partitions: int) -> int:
     return zlib.crc32(f"{tenant_id}\x00{recipient}".encode()) % partitions
 
 
-# Tenants are spread over this many lanes per priority and partition (a constant: producers
-# and bridges of every version must agree on it).
-TENANT_GROUPS = 8
+# Tenants are spread over this many lanes per priority and partition: two tenants share one
+# (and the quiet one waits behind the other's backlog) one pair in this many. A constant:
+# producers and bridges must agree on it. It was 8: those lanes are the first 8 of these, so
+# entries written before an upgrade are still read; upgrade bridges before APIs (a bridge
+# of 8 does not read the lanes past them, though what waits there is kept).
+TENANT_GROUPS = 32
 PRIORITIES = ("high", "normal", "low")  # the lanes' order: the bridge reads high first
 
 
