@@ -13,6 +13,7 @@ from celery import Celery
 from backend.bridge.consumer import ORDER_WAIT_SECONDS, Bridge
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
+from backend.notifications import stream
 from backend.notifications.messages import QueuedEntry, StreamEntry
 
 ENTRY = StreamEntry(id="0193", group_id="0193", tenant_id="t1", recipient="ada",
@@ -69,3 +70,12 @@ def test_an_entry_sent_long_after_its_reader_s_last_waits_for_nothing(monkeypatc
     later = time.time() + ORDER_WAIT_SECONDS
     monkeypatch.setattr(time, "time", lambda: later)
     assert bridge._in_order([_entry("02", "ada")])[0].after is None
+
+
+def test_the_lanes_of_eight_tenant_groups_are_still_read() -> None:
+    """Entries an earlier version wrote (eight groups a priority) wait in lanes a bridge of
+    this version reads, under the same names."""
+    earlier = {keys.ingest_stream(p, priority, group)
+               for p in (0, 3) for priority in ("high", "normal", "low") for group in range(8)}
+    assert earlier <= {lane for p in (0, 3) for lane in stream.lanes(p)}
+    assert keys.ingest_stream(3, "low", 7) == "herald:{ingest:3}:low:7"
