@@ -44,7 +44,7 @@ class Routing:
         self._replies: dict[str, asyncio.Future[dict[str, bool]]] = {}
         self._others: set[str] = set()  # the other live nodes
         self._tasks: list[asyncio.Task[None]] = []
-        self._joins: Batcher[ReaderKey, None] = Batcher(self._mark_all)
+        self._presence: Batcher[ReaderKey, None] = Batcher(self._settle)
 
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
@@ -70,18 +70,26 @@ class Routing:
 
     # presence -------------------------------------------------------------------------
     async def joined(self, key: ReaderKey) -> None:
-        """Present from now on; readers joining together are marked in one round trip."""
-        await self._joins.get(key)
-
-    async def _mark_all(self, keys: Sequence[ReaderKey]) -> dict[ReaderKey, None]:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                self._mark(pipe, key)
-            await pipe.execute()
-        return dict.fromkeys(keys)
+        """Present from now on (the reader's first socket on this node opened)."""
+        await self._presence.get(key)
 
     async def left(self, key: ReaderKey) -> None:
-        await self.redis.hdel(redis_keys.presence(*key), self.node_id)
+        """Absent from now on (its last socket closed), unless one opened meanwhile."""
+        await self._presence.get(key)
+
+    async def _settle(self, keys: Sequence[ReaderKey]) -> dict[ReaderKey, None]:
+        """Each reader's presence as the hub holds it now, readers joining and leaving
+        together in one round trip: a reader who left and came back is present, whichever
+        of the two reached Redis first (each closing socket used to wait for a connection
+        of its own: thousands at once)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                if self.hub.count_for(key):
+                    self._mark(pipe, key)
+                else:
+                    pipe.hdel(redis_keys.presence(*key), self.node_id)
+            await pipe.execute()
+        return dict.fromkeys(keys)
 
     def _mark(self, pipe: aioredis.client.Pipeline, key: ReaderKey) -> None:
         name, until = redis_keys.presence(*key), int(time.time() * 1000) + self._ttl_ms
