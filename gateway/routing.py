@@ -78,10 +78,10 @@ class Routing:
         await self._presence.get(key)
 
     async def _settle(self, keys: Sequence[ReaderKey]) -> dict[ReaderKey, None]:
-        """Each reader's presence as the hub holds it now, readers joining and leaving
-        together in one round trip: a reader who left and came back is present, whichever
-        of the two reached Redis first (each closing socket used to wait for a connection
-        of its own: thousands at once)."""
+        """Each reader's presence as the hub holds it now, for readers joining and leaving
+        together in one round trip: a reader who left and came back at once ends present,
+        whatever order the two were asked in (a leave used to be a command of its own, each
+        of a thousand closing sockets holding a connection of the pool)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 if self.hub.count_for(key):
