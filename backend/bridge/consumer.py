@@ -94,9 +94,10 @@ class Bridge:
         self.max_deliveries = settings.max_deliveries
         self.dead_letters_kept = settings.dead_letters_per_tenant
         self.redeliver_after_ms = int(settings.stream_redeliver_after_seconds * 1000)
-        self.queued_batches = settings.bridge_queued_batches
+        # Batches each queue may hold before the bridge publishes more to it.
         self.rooms = {queue: settings.bridge_queued_high_batches if queue == queues.HIGH
-                      else settings.bridge_queued_batches for queue in PUBLISH_ORDER}
+                      else settings.bridge_queued_batches
+                      for queue in (*PUBLISH_ORDER, queues.QUIET)}
         self.waiting = {queue: Rotation[QueuedEntry](self.sizes[queue], settings.tenant_weights)
                         for queue in PUBLISH_ORDER}
         self.read_per_lane: Counter[str] = Counter()  # read, not published yet
@@ -238,7 +239,7 @@ class Bridge:
                 self._send(queue, batch[start:start + size])
 
     def publish(self) -> int:
-        """Fill each queue up to ``queued_batches``, high first, tenants in turn; how many
+        """Fill each queue up to its room (``rooms``), high first, tenants in turn; how many
         batches went."""
         wanted = [queue for queue in PUBLISH_ORDER if self.waiting[queue]]
         if not wanted:
@@ -261,8 +262,8 @@ class Bridge:
         now = time.monotonic()
         self._flooding = {t: until for t, until in self._flooding.items() if until > now}
         waiting = self.waiting[queues.DEFAULT]
-        return self._fill(queues.QUIET, self.queued_batches - depth, lambda: waiting.take_light(
-            QUIET_MOST, self.batch_size, self._flooding))
+        return self._fill(queues.QUIET, self.rooms[queues.QUIET] - depth,
+                          lambda: waiting.take_light(QUIET_MOST, self.batch_size, self._flooding))
 
     def _fill(self, queue: str, room: int, take: Callable[[], list[QueuedEntry]]) -> int:
         """Up to ``room`` batches of ``take()`` published on ``queue``; how many went."""
