@@ -31,6 +31,22 @@ from gateway.node_messages import NodeEvent, PushReply, PushRequest, ReaderKey, 
 
 logger = logging.getLogger(__name__)
 
+# Readers present on this node until ARGV[2]: for each reader i of n, its presence hash
+# KEYS[i] and its tenant's online set KEYS[n + i], where it is member ARGV[3 + i]. One
+# command marks a whole chunk: four commands a reader meant four replies, each read under a
+# timer of its own, and a heartbeat of 10,000 readers held the node's loop for over a second.
+_MARK = """
+local n = #ARGV - 3
+for i = 1, n do
+  redis.call('HSET', KEYS[i], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3])
+  redis.call('ZADD', KEYS[n + i], ARGV[2], ARGV[3 + i])
+  redis.call('PEXPIRE', KEYS[n + i], ARGV[3])
+end
+return n
+"""
+MARK_CHUNK = 500  # readers a command: Redis serves others between chunks
+
 
 class Routing:
     def __init__(self, local: Hub, client: aioredis.Redis, heartbeat_seconds: float,
@@ -45,6 +61,7 @@ class Routing:
         self._others: set[str] = set()  # the other live nodes
         self._tasks: list[asyncio.Task[None]] = []
         self._presence: Batcher[ReaderKey, None] = Batcher(self._settle)
+        self._mark_script = client.register_script(_MARK)
 
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
@@ -82,32 +99,34 @@ class Routing:
         together in one round trip: a reader who left and came back at once ends present,
         whatever order the two were asked in (a leave used to be a command of its own, each
         of a thousand closing sockets holding a connection of the pool)."""
+        present = {key for key in keys if self.hub.count_for(key)}
         async with self.redis.pipeline(transaction=False) as pipe:
+            await self._mark(pipe, [key for key in keys if key in present])
             for key in keys:
-                if self.hub.count_for(key):
-                    self._mark(pipe, key)
-                else:
+                if key not in present:
                     pipe.hdel(redis_keys.presence(*key), self.node_id)
             await pipe.execute()
         return dict.fromkeys(keys)
 
-    def _mark(self, pipe: aioredis.client.Pipeline, key: ReaderKey) -> None:
-        name, until = redis_keys.presence(*key), int(time.time() * 1000) + self._ttl_ms
-        pipe.hset(name, self.node_id, until)
-        pipe.pexpire(name, self._ttl_ms)
-        # The tenant's online readers, for a topic send to reach them first: a reader who
-        # left stays in it until its mark expires (a moment early in a fan-out, no more).
-        online = redis_keys.online(str(key[0]))
-        pipe.zadd(online, {key[1]: until})
-        pipe.pexpire(online, self._ttl_ms)
+    async def _mark(self, pipe: aioredis.client.Pipeline, keys: Sequence[ReaderKey]) -> None:
+        """Queue on ``pipe`` the marks of readers present here. The tenant's online set is
+        there for a topic send to reach them first: a reader who left stays in it until its
+        mark expires (a moment early in a fan-out, no more)."""
+        until = int(time.time() * 1000) + self._ttl_ms
+        for at in range(0, len(keys), MARK_CHUNK):
+            chunk = keys[at:at + MARK_CHUNK]
+            await self._mark_script(
+                keys=[redis_keys.presence(*key) for key in chunk]
+                + [redis_keys.online(str(key[0])) for key in chunk],
+                args=[self.node_id, until, self._ttl_ms, *(key[1] for key in chunk)],
+                client=pipe)
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for key in self.hub.readers():
-                        self._mark(pipe, key)
+                    await self._mark(pipe, self.hub.readers())
                     await pipe.execute()
                 await self._report()
             except aioredis.RedisError:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backend.core import redis_keys as keys
+from gateway.routing import MARK_CHUNK
 from tests.support.harness import wait_until
 from tests.support.sockets import Socket, connect, token_for
 from tests.support.stack import Stack, StartPart, TenantKeys
@@ -363,6 +364,50 @@ def _redis_connections(proc: Any, port: int) -> int:
                for c in p.net_connections(kind="tcp") if c.raddr and c.raddr.port == port)
 
 
+async def _open_readers(stack: Stack, tenant: TenantKeys, port: int,
+                        readers: list[str]) -> list[Socket]:
+    """One socket per reader on the gateway at ``port``, 50 opening at once."""
+    url = f"ws://127.0.0.1:{port}/ws"
+    tokens = await asyncio.gather(*(asyncio.to_thread(
+        token_for, stack.api_url, tenant.secret_key, r) for r in readers))
+    sockets = []
+    for start in range(0, len(readers), 50):
+        sockets += await asyncio.gather(*(connect(url, tenant.publishable_key, t)
+                                          for t in tokens[start:start + 50]))
+    return sockets
+
+
+async def test_a_heartbeat_renews_every_readers_presence_and_online_mark(
+    stack: Stack, start_part: StartPart, tenant: TenantKeys
+):
+    """More readers than one command marks (``MARK_CHUNK``): with each heartbeat every
+    reader's presence entry moves forward, its online mark (what a topic send reads to reach
+    it first) with it, and both keep an expiry of three heartbeats."""
+    node = start_part("gateway", name="gateway-heartbeat", gateway_heartbeat_seconds="1")
+    readers = [f"beating-{i}" for i in range(MARK_CHUNK + 20)]
+    sockets = await _open_readers(stack, tenant, node.port, readers)
+    client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
+    online = keys.online(tenant.tenant_id)
+
+    def marks() -> dict[str, tuple[int, int]]:
+        """Per reader, its presence entry's expiry and its online mark, read at one moment."""
+        with client.pipeline(transaction=True) as pipe:
+            for reader in readers:
+                pipe.hvals(keys.presence(tenant.tenant_id, reader))
+            pipe.zmscore(online, readers)
+            *entries, scores = pipe.execute()
+        return {r: (int(v), int(score or 0))
+                for r, (v,), score in zip(readers, entries, scores, strict=True)}
+
+    joined = marks()
+    wait_until(lambda: all(m[0] > joined[r][0] for r, m in marks().items()),
+               timeout=10, what="every reader's presence renewed by a heartbeat")
+    assert all(until == score for until, score in marks().values())
+    ttls = [client.pttl(keys.presence(tenant.tenant_id, r)) for r in readers]
+    assert all(0 < ttl <= 3000 for ttl in [*ttls, client.pttl(online)])
+    await asyncio.gather(*(s.close() for s in sockets))
+
+
 async def test_hundreds_of_sockets_closing_at_once_leave_no_presence_behind(
     stack: Stack, start_part: StartPart, tenant: TenantKeys, servers: Any
 ):
@@ -370,14 +415,8 @@ async def test_hundreds_of_sockets_closing_at_once_leave_no_presence_behind(
     round trips, not fail for want of a connection (the pool held 100 and raised) nor open
     one each (each took a connection of the pool, which grew to its 64)."""
     node = start_part("gateway", name="gateway-mass-close")
-    url = f"ws://127.0.0.1:{node.port}/ws"
     readers = [f"leaver-{i}" for i in range(400)]
-    tokens = await asyncio.gather(*(asyncio.to_thread(
-        token_for, stack.api_url, tenant.secret_key, r) for r in readers))
-    sockets = []
-    for start in range(0, len(readers), 50):
-        sockets += await asyncio.gather(*(connect(url, tenant.publishable_key, t)
-                                          for t in tokens[start:start + 50]))
+    sockets = await _open_readers(stack, tenant, node.port, readers)
     client = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"], decode_responses=True)
     assert all(client.exists(keys.presence(tenant.tenant_id, r)) for r in readers)
     await asyncio.gather(*(s.close() for s in sockets))
