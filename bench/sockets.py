@@ -98,42 +98,38 @@ class HeraldGateway:
         self.ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
         self.sent = itertools.count(1)
         self.names = [f"s{i}" for i in range(len(tokens))]
-        self.ready: list[list[bytes]] = []
+        self.ready: list[bytes] = []
 
     async def open_one(self, index: int) -> HeraldReader:
         return await open_herald(self.ws_url, self.tenant.publishable_key,
                                  self.tokens[index % len(self.tokens)], since=None, ack=False)
 
-    def bodies(self, messages: int) -> list[list[bytes]]:
+    def bodies(self, messages: int) -> list[bytes]:
         """The push requests of ``messages`` messages, encoded before the clock starts: the
-        frames are the workers' to build (the peers get one small request per message), and
-        the bench process, which also holds every client socket, is the one that would pay."""
-        made = []
-        for _ in range(messages):
-            seq = next(self.sent)
-            items = [{"tenant_id": self.tenant.tenant_id, "external_id": name,
-                      "frame": {**FRAME, "id": str(uuid.uuid4()), "seq": seq}}
-                     for name in self.names]
-            made.append([json.dumps({"items": items[at:at + PUSH_CHUNK]}).encode()
-                         for at in range(0, len(items), PUSH_CHUNK)])
-        return made
+        frames are the workers' to build (the peers get one small request for all), and the
+        bench process, which also holds every client socket, is the one that would pay.
+        The messages are handed over together, as the peers get them: each request carries
+        all of them, in order, for its share of the readers."""
+        seqs = [next(self.sent) for _ in range(messages)]
+        items = [{"tenant_id": self.tenant.tenant_id, "external_id": name,
+                  "frame": {**FRAME, "id": str(uuid.uuid4()), "seq": seq}}
+                 for name in self.names for seq in seqs]
+        step = max(1, PUSH_CHUNK // messages) * messages
+        return [json.dumps({"items": items[at:at + step]}).encode()
+                for at in range(0, len(items), step)]
 
     def prepare(self, messages: int) -> None:
         self.ready = self.bodies(messages)
 
     async def blast(self, messages: int) -> None:
-        bodies = self.ready if len(self.ready) == messages else self.bodies(messages)
+        bodies = self.ready or self.bodies(messages)
         self.ready = []
-        await self.send(bodies)
-
-    async def send(self, bodies: list[list[bytes]]) -> None:
         headers = {"X-Internal-Key": self.stack.env["HERALD_INTERNAL_KEY"],
                    "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=self.stack.gateway_url, headers=headers,
                                      timeout=300) as gateway:
-            for chunks in bodies:
-                await asyncio.gather(*(gateway.post("/internal/push", content=chunk)
-                                       for chunk in chunks))
+            await asyncio.gather(*(gateway.post("/internal/push", content=body)
+                                   for body in bodies))
 
 
 async def herald_gateway(stack: BenchStack, gateway_pid: int, count: int, messages: int,

@@ -8,16 +8,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import WebSocket
 from sqlalchemy.orm import Session
 
 from backend.core import tracing
-from backend.core.metrics import DELIVERED, DELIVERY_SECONDS, GATEWAY_CLOSED_SLOW
+from backend.core.metrics import GATEWAY_CLOSED_SLOW
 from backend.notifications import frames, inbox
 from backend.notifications.frames import StoredFrame
+from gateway import delivered
 from gateway.auth import Reader, TenantKey
 from gateway.close_codes import Close
 from gateway.direct_write import DirectWriter
@@ -30,22 +30,6 @@ if TYPE_CHECKING:
     from gateway.node import Node
 
 logger = logging.getLogger(__name__)
-
-
-
-# Each (path, priority)'s counter and histogram, looked up once: ``labels()`` per frame was
-# 2% of a gateway fanning out (py-spy, bench.sockets).
-_DELIVERED: dict[tuple[bool, str], tuple[Any, Any]] = {}
-
-
-def _count_delivered(frame: Mapping[str, Any], created: str, phase: Phase) -> None:
-    key = (phase is Phase.CATCHING_UP, frame.get("priority", "normal"))
-    if (series := _DELIVERED.get(key)) is None:
-        labels = {"path": "replay" if key[0] else "live", "priority": key[1]}
-        series = _DELIVERED[key] = (DELIVERED.labels(**labels),
-                                    DELIVERY_SECONDS.labels(**labels))
-    series[0].inc()
-    series[1].observe(max(0.0, time.time() - datetime.fromisoformat(created).timestamp()))
 
 
 @dataclass(frozen=True)
@@ -133,7 +117,8 @@ class Connection:
         created = frame.get("created_at")
         self.sequence.sent(frame["seq"], created)
         if created:
-            _count_delivered(frame, created, self.sequence.phase)
+            delivered.count(self.sequence.phase is Phase.CATCHING_UP,
+                            frame.get("priority", "normal"), created)
 
     @contextlib.asynccontextmanager
     async def catching_up(self) -> AsyncIterator[None]:

@@ -3,6 +3,11 @@ brought it, when the socket has nothing else queued: no send queue, no wake-up o
 socket's sender task, no ASGI message. A node fanning one push out to thousands of sockets
 spent most of each frame on those (py-spy, ``bench.sockets``).
 
+Inside ``together()`` (a push being fanned out) a socket's frames are gathered and written
+at the end in one call, one system call for several frames instead of one each; the client
+reads them in one go as well. Nothing can run between the gathering and the write (the block
+never awaits), so no other write to the socket comes between them.
+
 This reaches into uvicorn's sans-I/O WebSocket protocol (``ws="websockets-sansio"``, its
 default): the ASGI ``send`` it hands the app is a method of that protocol. With any other
 server or protocol ``for_socket`` answers None and every frame takes the queued path, as
@@ -12,19 +17,45 @@ queued path waits for it to drain).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from websockets.exceptions import InvalidState
 
 from backend.core import fast_json
 
+# Gathered bytes past this are written at once: the high-water mark is checked per frame,
+# and a push of thousands of frames for one socket must still meet it.
+GATHER_BYTES = 64 * 1024
+
+_gathering: list[DirectWriter] | None = None
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Frames written inside go out at the end, one write per socket (nested: the outermost
+    block writes)."""
+    global _gathering
+    if _gathering is not None:
+        yield
+        return
+    _gathering = gathered = []
+    try:
+        yield
+    finally:
+        _gathering = None
+        for writer in gathered:
+            writer.flush()
+
 
 class DirectWriter:
-    __slots__ = ("_protocol",)
+    __slots__ = ("_protocol", "_pending", "_size")
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
+        self._pending: list[bytes] | None = None  # None, not [], when idle: per-socket memory
+        self._size = 0
 
     @classmethod
     def for_socket(cls, send: Any) -> DirectWriter | None:
@@ -35,8 +66,8 @@ class DirectWriter:
         return None
 
     def write(self, frame: Mapping[str, Any]) -> bool:
-        """Written now (True), or left to the queued path (False: the socket is closing or
-        its buffer is full)."""
+        """Written now or at the end of ``together()`` (True), or left to the queued path
+        (False: the socket is closing or its buffer is full)."""
         protocol = self._protocol
         if (protocol.close_sent or protocol.disconnected or not protocol.writable.is_set()
                 or protocol.transport.is_closing()):
@@ -45,5 +76,22 @@ class DirectWriter:
             protocol.conn.send_text(fast_json.dumps(frame))
         except InvalidState:
             return False
-        protocol.transport.write(b"".join(protocol.conn.data_to_send()))
+        data = protocol.conn.data_to_send()
+        if _gathering is None:
+            protocol.transport.write(b"".join(data))
+            return True
+        if self._pending is None:
+            _gathering.append(self)
+            self._pending = data
+        else:
+            self._pending += data
+        self._size += sum(map(len, data))
+        if self._size > GATHER_BYTES:
+            self.flush()
         return True
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            data, self._pending, self._size = self._pending, None, 0
+            if not self._protocol.transport.is_closing():
+                self._protocol.transport.write(b"".join(data))

@@ -26,6 +26,7 @@ from backend.core import redis_keys, tracing
 from backend.notifications.frames import ServerFrame
 from backend.notifications.messages import LiveFrames, PushItem
 from gateway.batcher import Batcher
+from gateway.direct_write import together
 from gateway.hub import Hub
 from gateway.node_messages import NodeEvent, PushReply, PushRequest, ReaderKey, decode
 
@@ -163,10 +164,11 @@ class Routing:
         results: dict[str, bool] = {}
         nodes = await self._nodes(list({item.reader for item in items}))
         remote: dict[str, list[PushItem]] = defaultdict(list)
-        for item in items:
-            results[item.notification_id] = self._send_local(item)
-            for node in nodes[item.reader]:
-                remote[node].append(item)
+        with together():
+            for item in items:
+                results[item.notification_id] = self._send_local(item)
+                for node in nodes[item.reader]:
+                    remote[node].append(item)
         answers = await asyncio.gather(*(self._ask(node, batch) for node, batch in remote.items()))
         for answer in answers:
             for nid, taken in answer.items():
@@ -205,8 +207,9 @@ class Routing:
     async def broadcast(self, key: ReaderKey, frames: list[ServerFrame]) -> None:
         """Frames for every socket of a reader, on every node (state changes, counts): one
         presence lookup and one message per node however many frames."""
-        for frame in frames:
-            self.hub.send(key, frame)
+        with together():
+            for frame in frames:
+                self.hub.send(key, frame)
         message = LiveFrames(*key, frames).encode()
         for node in (await self._nodes([key]))[key]:
             await self.redis.publish(redis_keys.gateway_node_channel(node), message)
@@ -224,13 +227,15 @@ class Routing:
     async def _handle(self, raw: str) -> None:
         message = decode(raw)
         if isinstance(message, PushRequest):
-            taken = {item.notification_id: self.hub.send(item.reader, item.frame)
-                     for item in message.items}
+            with together():
+                taken = {item.notification_id: self.hub.send(item.reader, item.frame)
+                         for item in message.items}
             await self.redis.publish(redis_keys.gateway_node_channel(message.reply_to),
                                      PushReply(message.rid, taken).encode())
         elif isinstance(message, LiveFrames):
-            for frame in message.frames:
-                self.hub.send(message.reader, frame)
+            with together():
+                for frame in message.frames:
+                    self.hub.send(message.reader, frame)
         elif isinstance(message, NodeEvent):
             if message.node_id != self.node_id:
                 (self._others.add if message.joined else self._others.discard)(message.node_id)

@@ -12,8 +12,10 @@ worker's parent exports their sums (``tasks.metrics_server``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from bisect import bisect_left
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -119,6 +121,20 @@ for _path in ("live", "replay"):
 for _process_part in (API, GATEWAY):
     for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         _process_part.register(_collector)
+
+
+def observe_many(histogram: Any, values: Sequence[float]) -> None:
+    """``histogram.observe`` of each value (a labelled child, no exemplars): one lock per
+    bucket touched instead of two per value. Per frame, a gateway fanning out spent a fifth
+    of its time in the delivery histogram's locks (py-spy, ``bench.sockets``)."""
+    bounds = getattr(histogram, "_upper_bounds", None)
+    if bounds is None:  # prometheus_client changed its insides: the documented way
+        for value in values:
+            histogram.observe(value)
+        return
+    histogram._sum.inc(sum(values))
+    for bucket, count in Tally(bisect_left(bounds, value) for value in values).items():
+        histogram._buckets[bucket].inc(count)
 
 
 def names(registry: CollectorRegistry) -> set[str]:
