@@ -17,13 +17,28 @@ queued path waits for it to drain).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from websockets.exceptions import InvalidState
+from websockets.protocol import State
 
 from backend.core import fast_json
+
+_SHORT, _LONG = struct.Struct("!BBH"), struct.Struct("!BBQ")
+TEXT_FIN = 0x81  # FIN and opcode 1: a whole text message in one frame
+
+
+def text_frame_header(length: int) -> bytes:
+    """RFC 6455 5.2 for a server's unfragmented text frame (unmasked) of ``length`` bytes."""
+    if length < 126:
+        return bytes((TEXT_FIN, length))
+    if length < 1 << 16:
+        return _SHORT.pack(TEXT_FIN, 126, length)
+    return _LONG.pack(TEXT_FIN, 127, length)
+
 
 # Gathered bytes past this are written at once: the high-water mark is checked per frame,
 # and a push of thousands of frames for one socket must still meet it.
@@ -40,7 +55,8 @@ def together() -> Iterator[None]:
     if _gathering is not None:
         yield
         return
-    _gathering = gathered = []
+    gathered: list[DirectWriter] = []
+    _gathering = gathered
     try:
         yield
     finally:
@@ -72,11 +88,9 @@ class DirectWriter:
         if (protocol.close_sent or protocol.disconnected or not protocol.writable.is_set()
                 or protocol.transport.is_closing()):
             return False
-        try:  # the text Starlette's ``send_json`` would send
-            protocol.conn.send_text(fast_json.dumps(frame))
-        except InvalidState:
+        data = self._framed(fast_json.dumps(frame))  # the text ``send_json`` would send
+        if data is None:
             return False
-        data = protocol.conn.data_to_send()
         if _gathering is None:
             protocol.transport.write(b"".join(data))
             return True
@@ -89,6 +103,22 @@ class DirectWriter:
         if self._size > GATHER_BYTES:
             self.flush()
         return True
+
+    def _framed(self, text: bytes) -> list[bytes] | None:
+        """``text`` as a WebSocket frame's bytes; None when the socket is no longer open.
+        The two to ten bytes of header are written here (websockets builds a ``Frame`` and
+        serializes it, per frame) unless an extension (permessage-deflate) is in use: then
+        websockets frames it."""
+        conn = self._protocol.conn
+        if conn.extensions or conn.debug:
+            try:
+                conn.send_text(text)
+            except InvalidState:
+                return None
+            return conn.data_to_send()
+        if conn.state is not State.OPEN or conn.expect_continuation_frame:
+            return None
+        return [text_frame_header(len(text)), text]
 
     def flush(self) -> None:
         if self._pending is not None:

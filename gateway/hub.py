@@ -41,7 +41,13 @@ class Hub:
 
     def send(self, key: ReaderKey, frame: Mapping[str, Any]) -> bool:
         """Offer a frame to every local socket of a reader; True when at least one took it."""
-        taken = [conn.offer(frame) for conn in list(self._sockets.get(key, ()))]
+        sockets = self._sockets.get(key)
+        if not sockets:
+            return False
+        if len(sockets) == 1:  # the common case, without a copy of the set
+            for conn in sockets:
+                return conn.offer(frame)
+        taken = [conn.offer(frame) for conn in list(sockets)]  # offer may close one
         return any(taken)
 
     def readers(self) -> list[ReaderKey]:

@@ -8,7 +8,6 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from celery import Task
@@ -196,7 +195,7 @@ def traced(items: list[PushItem], name: str, started: int, parents: dict[str, st
                 tracing.child("herald.render", persist, render[0], about).end(render[1])
             persist.end(persisted)
         push = tracing.child("herald.push", span, persisted or started, about)
-        out.append(replace(item, traceparent=tracing.traceparent_of(push)))
+        out.append(item._replace(traceparent=tracing.traceparent_of(push)))
         spans.append((nid, span, push))
     return out, spans
 

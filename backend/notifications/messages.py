@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import uuid6
 
@@ -123,8 +123,10 @@ class QueuedEntry:
         return self.after
 
 
-@dataclass(frozen=True)
-class PushItem:
+class PushItem(NamedTuple):
+    """One frame for one reader. A tuple, not a frozen dataclass: a push builds thousands,
+    and a frozen dataclass sets each field through ``object.__setattr__``."""
+
     tenant_id: str
     external_id: str
     frame: NotificationFrame  # the frame the reader's sockets get

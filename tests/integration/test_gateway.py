@@ -439,17 +439,26 @@ def test_a_malformed_push_is_refused_naming_the_item(stack: Stack):
     assert not_json.status_code == 422 and "not JSON" in not_json.text
 
 
+@pytest.mark.parametrize("deflate", [False, True], ids=["plain", "permessage-deflate"])
 async def test_one_push_of_many_frames_reaches_every_tab_whole_and_in_order(
-    stack: Stack, tenant: TenantKeys
+    stack: Stack, start_part: StartPart, tenant: TenantKeys, deflate: bool
 ):
     """A push's frames for one socket are written together at its end, and at once past
-    64 KiB: 300 frames of 1 KB to each of two tabs arrive each once, in seq order."""
-    token = token_for(stack.api_url, tenant.secret_key, "gathered")
-    tabs = [await connect(stack.ws_url, tenant.publishable_key, token, since=0)
-            for _ in range(2)]
-    items = [_push_item(tenant, "gathered", seq, f"g-{seq}", f"t{seq}", "b" * 1000)
+    64 KiB: 300 frames of 1 KB to each of two tabs arrive each once, in seq order; framed
+    by the gateway itself, or by websockets when the socket compresses."""
+    url = stack.gateway_url
+    if deflate:
+        node = start_part("gateway", name="gateway-deflate", ws_per_message_deflate="true")
+        url = f"http://127.0.0.1:{node.port}"
+    user = f"gathered-{deflate}"
+    token = token_for(stack.api_url, tenant.secret_key, user)
+    tabs = [await connect(url.replace("http", "ws") + "/ws", tenant.publishable_key, token,
+                          since=0) for _ in range(2)]
+    assert all(("permessage-deflate" in (tab.ws.response.headers.get(
+        "Sec-WebSocket-Extensions") or "")) is deflate for tab in tabs)
+    items = [_push_item(tenant, user, seq, f"g-{seq}", f"t{seq}", "b" * 1000)
              for seq in range(1, 301)]
-    pushed = httpx.post(f"{stack.gateway_url}/internal/push", json={"items": items},
+    pushed = httpx.post(f"{url}/internal/push", json={"items": items},
                         headers={"X-Internal-Key": stack.env["HERALD_INTERNAL_KEY"]})
     assert [r["delivered"] for r in pushed.json()["results"]] == [True] * 300
     for tab in tabs:
