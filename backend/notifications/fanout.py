@@ -98,6 +98,19 @@ def advance(session: Session, ingest: stream.Ingest, send: TopicSend,
     return appended
 
 
+def online_first_now(session: Session, ingest: stream.Ingest, send_id: str) -> int:
+    """The online step of a send just accepted, without waiting for beat's next tick (up
+    to a second): a "going down in 5 minutes" reaches the open pages at once. A send that a
+    tick holds (locked), has done this step, or is not due yet is left alone; if this fails,
+    the tick does it."""
+    send = session.scalar(
+        select(TopicSend)
+        .where(TopicSend.id == uuid.UUID(send_id), TopicSend.done_at.is_(None),
+               TopicSend.first.is_(None), TopicSend.due_at <= datetime.now(UTC))
+        .with_for_update(skip_locked=True))
+    return _online_first(session, ingest, send) if send is not None else 0
+
+
 def claim_due(session: Session, limit: int) -> list[TopicSend]:
     """Due sends not finished, locked for this transaction (another tick skips them)."""
     return list(session.scalars(

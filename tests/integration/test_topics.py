@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import psutil
+import redis
 from sqlalchemy import select
 
 from backend.db.models import Notification, User
+from backend.notifications import queues
 from tests.support.db import session_scope
 from tests.support.harness import wait_until
 from tests.support.sockets import connect, token_for
@@ -61,9 +64,12 @@ async def test_a_topic_send_reaches_every_subscriber_and_no_one_else(
     stored = _readers_of(answer["id"])
     assert sorted(stored) == ["ana", "bo", "cy"]
     assert {r: stored[r][0] for r in stored} == {r: f["id"] for r, f in frames.items()}
-    whole = api.get(f"/v1/notifications/{answer['id']}").json()  # the send: fanned out
-    assert (whole["status"], whole["send"]["subscribers"], whole["send"]["appended"]) == (
-        "fanned_out", 3, 3)
+    # The send: fanned out once a tick finds no subscriber left (the API reached the three
+    # online ones before any tick).
+    wait_until(lambda: api.get(f"/v1/notifications/{answer['id']}").json()["status"]
+               == "fanned_out", what="the send fanned out")
+    whole = api.get(f"/v1/notifications/{answer['id']}").json()
+    assert (whole["send"]["subscribers"], whole["send"]["appended"]) == (3, 3)
     for sock in sockets.values():
         await sock.close()
 
@@ -178,3 +184,33 @@ async def test_readers_looking_at_the_page_get_a_big_topic_send_first(
     assert max(ids[r] for r in online) < min(ids[r] for r in away)
     for sock in sockets:
         await sock.close()
+
+
+async def test_a_topic_send_reaches_open_pages_without_waiting_for_beats_tick(
+    stack: Stack, tenant: TenantKeys, api: httpx.Client
+):
+    """With celery beat frozen (no tick for the fan-out), a send's subscribers with an open
+    page still get it: the API takes the online step once it has answered. The 1,500 away
+    wait for the tick, and get theirs once beat runs again."""
+    _topic(api, "release", [f"away-{n}" for n in range(1000)])
+    _topic(api, "release", [f"away-{n}" for n in range(1000, 1500)] + ["looking"])
+    sock = await connect(stack.ws_url, tenant.publishable_key,
+                         token_for(stack.api_url, tenant.secret_key, "looking"), since=0)
+    beat = psutil.Process(stack.procs["beat"].popen.pid)
+    frozen = [beat, *beat.children(recursive=True)]
+    for proc in frozen:
+        proc.suspend()
+    try:  # ticks sent before the freeze are taken first: none is left to fan this out
+        queued = redis.Redis.from_url(stack.env["HERALD_REDIS_URL"])
+        wait_until(lambda: not queued.llen(queues.PERIODIC), what="no tick queued")
+        response = api.post("/v1/notifications", json={
+            "topic": "release", "content": {"title": "2.0 is out"}})
+        assert response.status_code == 202, response.text
+        assert (await sock.next_of("notification"))["title"] == "2.0 is out"
+        assert set(_readers_of(response.json()["id"])) == {"looking"}
+    finally:
+        for proc in frozen:
+            proc.resume()
+    wait_until(lambda: len(_readers_of(response.json()["id"])) == 1501, timeout=120,
+               what="the away subscribers' notifications stored after the tick")
+    await sock.close()

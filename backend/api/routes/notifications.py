@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, BackgroundTasks, Depends, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +32,7 @@ from backend.notifications.schemas import (
 from backend.templates import versions
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+logger = logging.getLogger(__name__)
 
 
 def _admit(services: Services, session: Session, tenant: Tenant,
@@ -45,6 +48,24 @@ def _admit(services: Services, session: Session, tenant: Tenant,
     services.quota.take(str(tenant.id), count, fanned)
 
 
+def _online_first_soon(background: BackgroundTasks, services: Services,
+                       bodies: list[NotificationCreate], answers: list[dict[str, Any]]) -> None:
+    """Topic sends due now reach their subscribers with an open page once the answer has
+    left (and the send is committed), not at beat's next tick."""
+    now = datetime.now(UTC)
+    for body, answer in zip(bodies, answers, strict=True):
+        if body.topic is not None and (body.send_at is None or body.send_at <= now):
+            background.add_task(_online_first, services, answer["id"])
+
+
+def _online_first(services: Services, send_id: str) -> None:
+    try:
+        with services.db.session() as session:
+            fanout.online_first_now(session, services.ingest, send_id)
+    except Exception:  # the next tick takes the step: nothing is lost, only later
+        logger.exception("topic send %s: online readers left to the next tick", send_id)
+
+
 def _quota_open(tenant: TenantDep, services: ServicesDep) -> None:
     services.quota.ensure_open(str(tenant.id))
 
@@ -56,11 +77,13 @@ QuotaOpen = Depends(_quota_open)
              dependencies=[QuotaOpen])
 def send_notification(
     body: NotificationCreate, tenant: TenantDep, session: SessionDep, services: ServicesDep,
+    background: BackgroundTasks,
 ) -> JSONResponse:
     """Accept a notification for 1 to 1000 readers, or for every subscriber of a topic;
     answers once it is durable."""
     _admit(services, session, tenant, [body])
     answer = intake.accept(session, services.ingest, tenant.id, body)
+    _online_first_soon(background, services, [body], [answer])
     return JSONResponse(answer, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -68,10 +91,12 @@ def send_notification(
              response_model=NotificationBatchAccepted, dependencies=[QuotaOpen])
 def send_batch(
     body: NotificationBatch, tenant: TenantDep, session: SessionDep, services: ServicesDep,
+    background: BackgroundTasks,
 ) -> JSONResponse:
     """Accept up to 100 requests at once; answers one answer per item, in order."""
     _admit(services, session, tenant, body.items, batch=True)
     items = intake.accept_many(session, services.ingest, tenant.id, body.items)
+    _online_first_soon(background, services, body.items, items)
     return JSONResponse({"items": items}, status_code=status.HTTP_202_ACCEPTED)
 
 
