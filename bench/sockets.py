@@ -98,7 +98,7 @@ class HeraldGateway:
         self.ws_url = stack.gateway_url.replace("http", "ws") + "/ws"
         self.sent = itertools.count(1)
         self.names = [f"s{i}" for i in range(len(tokens))]
-        self.ready: list[bytes] = []
+        self.ready: tuple[int, list[bytes]] = (0, [])  # (messages, their pushes)
 
     async def open_one(self, index: int) -> HeraldReader:
         return await open_herald(self.ws_url, self.tenant.publishable_key,
@@ -119,11 +119,13 @@ class HeraldGateway:
                 for at in range(0, len(items), step)]
 
     def prepare(self, messages: int) -> None:
-        self.ready = self.bodies(messages)
+        self.ready = (messages, self.bodies(messages))
 
     async def blast(self, messages: int) -> None:
-        bodies = self.ready or self.bodies(messages)
-        self.ready = []
+        prepared, bodies = self.ready
+        if prepared != messages:
+            bodies = self.bodies(messages)
+        self.ready = (0, [])
         headers = {"X-Internal-Key": self.stack.env["HERALD_INTERNAL_KEY"],
                    "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=self.stack.gateway_url, headers=headers,

@@ -45,8 +45,7 @@ class Hub:
         if not sockets:
             return False
         if len(sockets) == 1:  # the common case, without a copy of the set
-            for conn in sockets:
-                return conn.offer(frame)
+            return next(iter(sockets)).offer(frame)
         taken = [conn.offer(frame) for conn in list(sockets)]  # offer may close one
         return any(taken)
 

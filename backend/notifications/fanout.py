@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 
 import redis
-from sqlalchemy import BigInteger, all_, select
+from sqlalchemy import BigInteger, Select, all_, select
 from sqlalchemy.orm import Session
 
 from backend.core import redis_keys
@@ -103,20 +103,21 @@ def online_first_now(session: Session, ingest: stream.Ingest, send_id: str) -> i
     to a second): a "going down in 5 minutes" reaches the open pages at once. A send that a
     tick holds (locked), has done this step, or is not due yet is left alone; if this fails,
     the tick does it."""
-    send = session.scalar(
-        select(TopicSend)
-        .where(TopicSend.id == uuid.UUID(send_id), TopicSend.done_at.is_(None),
-               TopicSend.first.is_(None), TopicSend.due_at <= datetime.now(UTC))
-        .with_for_update(skip_locked=True))
+    send = session.scalar(_due().where(TopicSend.id == uuid.UUID(send_id),
+                                       TopicSend.first.is_(None)))
     return _online_first(session, ingest, send) if send is not None else 0
 
 
-def claim_due(session: Session, limit: int) -> list[TopicSend]:
+def _due() -> Select[TopicSend]:
     """Due sends not finished, locked for this transaction (another tick skips them)."""
-    return list(session.scalars(
-        select(TopicSend)
-        .where(TopicSend.done_at.is_(None), TopicSend.due_at <= datetime.now(UTC))
-        .order_by(TopicSend.due_at).limit(limit).with_for_update(skip_locked=True)))
+    return (select(TopicSend)
+            .where(TopicSend.done_at.is_(None), TopicSend.due_at <= datetime.now(UTC))
+            .with_for_update(skip_locked=True))
+
+
+def claim_due(session: Session, limit: int) -> list[TopicSend]:
+    """Up to ``limit`` of ``_due``, the longest due first."""
+    return list(session.scalars(_due().order_by(TopicSend.due_at).limit(limit)))
 
 
 def send_of(session: Session, tenant_id: uuid.UUID, send_id: uuid.UUID) -> TopicSend | None:
