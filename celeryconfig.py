@@ -8,6 +8,7 @@ from typing import Any
 
 from kombu import Queue
 
+from backend.core import celery_json
 from backend.core.config import Settings
 from backend.core.redis import celery_broker, celery_transport
 from backend.notifications import queues
@@ -17,7 +18,7 @@ broker_connection_retry_on_startup = True
 task_queues = tuple(Queue(name) for name in queues.ALL)
 task_default_queue = queues.DEFAULT
 task_serializer = "json"
-accept_content = ["json"]
+accept_content = ["json", celery_json.NAME]  # the bridge's delivery batches
 task_ignore_result = True
 
 # At least once: a message is acknowledged only after its task finished, and comes back if

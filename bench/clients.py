@@ -16,7 +16,7 @@ import httpx
 import orjson
 import websockets
 
-ACK_DELAY = 0.05  # herald.js: one cumulative ack per burst
+ACK_DELAY = 0.2  # herald.js (ACK_DELAY_MS): one cumulative ack per burst
 AT_ONCE = 50  # sockets opening at the same moment
 # Pooled connections are dropped before uvicorn closes them idle (5 s): a request sent on a
 # connection the server is closing that moment fails with a ReadError.

@@ -104,7 +104,7 @@ def _storable(rt: Runtime, batch: list[QueuedEntry]) -> list[QueuedEntry]:
     they share a Redis call or a statement with anyone."""
     good = []
     for queued in batch:
-        if (where := queued.entry.unstorable()) is None:
+        if (where := queued.unstorable()) is None:
             good.append(queued)
         else:
             logger.warning("entry %s: %s is not valid Unicode text; dead-lettered",

@@ -34,7 +34,7 @@ from celery import Celery
 
 from backend.bridge.redelivery import held_messages_text, lost_entries
 from backend.bridge.rotation import Rotation
-from backend.core import collector, tracing
+from backend.core import celery_json, collector, tracing
 from backend.core import redis_keys as keys
 from backend.core.config import Settings
 from backend.core.logs import journey
@@ -306,7 +306,7 @@ class Bridge:
                 pipe.zadd(keys.inflight_published(lane), dict.fromkeys(ids, now_ms))
             pipe.execute()
         self.celery.send_task(queues.DELIVER_BATCH, args=[[q.to_dict() for q in batch]],
-                              queue=queue)
+                              queue=queue, serializer=celery_json.NAME)
         journey(logger, f"queued on {queue}", ((q.entry.tenant_id, q.entry.id) for q in batch))
         # Only now: a crash before this line means the entries are published again on restart.
         with self.redis.pipeline(transaction=False) as pipe:

@@ -51,8 +51,10 @@ def bound_array(type_: TypeEngine[Any], key: str | None = None, value: str | Non
 def array_text(values: Iterable[uuid.UUID | int | datetime | None]) -> str:
     """An array's text, ``{…,…}``, of values whose text needs no quoting (ids, numbers,
     times): the driver then quotes one string, where a list costs it a Python adapter call
-    per value (2 µs a UUID or a time, 1 µs a number: a tenth of the worker's time)."""
-    return "{" + ",".join("NULL" if v is None else
+    per value (2 µs a UUID or a time, 1 µs a number: a tenth of the worker's time). A UUID
+    goes as its 32 hex digits, which PostgreSQL reads as well: ``str`` of a UUID takes
+    twice as long, and arrays of ids were a twentieth of a worker storing notifications."""
+    return "{" + ",".join(v.hex if isinstance(v, uuid.UUID) else "NULL" if v is None else
                           v.isoformat() if isinstance(v, datetime) else str(v)
                           for v in values) + "}"
 

@@ -23,7 +23,7 @@ import uuid6
 
 from backend.core import fast_json
 from backend.core import redis_keys as keys
-from backend.core.validation import find_unstorable
+from backend.core.validation import find_unstorable, json_text_storable
 from backend.notifications.frames import NotificationFrame, ServerFrame
 
 
@@ -82,7 +82,8 @@ class QueuedEntry:
     stream_id: str
     entry: StreamEntry
     lane: str  # the ingest stream it was read from
-    raw: str | None = None  # the entry's JSON as the stream holds it
+    # The entry's JSON as the stream holds it: the entry again, so not compared.
+    raw: str | None = field(default=None, compare=False)
     traceparent: str | None = None  # the bridge's span of this entry, when tracing is on
     # The reader's entry before this one in the lane, when it went in another batch: this
     # one is stored after it (its seq comes next), waiting for it until ``after_until``.
@@ -112,9 +113,17 @@ class QueuedEntry:
         entry = fields["entry"]  # a dict in messages queued by earlier versions
         # Queued before lanes: a partition's one stream, whose name its normal lane kept.
         lane = fields.get("lane") or keys.ingest_stream(fields.get("partition", 0))
-        return cls(fields["stream_id"], StreamEntry.decode(entry) if isinstance(entry, str)
-                   else StreamEntry.from_dict(entry), lane, traceparent=fields.get("traceparent"),
-                   after=fields.get("after"), after_until=fields.get("after_until"))
+        raw = entry if isinstance(entry, str) else None
+        return cls(fields["stream_id"], StreamEntry.decode(entry) if raw is not None
+                   else StreamEntry.from_dict(entry), lane, raw,
+                   traceparent=fields.get("traceparent"), after=fields.get("after"),
+                   after_until=fields.get("after_until"))
+
+    def unstorable(self) -> str | None:
+        """``StreamEntry.unstorable``, judged on the entry's text where that can tell."""
+        if self.raw is not None and json_text_storable(self.raw):
+            return None
+        return self.entry.unstorable()
 
     def waits_for(self, now: float) -> str | None:
         """The notification to be stored before this one, while it is still worth waiting."""

@@ -19,7 +19,10 @@ const AUTH_FAILED = 4401;
 const TOKEN_EXPIRED = 4403;
 const TOO_MANY_SOCKETS = 4409; // this reader holds the most sockets allowed (other tabs)
 const TRY_AGAIN_LATER = 1013; // the gateway is busy with this address's handshakes
-const ACK_DELAY_MS = 50; // acknowledgements of a burst are gathered this long
+// Acknowledgements of a burst are gathered this long: the gateway applies them every 0.2 s
+// (gateway/acks.py) and a notification is marked delivered when a socket takes it, so an
+// earlier ack changes nothing, while one per frame of a steady stream costs both ends.
+const ACK_DELAY_MS = 200;
 
 // A registration's worker once it is active (subscribing needs one).
 async function activated(registration) {

@@ -10,7 +10,8 @@ from backend.db.arrays import array_text
 
 def test_ids_numbers_and_missing_values() -> None:
     one = uuid.UUID("6f1c2a3e-8d4b-4c1e-9a7f-0b2d3c4e5f60")
-    assert array_text([one, None]) == "{6f1c2a3e-8d4b-4c1e-9a7f-0b2d3c4e5f60,NULL}"
+    # 32 hex digits, which PostgreSQL's uuid input reads as the hyphenated form.
+    assert array_text([one, None]) == "{6f1c2a3e8d4b4c1e9a7f0b2d3c4e5f60,NULL}"
     assert array_text([1, 22, -3]) == "{1,22,-3}"
 
 

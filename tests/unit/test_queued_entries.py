@@ -27,6 +27,17 @@ def test_the_bridge_forwards_the_text_it_read_and_the_worker_reads_it_back() -> 
     message = json.loads(json.dumps(QueuedEntry("1-0", ENTRY, lane, raw).to_dict()))
     assert message["entry"] == raw
     assert QueuedEntry.from_dict(message) == QueuedEntry("1-0", ENTRY, lane)
+    # The worker keeps the text too: it judges the entry storable on it (``unstorable``).
+    assert QueuedEntry.from_dict(message).raw == raw
+
+
+def test_an_entry_is_judged_unstorable_alike_from_its_text_or_its_values() -> None:
+    bad = replace(ENTRY, data={"note": "bad\x00", "deep": [[[]]]})
+    for entry in (ENTRY, bad):
+        queued = QueuedEntry.from_dict(QueuedEntry("1-0", entry, "lane").to_dict())
+        assert queued.raw is not None
+        assert queued.unstorable() == entry.unstorable()
+    assert bad.unstorable() == "entry.data.note"
 
 
 def test_an_entry_without_its_text_is_encoded() -> None:

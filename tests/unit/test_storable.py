@@ -14,6 +14,7 @@ from backend.core.validation import (
     _all_storable,
     _first_unstorable,
     find_unstorable,
+    json_text_storable,
     unstorable,
 )
 
@@ -36,6 +37,30 @@ def nested(depth: int) -> Any:
 def test_the_quick_check_agrees_with_the_walk(value: Any) -> None:
     assert _all_storable(value) == (_first_unstorable(value, "body") is None)
     assert unstorable(value, "body") == _first_unstorable(value, "body")
+
+
+@settings(max_examples=400)
+@given(st.recursive(LEAF, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(TEXT, inner, max_size=3), max_leaves=25),
+       st.sampled_from(["fast_json", "ascii", "utf-8"]))
+def test_judged_on_its_json_text_a_value_is_never_taken_for_storable_wrongly(
+        value: Any, writer: str) -> None:
+    import json
+
+    text = (fast_json.dumps(value).decode(errors="surrogatepass") if writer == "fast_json"
+            else json.dumps(value, ensure_ascii=writer == "ascii"))
+    if json_text_storable(text):
+        assert unstorable(json.loads(text), "entry") is None
+
+
+def test_json_text_is_judged_without_the_walk_only_when_it_can_tell() -> None:
+    plain = '{"title":"Grüße","data":{"a":[1,{"b":"[{"}]}}'
+    assert json_text_storable(plain)
+    for unsure in ('{"t":"\\u0000"}', '{"t":"\\ud800"}', '{"t":"\\u00e9"}',
+                   '{"t":"\x00"}', "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)):
+        assert not json_text_storable(unsure)
+    deepest = fast_json.dumps(nested(MAX_DEPTH)).decode()
+    assert json_text_storable(deepest)
 
 
 def test_text_anywhere_is_found_and_named() -> None:
