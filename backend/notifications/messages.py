@@ -28,8 +28,10 @@ from backend.notifications.frames import NotificationFrame, ServerFrame
 
 
 def new_id() -> uuid.UUID:
-    """Notification ids are UUIDv7: they sort by the time the API accepted them."""
-    return uuid.UUID(str(uuid6.uuid7()))
+    """Notification ids are UUIDv7: they sort by the time the API accepted them. A plain
+    ``uuid.UUID`` (not uuid6's subclass), made from the integer: through its text it cost
+    the API twice as long, once per recipient."""
+    return uuid.UUID(int=uuid6.uuid7().int)
 
 
 @dataclass(frozen=True)
