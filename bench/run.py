@@ -22,7 +22,7 @@ from bench.clients import open_socketio
 from bench.plot import latency_plot
 from bench.results import RESULTS, allow_many_sockets, fast_event_loop, save, stamp
 from bench.stack import BenchStack, bench_stack
-from bench.table import print_table
+from bench.table import print_table, verdict
 from tests.support.db import forget_waits, new_tenant
 
 
@@ -178,6 +178,7 @@ def main() -> None:
     if not args.no_peers:
         against_peers(sizes, out)
     out["minutes"] = round((time.perf_counter() - begin) / 60, 1)
+    out["targets"] = verdict(out)
     print_table(out)
     save("bench", out, at)
     print(f"plot written to {latency_plot(out['latency_by_rate'], RESULTS / f'bench-{at}.png')}")
