@@ -188,11 +188,23 @@ def budget(seconds: float | None = None) -> Iterator[None]:
     try:
         yield
     finally:
-        if alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if previous is not None:
-                signal.signal(signal.SIGALRM, previous)
-        _budget.deadline = None
+        _end(alarm, previous)
+
+
+def _end(alarm: bool, previous: Any) -> None:
+    """The budget over, whatever arrives meanwhile: this render's alarm may go off during
+    it (its handler runs at the first instruction that checks for signals, say right after
+    disarming), and a deadline left set would stop every later render of the process."""
+    while True:
+        try:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                if previous is not None:
+                    signal.signal(signal.SIGALRM, previous)
+            _budget.deadline = None
+            return
+        except Overrun:
+            continue  # the alarm of the render just ended: nothing left to stop
 
 
 def _install_alarm() -> Any:
@@ -207,4 +219,5 @@ def _install_alarm() -> Any:
 
 
 def _alarm(_signum: int, _frame: object) -> None:
-    raise Overrun(OVERRUN)
+    if getattr(_budget, "deadline", None) is not None:  # a late alarm finds no render
+        raise Overrun(OVERRUN)

@@ -63,3 +63,25 @@ def test_a_short_budget_for_one_render():
     with budget.budget(0.05), pytest.raises(budget.Overrun):
         render("{% for i in range(100000) %}{% for j in range(9999) %}{% endfor %}{% endfor %}", {})
     assert time.monotonic() - started < 0.3
+
+
+def test_an_alarm_arriving_as_the_render_ends_does_not_spoil_the_next_renders(monkeypatch):
+    """A render stopped at its deadline that takes a while to unwind (freeing what a bomb
+    built, in C) lets the render's alarm go off meanwhile: Python runs the handler at the
+    next instruction that checks for signals, which may be right after ``budget`` disarms
+    the timer. Found in CI: the deadline was then left set, and every later render of that
+    worker process failed at once, for every tenant, until the process was replaced."""
+    disarm, alarms = budget.signal.setitimer, [1]
+
+    def alarm_just_after_disarming(which: int, seconds: float, *interval: float) -> object:
+        answer = disarm(which, seconds, *interval)
+        if seconds == 0 and alarms:
+            alarms.pop()  # the render's one alarm: its pending handler runs here
+            budget._alarm(budget.signal.SIGALRM, None)
+        return answer
+
+    monkeypatch.setattr(budget.signal, "setitimer", alarm_just_after_disarming)
+    with pytest.raises(budget.Overrun), budget.budget(0.05):
+        render("{% for i in range(100000) %}{% for j in range(9999) %}{% endfor %}{% endfor %}", {})
+    monkeypatch.setattr(budget.signal, "setitimer", disarm)
+    assert render("Hi {{ name }}", {"name": "Ada"}) == "Hi Ada"
