@@ -188,23 +188,20 @@ def budget(seconds: float | None = None) -> Iterator[None]:
     try:
         yield
     finally:
-        _end(alarm, previous)
-
-
-def _end(alarm: bool, previous: Any) -> None:
-    """The budget over, whatever arrives meanwhile: this render's alarm may go off during
-    it (its handler runs at the first instruction that checks for signals, say right after
-    disarming), and a deadline left set would stop every later render of the process."""
-    while True:
-        try:
-            if alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                if previous is not None:
-                    signal.signal(signal.SIGALRM, previous)
-            _budget.deadline = None
-            return
-        except Overrun:
-            continue  # the alarm of the render just ended: nothing left to stop
+        # Ended whatever arrives meanwhile: this render's alarm may go off here (its handler
+        # runs at the first instruction that checks for signals, say right after disarming),
+        # and a deadline left set would stop every later render of the process. Inline, not
+        # a function: a call's entry checks for signals before any ``try`` inside it.
+        while True:
+            try:
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    if previous is not None:
+                        signal.signal(signal.SIGALRM, previous)
+                _budget.deadline = None
+                break
+            except Overrun:
+                continue  # the alarm of the render just ended: nothing left to stop
 
 
 def _install_alarm() -> Any:
